@@ -1,0 +1,110 @@
+"""Exact money: parsing user numbers into ``Decimal`` and converting to the integer units Valkey stores.
+
+Balances are kept as integers of ``UNIT`` (1e-8, the satoshi, which is also Binance's balance precision), so a
+Lua script only ever compares and HINCRBYs exact int64 values. Any amount of money that crosses into Valkey is
+first made a whole number of units here, with an explicit rounding rule, never by a float.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
+from typing import Any
+
+from ..errors import MockExchangeError
+
+UNIT_DECIMALS = 8
+UNIT = Decimal(1).scaleb(-UNIT_DECIMALS)
+UNITS_PER_ONE = 10**UNIT_DECIMALS
+
+#: The largest amount one operation may move: 10^10 (ten billion) of an asset, so that balances stay far
+#: below the int64 limit of HINCRBY (about 9.2 * 10^10 whole units of an asset).
+MAX_AMOUNT = Decimal(10) ** 10
+
+ZERO = Decimal(0)
+
+
+def parse_decimal(value: Any, what: str, error: type[MockExchangeError]) -> Decimal:
+    """Turn a user-supplied number (str, int, float or Decimal) into a finite Decimal, or raise ``error``.
+
+    Floats are read through their shortest repr, so ``0.1`` becomes ``Decimal('0.1')`` and not the binary
+    approximation. Booleans, None, NaN, infinities and non-numeric strings are refused.
+    """
+    if isinstance(value, bool) or value is None:
+        raise error(f"{what} must be a number, got {value!r}")
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, int):
+        number = Decimal(value)
+    elif isinstance(value, float):
+        number = Decimal(repr(value))
+    elif isinstance(value, str):
+        text = value.strip()
+        if not text or len(text) > 64:
+            raise error(f"{what} must be a number, got {value!r}")
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            raise error(f"{what} must be a number, got {value!r}") from None
+    else:
+        raise error(f"{what} must be a number, got {type(value).__name__}")
+    if not number.is_finite():
+        raise error(f"{what} must be finite, got {value!r}")
+    return number
+
+
+def parse_positive(value: Any, what: str, error: type[MockExchangeError]) -> Decimal:
+    """A strictly positive number of at most 8 decimals and at most ``MAX_AMOUNT``."""
+    number = parse_decimal(value, what, error)
+    if number <= 0:
+        raise error(f"{what} must be positive, got {fmt(number)}")
+    check_representable(number, what, error)
+    return number
+
+
+def parse_non_negative(value: Any, what: str, error: type[MockExchangeError]) -> Decimal:
+    number = parse_decimal(value, what, error)
+    if number < 0:
+        raise error(f"{what} may not be negative, got {fmt(number)}")
+    check_representable(number, what, error)
+    return number
+
+
+def check_representable(number: Decimal, what: str, error: type[MockExchangeError]) -> None:
+    if number > MAX_AMOUNT:
+        raise error(f"{what} {fmt(number)} is larger than the maximum {fmt(MAX_AMOUNT)}")
+    if number != number.quantize(UNIT, rounding=ROUND_FLOOR):
+        raise error(f"{what} {fmt(number)} has more than {UNIT_DECIMALS} decimals")
+
+
+def to_units(number: Decimal) -> int:
+    """Exact conversion; the caller guarantees ``number`` is a whole number of units."""
+    units = number.scaleb(UNIT_DECIMALS)
+    if units != units.to_integral_value():
+        raise ValueError(f"{number} is not a whole number of units")
+    return int(units)
+
+
+def units_up(number: Decimal) -> int:
+    """Round up to a whole unit: what a buyer pays and every fee (the house never gives away dust)."""
+    return int(number.scaleb(UNIT_DECIMALS).to_integral_value(rounding=ROUND_CEILING))
+
+
+def units_down(number: Decimal) -> int:
+    """Round down to a whole unit: what a seller receives."""
+    return int(number.scaleb(UNIT_DECIMALS).to_integral_value(rounding=ROUND_FLOOR))
+
+
+def from_units(units: int | str) -> Decimal:
+    return Decimal(int(units)).scaleb(-UNIT_DECIMALS)
+
+
+def fmt(number: Decimal) -> str:
+    """Plain decimal text, never exponent notation (``str(Decimal('0E-10'))`` is ``'0E-10'``)."""
+    text = format(number, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+def fmt_units(units: int | str) -> str:
+    return fmt(from_units(units))

@@ -1,0 +1,88 @@
+"""The only place that spells a Valkey key.
+
+Every key the engine owns starts with ``key_prefix`` and carries the account name as a Valkey Cluster hash tag
+(``mockx:{main}:...``), so all keys that one script touches live in one slot and the same scripts run on a
+single node and on a cluster. Price-feed hashes (``sym_<SYMBOL>``) belong to the feed and are never passed to a
+script together with account keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+BUY, SELL = "buy", "sell"
+
+
+@dataclass(frozen=True)
+class Keys:
+    """Key names for one account under one prefix."""
+
+    prefix: str = "mockx:"
+    account: str = "main"
+    price_prefix: str = "sym_"
+
+    @property
+    def _base(self) -> str:
+        return f"{self.prefix}{{{self.account}}}:"
+
+    @property
+    def balances(self) -> str:
+        """Hash: ``free:<ASSET>`` and ``used:<ASSET>`` -> integer units (see ``engine.money``)."""
+        return self._base + "balances"
+
+    @property
+    def orders(self) -> str:
+        """Hash: order id -> JSON record of the order (see ``engine.orders``)."""
+        return self._base + "orders"
+
+    @property
+    def sequence(self) -> str:
+        """Counter: the source of order ids, shared by every process; never reset."""
+        return self._base + "seq"
+
+    @property
+    def client_ids(self) -> str:
+        """Hash: clientOrderId -> order id, which makes a clientOrderId unique per account."""
+        return self._base + "client_ids"
+
+    @property
+    def all_ids(self) -> str:
+        """Sorted set: every order id, scored by id (placement order)."""
+        return self._base + "ids"
+
+    @property
+    def open_ids(self) -> str:
+        """Sorted set: ids of open orders, scored by id."""
+        return self._base + "open_ids"
+
+    @property
+    def active_symbols(self) -> str:
+        """Set: symbols that have at least one open order; the tick loop settles only these."""
+        return self._base + "active"
+
+    def symbol_ids(self, symbol: str) -> str:
+        """Sorted set: ids of every order of one symbol, scored by id."""
+        return f"{self._base}ids:{symbol}"
+
+    def book(self, symbol: str, side: str) -> str:
+        """Sorted set: open limit orders of one symbol and side, member id, score the limit price in units."""
+        return f"{self._base}book:{symbol}:{side}"
+
+    def price(self, symbol: str) -> str:
+        """The feed's hash for a symbol (seed contract: fields ``price`` and ``timestamp``)."""
+        return self.price_prefix + symbol
+
+    @property
+    def price_pattern(self) -> str:
+        """SCAN pattern of every feed hash."""
+        return self.price_prefix.replace("[", "\\[").replace("*", "\\*").replace("?", "\\?") + "*"
+
+    def symbol_from_price_key(self, key: str) -> str:
+        return key[len(self.price_prefix) :]
+
+    def account_keys(self, symbols: list[str]) -> list[str]:
+        """Every key of the account that ``reset`` wipes, for the given symbols' books and indexes."""
+        keys = [self.balances, self.orders, self.client_ids, self.all_ids, self.open_ids, self.active_symbols]
+        for symbol in symbols:
+            keys += [self.symbol_ids(symbol), self.book(symbol, BUY), self.book(symbol, SELL)]
+        return keys
