@@ -80,9 +80,38 @@ class Keys:
     def symbol_from_price_key(self, key: str) -> str:
         return key[len(self.price_prefix) :]
 
+    @property
+    def traded_symbols(self) -> str:
+        """Set: every symbol the account has ever placed an order on (what ``reset`` must clean up)."""
+        return self._base + "symbols"
+
     def account_keys(self, symbols: list[str]) -> list[str]:
         """Every key of the account that ``reset`` wipes, for the given symbols' books and indexes."""
-        keys = [self.balances, self.orders, self.client_ids, self.all_ids, self.open_ids, self.active_symbols]
+        keys = [
+            self.balances,
+            self.orders,
+            self.client_ids,
+            self.all_ids,
+            self.open_ids,
+            self.active_symbols,
+            self.traded_symbols,
+        ]
         for symbol in symbols:
             keys += [self.symbol_ids(symbol), self.book(symbol, BUY), self.book(symbol, SELL)]
         return keys
+
+
+# Fields of the balances hash, each an integer number of units (see engine/money.py).
+def free_field(asset: str) -> str:
+    """What the account may spend."""
+    return "free:" + asset
+
+
+def used_field(asset: str) -> str:
+    """What is not free: reserved by open orders, plus anything an admin set aside with edit_balance."""
+    return "used:" + asset
+
+
+def held_field(asset: str) -> str:
+    """The part of ``used`` that open orders reserve; ``used`` may never fall below it."""
+    return "held:" + asset

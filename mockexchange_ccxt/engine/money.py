@@ -95,7 +95,8 @@ def units_down(number: Decimal) -> int:
 
 
 def from_units(units: int | str) -> Decimal:
-    return Decimal(int(units)).scaleb(-UNIT_DECIMALS)
+    """Units back to a Decimal in its shortest form (``150000000`` -> ``Decimal('1.5')``)."""
+    return Decimal(int(units)) / UNITS_PER_ONE
 
 
 def fmt(number: Decimal) -> str:

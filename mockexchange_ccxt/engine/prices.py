@@ -1,0 +1,155 @@
+"""Reading and writing the price feed: hashes ``sym_<SYMBOL>`` with ``price`` and ``timestamp``.
+
+The hashes belong to whatever feed writes them, so nothing in them is trusted: a missing field, an empty
+string, a word where a number belongs, a negative price or the wrong key type all make the symbol *unpriced*
+(no ticker, no market, no trading, and the tick loop skips it) rather than an error that stops anything.
+``bid`` and ``ask`` are optional (both default to ``price``), as are ``baseVolume`` and ``quoteVolume``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ..errors import BadSymbol, InvalidOrder
+from ..keys import Keys
+from .clock import iso8601, timestamp_to_ms
+from .markets import MAX_PRICE
+from .money import fmt
+from .store import Store
+
+#: Fields read from a feed hash, in HMGET order.
+FEED_FIELDS = ("price", "timestamp", "bid", "ask", "baseVolume", "quoteVolume")
+
+
+def _number(text: str | None) -> Decimal | None:
+    """A positive finite number from the feed, or None."""
+    if text is None or len(text) > 64:
+        return None
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() and value > 0 else None
+
+
+@dataclass(frozen=True)
+class Quote:
+    """One valid reading of a feed hash."""
+
+    symbol: str
+    price: Decimal
+    bid: Decimal
+    ask: Decimal
+    timestamp: int
+    raw: dict[str, str]
+
+    @classmethod
+    def parse(cls, symbol: str, values: list[str | None]) -> Quote | None:
+        raw = {name: value for name, value in zip(FEED_FIELDS, values, strict=True) if value is not None}
+        price, stamp = _number(raw.get("price")), _number(raw.get("timestamp"))
+        if price is None or stamp is None or price > MAX_PRICE:
+            return None
+        bid = _number(raw.get("bid")) or price
+        ask = _number(raw.get("ask")) or price
+        if max(bid, ask) > MAX_PRICE:
+            return None
+        return cls(symbol, price, bid, ask, timestamp_to_ms(stamp), raw)
+
+    def ticker(self) -> dict[str, Any]:
+        """The ccxt-unified ticker (numbers as exact Decimals, ``info`` the raw hash fields)."""
+        return {
+            "symbol": self.symbol,
+            "timestamp": self.timestamp,
+            "datetime": iso8601(self.timestamp),
+            "high": None,
+            "low": None,
+            "bid": self.bid,
+            "bidVolume": None,
+            "ask": self.ask,
+            "askVolume": None,
+            "vwap": None,
+            "open": None,
+            "close": self.price,
+            "last": self.price,
+            "previousClose": None,
+            "change": None,
+            "percentage": None,
+            "average": None,
+            "baseVolume": _number(self.raw.get("baseVolume")),
+            "quoteVolume": _number(self.raw.get("quoteVolume")),
+            "markPrice": None,
+            "indexPrice": None,
+            "info": dict(self.raw),
+        }
+
+
+class PriceFeed:
+    """Reads quotes for the engine and writes them for ``Engine.set_price``."""
+
+    def __init__(self, store: Store, keys: Keys) -> None:
+        self.store = store
+        self.keys = keys
+
+    def read_command(self, symbol: str) -> tuple[str, ...]:
+        return ("HMGET", self.keys.price(symbol), *FEED_FIELDS)
+
+    def quote(self, symbol: str) -> Quote | None:
+        """The symbol's quote, or None when its hash is absent or malformed."""
+        replies = self.store.pipeline([self.read_command(symbol)], writes=False, errors_as_values=True)
+        return _quote_from_reply(symbol, replies[0])
+
+    def require_quote(self, symbol: str) -> Quote:
+        """A quote to trade at: BadSymbol when the feed has never priced the symbol, InvalidOrder when its
+        hash is there but holds no valid price."""
+        replies = self.store.pipeline([self.read_command(symbol)], writes=False, errors_as_values=True)
+        quote = _quote_from_reply(symbol, replies[0])
+        if quote is None:
+            if isinstance(replies[0], list) and not any(replies[0]):
+                raise BadSymbol(f"unknown symbol {symbol}: the price feed has no hash {self.keys.price(symbol)}")
+            raise InvalidOrder(f"{symbol} has no valid price right now (hash {self.keys.price(symbol)})")
+        return quote
+
+    def symbols(self) -> Iterator[str]:
+        """Every symbol with a feed hash, found with SCAN (never KEYS), so a large keyspace never blocks."""
+        cursor = "0"
+        while True:
+            cursor, names = self.store.read("SCAN", cursor, "MATCH", self.keys.price_pattern, "COUNT", 1000)
+            for name in names:
+                yield self.keys.symbol_from_price_key(name)
+            if cursor == "0":
+                return
+
+    def quotes(self, symbols: list[str] | None = None) -> dict[str, Quote]:
+        """Valid quotes of the given symbols (default: every symbol the feed prices), by symbol."""
+        wanted = sorted(set(self.symbols())) if symbols is None else symbols
+        if not wanted:
+            return {}
+        replies = self.store.pipeline([self.read_command(s) for s in wanted], writes=False, errors_as_values=True)
+        quotes = (_quote_from_reply(symbol, reply) for symbol, reply in zip(wanted, replies, strict=True))
+        return {quote.symbol: quote for quote in quotes if quote is not None}
+
+    def write_commands(
+        self, symbol: str, price: Decimal, timestamp_ms: int, bid: Decimal | None, ask: Decimal | None
+    ) -> list[tuple[Any, ...]]:
+        """Commands that publish a price the way the seed's feed does (bid/ask dropped unless given)."""
+        key = self.keys.price(symbol)
+        fields: list[str] = ["price", fmt(price), "timestamp", str(timestamp_ms)]
+        stale = []
+        for name, value in (("bid", bid), ("ask", ask)):
+            if value is None:
+                stale.append(name)
+            else:
+                fields += [name, fmt(value)]
+        commands: list[tuple[Any, ...]] = [("HSET", key, *fields)]
+        if stale:
+            commands.append(("HDEL", key, *stale))
+        return commands
+
+
+def _quote_from_reply(symbol: str, reply: Any) -> Quote | None:
+    if not isinstance(reply, list):  # an error reply: the key holds something that is not a hash
+        return None
+    return Quote.parse(symbol, reply)

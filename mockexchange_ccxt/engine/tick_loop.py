@@ -1,0 +1,83 @@
+"""The tick loop: settles orders against prices that an outside feed wrote straight into Valkey.
+
+Prices written through the engine settle at once; the loop is for everything else. Every ``interval`` seconds
+it walks the set of symbols that have open orders with SSCAN (a cursor, never a blocking full read) and settles
+each from its feed hash. A Valkey hiccup, a malformed hash or any other error is logged and the loop goes on:
+it stops only when asked.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+
+from ..errors import MockExchangeError
+from ..keys import Keys
+from .store import Store
+
+log = logging.getLogger("mockexchange_ccxt.tick_loop")
+
+
+class TickLoop:
+    """Runs ``settle(symbol)`` for every active symbol, once per interval, in a daemon thread."""
+
+    def __init__(self, store: Store, keys: Keys, settle: Callable[[str], int], interval: float) -> None:
+        self.store = store
+        self.keys = keys
+        self.settle = settle
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.passes = 0
+
+    def active_symbols(self) -> Iterator[str]:
+        cursor = "0"
+        while True:
+            cursor, members = self.store.read("SSCAN", self.keys.active_symbols, cursor, "COUNT", 500)
+            yield from members
+            if cursor == "0":
+                return
+
+    def run_once(self) -> int:
+        """One pass over the active symbols; returns the number of orders filled. Never raises."""
+        filled = 0
+        try:
+            for symbol in self.active_symbols():
+                try:
+                    filled += self.settle(symbol)
+                except MockExchangeError as exc:
+                    log.warning("settling %s failed: %s", symbol, exc)
+        except MockExchangeError as exc:
+            log.warning("tick pass failed: %s", exc)
+        except Exception:  # the loop must outlive any bug in a single pass
+            log.exception("tick pass crashed; the loop continues")
+        self.passes += 1
+        if filled:
+            log.info("tick pass %d filled %d orders", self.passes, filled)
+        return filled
+
+    def start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="mockexchange-tick-loop", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        log.info("tick loop started, every %s s", self.interval)
+        while not self._stop.is_set():
+            self.run_once()
+            self._stop.wait(self.interval)
+        log.info("tick loop stopped after %d passes", self.passes)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask the loop to stop and wait for the pass in progress to finish."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
