@@ -14,7 +14,7 @@ from ..errors import MockExchangeError
 
 UNIT_DECIMALS = 8
 UNIT = Decimal(1).scaleb(-UNIT_DECIMALS)
-UNITS_PER_ONE = 10**UNIT_DECIMALS
+UNITS_PER_ONE: int = 10**UNIT_DECIMALS
 
 #: The largest amount one operation may move: 10^10 (ten billion) of an asset, so that balances stay far
 #: below the int64 limit of HINCRBY (about 9.2 * 10^10 whole units of an asset).
