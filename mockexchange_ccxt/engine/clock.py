@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Protocol
 
@@ -44,8 +43,8 @@ def iso8601(timestamp_ms: int | None) -> str | None:
     """ccxt's datetime format: ``2024-01-02T03:04:05.678Z``."""
     if timestamp_ms is None:
         return None
-    moment = datetime.fromtimestamp(timestamp_ms / 1000, tz=timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{timestamp_ms % 1000:03d}Z"
+    seconds, millis = divmod(timestamp_ms, 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
 
 
 def timestamp_to_ms(value: Decimal | int) -> int:

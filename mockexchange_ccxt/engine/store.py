@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+import hiredis
 import redis
 from redis.connection import AbstractConnection
 
@@ -96,10 +97,9 @@ class Store:
         for attempt in (1, 2):
             conn = self._connection()
             try:
-                if len(commands) == 1:
-                    conn.send_command(*commands[0])  # type: ignore[no-untyped-call]
-                else:
-                    conn.send_packed_command(conn.pack_commands(commands))  # type: ignore[no-untyped-call]
+                # hiredis packs in C, several times faster than redis-py's pure-Python packer
+                packed = b"".join([hiredis.pack_command(command) for command in commands])
+                conn.send_packed_command([packed], check_health=False)  # type: ignore[no-untyped-call]
             except _CONNECTION_ERRORS as exc:
                 self._drop_connection()
                 if attempt == 2:

