@@ -1,11 +1,31 @@
 """mockexchange_ccxt: a zero-risk spot exchange for ccxt bots, with state in Valkey.
 
-Public API: ``Engine`` (the exchange itself), ``Settings`` (configuration), ``ReplayClock`` (back-test time)
-and the error classes in ``mockexchange_ccxt.errors``.
+Public API: ``MockExchange`` / ``AsyncMockExchange`` (ccxt drop-ins), ``Engine`` (the exchange itself),
+``Settings`` (configuration), ``ReplayClock`` (back-test time) and the errors in ``mockexchange_ccxt.errors``.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from .config import Settings
 from .engine import Engine, ReplayClock
 
-__all__ = ["Engine", "ReplayClock", "Settings"]
+if TYPE_CHECKING:
+    from .exchange import AsyncMockExchange, MockExchange
+
+
+def __getattr__(name: str) -> Any:
+    """The ccxt classes load on first use: importing ccxt (and aiohttp for the async one) takes a while, and
+    engine-only users (back-tests, the server) need neither."""
+    if name == "MockExchange":
+        from .exchange.sync import MockExchange
+
+        return MockExchange
+    if name == "AsyncMockExchange":
+        from .exchange.aio import AsyncMockExchange
+
+        return AsyncMockExchange
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["AsyncMockExchange", "Engine", "MockExchange", "ReplayClock", "Settings"]
 __version__ = "0.1.0"

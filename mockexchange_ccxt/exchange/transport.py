@@ -1,0 +1,104 @@
+"""The two ways a ``MockExchange`` reaches the engine, chosen by its options.
+
+- in-process (default): ``routes.dispatch`` on an ``Engine`` in this process, on ``options['redisUrl']``,
+  ``REDIS_URL`` or the embedded Valkey; engine errors become the exact ccxt exceptions.
+- HTTP (``options['serverUrl']``): ccxt's own pipeline, ``fetch2`` -> ``sign`` -> ``fetch`` ->
+  ``handle_errors``, so timeouts, proxies, ``verbose`` and the rate limiter work as with any exchange.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import threading
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from ..config import Settings
+from ..engine import Engine
+from ..errors import MockExchangeError
+from ..routes import ROUTES_BY_NAME, Call, dispatch
+from .describe import EXCEPTIONS_BY_CODE
+
+_ENGINES: dict[Settings, Engine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+#: ccxt option -> Settings field, for the in-process transport (everything else comes from the environment).
+OPTION_FIELDS = {
+    "redisUrl": "redis_url",
+    "account": "account",
+    "commission": "commission",
+    "makerCommission": "maker_commission",
+    "takerCommission": "taker_commission",
+    "keyPrefix": "key_prefix",
+    "priceKeyPrefix": "price_key_prefix",
+}
+
+
+def settings_from_options(options: dict[str, Any]) -> Settings:
+    """The environment's settings with the exchange's ``options`` on top."""
+    overrides: dict[str, Any] = {}
+    for option, name in OPTION_FIELDS.items():
+        value = options.get(option)
+        if value is not None:
+            overrides[name] = Decimal(str(value)) if name.endswith("commission") else value
+    return Settings.from_env().with_overrides(**overrides)
+
+
+def shared_engine(settings: Settings) -> Engine:
+    """One engine per configuration per process, shared by every exchange instance that uses it (an embedded
+    Valkey is started once, and stopped at exit)."""
+    with _ENGINES_LOCK:
+        engine = _ENGINES.get(settings)
+        if engine is None:
+            engine = _ENGINES[settings] = Engine(settings)
+            atexit.register(engine.close)
+        return engine
+
+
+class InProcess:
+    """Serves calls from an engine in this process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.engine = shared_engine(settings)
+
+    def perform(self, call: Call) -> Any:
+        try:
+            return dispatch(self.engine, call)
+        except MockExchangeError as exc:
+            raise as_ccxt_error(exc.code, exc.message) from None
+
+
+def as_ccxt_error(code: str | None, message: str) -> Exception:
+    """The exact ccxt exception for an engine/REST error code (ExchangeError when the code is unknown)."""
+    return EXCEPTIONS_BY_CODE.get(code or "", EXCEPTIONS_BY_CODE["INTERNAL"])(f"mockexchange {message}")
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def http_request(server_url: str, api_key: str | None, call: Call) -> dict[str, Any]:
+    """ccxt's ``sign()`` result for a call: URL from the route table, JSON body, the API key header."""
+    route = ROUTES_BY_NAME[call.route]
+    url = server_url.rstrip("/") + route.url_path(call.path)
+    query = {name: value for name, value in call.query.items() if value is not None}
+    if query:
+        url += "?" + urlencode(query)
+    headers = {"x-api-key": api_key or ""}
+    body = None
+    if call.body is not None:
+        body = json.dumps(call.body, default=_json_default, separators=(",", ":"))
+        headers["Content-Type"] = "application/json"
+    return {"url": url, "method": route.method, "body": body, "headers": headers}
+
+
+def raise_for_error_body(response: Any) -> None:
+    """Raise the exact ccxt exception for a REST error body ``{"error": {"code", "message"}}``."""
+    if isinstance(response, dict) and isinstance(response.get("error"), dict):
+        error = response["error"]
+        raise as_ccxt_error(str(error.get("code")), str(error.get("message")))

@@ -1,0 +1,273 @@
+"""The REST contract in one place: every route, its parameters, and the engine call that serves it.
+
+Both faces use this table: the Falcon app (``web/``) serves each route over HTTP, and the ccxt class's
+in-process transport calls ``dispatch`` with the very same request, so validation, errors and answers are
+identical whichever way a bot connects. Nothing here knows HTTP or ccxt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote
+
+from .engine import Engine
+from .errors import BadRequest, NotFound
+
+#: JSON types a body field may have ("number" accepts a JSON number or a decimal string, for exactness).
+NUMBER, STRING, INTEGER = "number", "string", "integer"
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: str
+    required: bool = False
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request, transport-neutral: route name, path parameters, query and JSON body."""
+
+    route: str
+    path: Mapping[str, str] = field(default_factory=dict)
+    query: Mapping[str, Any] = field(default_factory=dict)
+    body: Mapping[str, Any] | None = None
+
+
+Handler = Callable[[Engine, Call], Any]
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    query: tuple[Field, ...] = ()
+    body: tuple[Field, ...] | None = None
+    admin: bool = False
+
+    def url_path(self, params: Mapping[str, str]) -> str:
+        """The path with its parameters filled in and URL-encoded (``BTC/USDT`` -> ``BTC%2FUSDT``)."""
+        return self.path.format(**{name: quote(str(value), safe="") for name, value in params.items()})
+
+
+def _int(value: Any, name: str) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise BadRequest(f"{name} must be an integer")
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise BadRequest(f"{name} must be an integer, got {str(value)[:40]!r}") from None
+    if number < 0:
+        raise BadRequest(f"{name} may not be negative")
+    return number
+
+
+def check_body(route: Route, body: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The body as a dict with only known fields of the right JSON type; BadRequest otherwise."""
+    if route.body is None:
+        if body:
+            raise BadRequest(f"{route.method} {route.path} takes no body")
+        return {}
+    if body is None:
+        body = {}
+    if not isinstance(body, Mapping):
+        raise BadRequest("the body must be a JSON object")
+    known = {f.name: f for f in route.body}
+    unknown = sorted(set(body) - set(known))
+    if unknown:
+        raise BadRequest(f"unknown field(s): {', '.join(map(str, unknown))[:200]}")
+    for spec in route.body:
+        value = body.get(spec.name)
+        if value is None:
+            if spec.required:
+                raise BadRequest(f"field {spec.name!r} is required")
+            continue
+        if not _has_kind(value, spec.kind):
+            raise BadRequest(f"field {spec.name!r} must be a {spec.kind}, got {type(value).__name__}")
+    return dict(body)
+
+
+def _has_kind(value: Any, kind: str) -> bool:
+    if isinstance(value, bool):
+        return False
+    if kind == NUMBER:
+        return isinstance(value, int | float | Decimal | str)
+    if kind == INTEGER:
+        return isinstance(value, int)
+    return isinstance(value, str)
+
+
+# -- handlers -----------------------------------------------------------------------------------------------
+
+
+def _order_args(body: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "symbol": body["symbol"],
+        "side": body["side"],
+        "type": body.get("type") or "market",
+        "amount": body["amount"],
+        "price": body.get("price"),
+        "client_order_id": body.get("clientOrderId"),
+    }
+
+
+def _balance_of(engine: Engine, call: Call) -> dict[str, Any]:
+    asset = call.path["asset"]
+    return {"asset": asset, **engine.balance(asset)}
+
+
+def _set_price(engine: Engine, call: Call) -> dict[str, Any]:
+    body = call.body or {}
+    filled = engine.set_price(body["symbol"], body["price"], body.get("timestamp"), body.get("bid"), body.get("ask"))
+    return {"symbol": body["symbol"], "filled": filled}
+
+
+def _reset(engine: Engine, call: Call) -> dict[str, Any]:
+    engine.reset()
+    return {"reset": True}
+
+
+def _status(engine: Engine, call: Call) -> dict[str, Any]:
+    engine.store.ping()
+    return {"status": "ok", "updated": engine.now_ms()}
+
+
+def _tickers(engine: Engine, call: Call) -> dict[str, Any]:
+    symbols = call.query.get("symbols")
+    return engine.tickers(symbols.split(",") if symbols else None)
+
+
+_ORDER_FIELDS = (
+    Field("symbol", STRING, True, "market symbol, e.g. BTC/USDT"),
+    Field("side", STRING, True, "buy or sell"),
+    Field("type", STRING, False, "market (default) or limit"),
+    Field("amount", NUMBER, True, "amount of the base asset"),
+    Field("price", NUMBER, False, "limit price (limit orders)"),
+    Field("clientOrderId", STRING, False, "your own id, unique per account"),
+)
+_SYMBOL_Q = Field("symbol", STRING, False, "only this symbol")
+
+ROUTES: tuple[Route, ...] = (
+    Route("status", "GET", "/status", _status, "Service status (also checks Valkey)"),
+    Route("time", "GET", "/time", lambda e, c: {"serverTime": e.now_ms()}, "Server time in ms"),
+    Route(
+        "markets", "GET", "/markets", lambda e, c: list(e.markets().values()), "Markets: every symbol the feed prices"
+    ),
+    Route(
+        "tickers",
+        "GET",
+        "/tickers",
+        _tickers,
+        "Tickers of every priced symbol",
+        (Field("symbols", STRING, False, "comma-separated symbols"),),
+    ),
+    Route("ticker", "GET", "/tickers/{symbol}", lambda e, c: e.ticker(c.path["symbol"]), "Ticker of one symbol"),
+    Route("balance", "GET", "/balance", lambda e, c: e.fetch_balance(), "Balance of every asset"),
+    Route("balance_of", "GET", "/balance/{asset}", _balance_of, "Balance of one asset"),
+    Route(
+        "orders",
+        "GET",
+        "/orders",
+        lambda e, c: e.fetch_orders(c.query.get("status"), c.query.get("symbol"), _int(c.query.get("tail"), "tail")),
+        "Orders, oldest first",
+        (
+            Field("status", STRING, False, "open, closed or canceled"),
+            _SYMBOL_Q,
+            Field("tail", INTEGER, False, "only the newest N"),
+        ),
+    ),
+    Route("order", "GET", "/orders/{oid}", lambda e, c: e.fetch_order(c.path["oid"]), "One order"),
+    Route("order_trades", "GET", "/orders/{oid}/trades", lambda e, c: e.order_trades(c.path["oid"]), "Fills of one order"),
+    Route(
+        "trades",
+        "GET",
+        "/trades",
+        lambda e, c: e.fetch_my_trades(
+            c.query.get("symbol"), _int(c.query.get("since"), "since"), _int(c.query.get("limit"), "limit")
+        ),
+        "The account's fills, oldest first",
+        (_SYMBOL_Q, Field("since", INTEGER, False, "from this time (ms)"), Field("limit", INTEGER, False, "newest N")),
+    ),
+    Route(
+        "create_order",
+        "POST",
+        "/orders",
+        lambda e, c: e.create_order(**_order_args(dict(c.body or {}))),
+        "Place an order (market when type is absent)",
+        body=_ORDER_FIELDS,
+    ),
+    Route(
+        "can_execute",
+        "POST",
+        "/orders/can_execute",
+        lambda e, c: e.can_execute(**_order_args(dict(c.body or {}))),
+        "Would this order be accepted now? Changes nothing",
+        body=_ORDER_FIELDS,
+    ),
+    Route(
+        "cancel_order",
+        "POST",
+        "/orders/{oid}/cancel",
+        lambda e, c: e.cancel_order(c.path["oid"]),
+        "Cancel an open order",
+        body=(),
+    ),
+    Route(
+        "edit_balance",
+        "POST",
+        "/admin/edit_balance",
+        lambda e, c: {"asset": (c.body or {})["asset"], **e.edit_balance(**dict(c.body or {}))},
+        "Set free and/or used of an asset",
+        body=(Field("asset", STRING, True), Field("free", NUMBER), Field("used", NUMBER)),
+        admin=True,
+    ),
+    Route(
+        "fund",
+        "POST",
+        "/admin/fund",
+        lambda e, c: {"asset": (c.body or {})["asset"], **e.fund((c.body or {})["asset"], (c.body or {})["amount"])},
+        "Deposit into the free balance",
+        body=(Field("asset", STRING, True), Field("amount", NUMBER, True)),
+        admin=True,
+    ),
+    Route(
+        "set_price",
+        "POST",
+        "/admin/price",
+        _set_price,
+        "Publish a price (feed hash sym_<SYMBOL>) and settle the symbol at once",
+        body=(
+            Field("symbol", STRING, True),
+            Field("price", NUMBER, True),
+            Field("timestamp", INTEGER, False, "ms; default now"),
+            Field("bid", NUMBER),
+            Field("ask", NUMBER),
+        ),
+        admin=True,
+    ),
+    Route("reset", "POST", "/admin/reset", _reset, "Wipe balances and orders (prices stay)", body=(), admin=True),
+)
+
+ROUTES_BY_NAME: dict[str, Route] = {route.name: route for route in ROUTES}
+
+
+def dispatch(engine: Engine, call: Call) -> Any:
+    """Serve one call: validate its body against the route, then run the engine method."""
+    route = ROUTES_BY_NAME.get(call.route)
+    if route is None:
+        raise NotFound(f"no route named {call.route!r}")
+    body = check_body(route, call.body)
+    allowed = {f.name for f in route.query}
+    unknown = sorted(set(call.query) - allowed)
+    if unknown:
+        raise BadRequest(f"unknown query parameter(s): {', '.join(unknown)[:200]}")
+    return route.handler(engine, Call(call.route, call.path, call.query, body))

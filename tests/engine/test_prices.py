@@ -1,0 +1,232 @@
+"""Prices: set_price (feed write + immediate settlement), the replay clock, process_price_tick on outside
+writes, tickers, markets and trading fees."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+
+import pytest
+
+from mockexchange_ccxt import Engine, ReplayClock
+from mockexchange_ccxt.errors import BadSymbol, InvalidOrder
+
+from .conftest import EngineFactory
+
+
+def test_set_price_writes_the_feed_hash_and_returns_zero_without_orders(engine: Engine) -> None:
+    assert engine.set_price("BTC/USDT", "50000.5", timestamp=1_700_000_000_123) == 0
+    assert engine.store.read("HGETALL", "sym_BTC/USDT") == {"price": "50000.5", "timestamp": "1700000000123"}
+
+
+def test_set_price_defaults_to_the_wall_clock(engine: Engine) -> None:
+    before = time.time_ns() // 1_000_000
+    engine.set_price("BTC/USDT", 50000)
+    after = time.time_ns() // 1_000_000
+    stamp = int(engine.store.read("HGET", "sym_BTC/USDT", "timestamp"))
+    assert before <= stamp <= after
+    assert engine.ticker("BTC/USDT")["timestamp"] == stamp
+
+
+def test_set_price_bid_ask_are_optional_and_dropped_when_not_given(engine: Engine) -> None:
+    engine.set_price("BTC/USDT", "50000", timestamp=1_700_000_000_000, bid="49990", ask="50010")
+    ticker = engine.ticker("BTC/USDT")
+    assert (ticker["bid"], ticker["ask"], ticker["last"]) == (Decimal(49990), Decimal(50010), Decimal(50000))
+    engine.set_price("BTC/USDT", "50100", timestamp=1_700_000_001_000)
+    assert engine.store.read("HGETALL", "sym_BTC/USDT") == {"price": "50100", "timestamp": "1700000001000"}
+    ticker = engine.ticker("BTC/USDT")
+    assert ticker["bid"] == ticker["ask"] == ticker["last"] == Decimal(50100)
+
+
+def test_set_price_settles_crossed_orders_at_once_and_counts_them(btc: Engine) -> None:
+    ids = [btc.create_order("BTC/USDT", "buy", "limit", "0.01", p)["id"] for p in ("49000", "48000", "47000")]
+    bought = btc.create_order("BTC/USDT", "buy", "market", "0.02")
+    ask = btc.create_order("BTC/USDT", "sell", "limit", "0.02", "52000")["id"]
+    assert bought["status"] == "closed"
+    assert btc.set_price("BTC/USDT", "48000") == 2
+    assert [btc.fetch_order(i)["status"] for i in ids] == ["closed", "closed", "open"]
+    assert btc.set_price("BTC/USDT", "48000") == 0  # idempotent: nothing fills twice
+    assert btc.set_price("BTC/USDT", "52000.01") == 1
+    assert btc.fetch_order(ask)["status"] == "closed"
+    assert btc.fetch_order(ask)["price"] == Decimal(52000)
+
+
+def test_replay_clock_follows_price_timestamps(make_engine: EngineFactory) -> None:
+    replay = make_engine(clock=ReplayClock())
+    replay.fund("USDT", "100000")
+    replay.set_price("BTC/USDT", "50000", timestamp=1_600_000_000_000)
+    assert replay.now_ms() == 1_600_000_000_000
+    order = replay.create_order("BTC/USDT", "buy", "limit", "0.1", "49000")
+    assert order["timestamp"] == 1_600_000_000_000
+    assert order["datetime"] == "2020-09-13T12:26:40.000Z"
+    replay.set_price("ETH/USDT", "2500", timestamp=1_500_000_000_000)  # older data never moves time back
+    assert replay.now_ms() == 1_600_000_000_000
+    assert replay.set_price("BTC/USDT", "48000", timestamp=1_600_000_060_000) == 1
+    filled = replay.fetch_order(order["id"])
+    assert filled["lastTradeTimestamp"] == 1_600_000_060_000
+    assert replay.fetch_my_trades()[0]["timestamp"] == 1_600_000_060_000
+    assert replay.fetch_balance()["timestamp"] == 1_600_000_060_000
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: set_price without a timestamp on a fresh ReplayClock writes timestamp 0, which the feed "
+    "parser rejects, so the call succeeds but leaves the symbol unpriced",
+)
+def test_replay_clock_set_price_without_timestamp_leaves_a_usable_price(make_engine: EngineFactory) -> None:
+    replay = make_engine(clock=ReplayClock())
+    replay.set_price("BTC/USDT", "50000")
+    assert replay.ticker("BTC/USDT")["last"] == Decimal(50000)
+
+
+@pytest.mark.parametrize(("raw", "expected_ms"), [("1700000000", 1_700_000_000_000), ("1700000000123", 1_700_000_000_123)])
+def test_process_price_tick_settles_an_outside_write(btc: Engine, raw: str, expected_ms: int) -> None:
+    order = btc.create_order("BTC/USDT", "buy", "limit", "0.1", "49000")
+    btc.store.call("HSET", "sym_BTC/USDT", "price", "48500", "timestamp", raw)
+    assert btc.fetch_order(order["id"])["status"] == "open"  # an outside write alone settles nothing
+    assert btc.process_price_tick("BTC/USDT") == 1
+    filled = btc.fetch_order(order["id"])
+    assert filled["status"] == "closed"
+    assert filled["average"] == Decimal(49000)  # its own limit, not the lower tick
+    assert filled["lastTradeTimestamp"] == expected_ms
+    assert btc.ticker("BTC/USDT")["timestamp"] == expected_ms
+    assert btc.process_price_tick("BTC/USDT") == 0
+
+
+def test_process_price_tick_uses_the_touch_side(btc: Engine) -> None:
+    btc.fund("BTC", "1")
+    buy = btc.create_order("BTC/USDT", "buy", "limit", "0.1", "49000")["id"]
+    sell = btc.create_order("BTC/USDT", "sell", "limit", "0.1", "51000")["id"]
+    btc.store.call("HSET", "sym_BTC/USDT", "price", "48000", "ask", "49000.00000001", "timestamp", "1700000000")
+    assert btc.process_price_tick("BTC/USDT") == 0
+    btc.store.call("HSET", "sym_BTC/USDT", "ask", "49000", "bid", "50999.99999999")
+    assert btc.process_price_tick("BTC/USDT") == 1
+    assert btc.fetch_order(buy)["status"] == "closed"
+    btc.store.call("HSET", "sym_BTC/USDT", "price", "52000", "bid", "51000")
+    assert btc.process_price_tick("BTC/USDT") == 1
+    assert btc.fetch_order(sell)["status"] == "closed"
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        None,
+        {"price": "abc", "timestamp": "1700000000"},
+        {"price": "-48000", "timestamp": "1700000000"},
+        {"price": "48000"},
+        {"price": "48000", "timestamp": "0"},
+        {"price": "", "timestamp": "1700000000"},
+        "string",
+    ],
+)
+def test_process_price_tick_skips_a_missing_or_malformed_hash(btc: Engine, fields: dict[str, str] | str | None) -> None:
+    order = btc.create_order("BTC/USDT", "buy", "limit", "0.1", "49000")["id"]
+    btc.store.call("DEL", "sym_BTC/USDT")
+    if isinstance(fields, dict):
+        btc.store.call("HSET", "sym_BTC/USDT", *[x for pair in fields.items() for x in pair])
+    elif fields == "string":
+        btc.store.call("SET", "sym_BTC/USDT", "48000")
+    assert btc.process_price_tick("BTC/USDT") == 0
+    assert btc.fetch_order(order)["status"] == "open"
+    assert btc.balance("USDT")["used"] == Decimal("4904.9")
+
+
+def test_ticker_is_ccxt_unified(engine: Engine) -> None:
+    engine.store.call(
+        "HSET", "sym_BTC/USDT", "price", "50000.5", "timestamp", "1700000000", "bid", "50000", "ask", "50001",
+        "baseVolume", "12.5", "quoteVolume", "625000",
+    )  # fmt: skip
+    ticker = engine.ticker("BTC/USDT")
+    assert ticker["symbol"] == "BTC/USDT"
+    assert ticker["timestamp"] == 1_700_000_000_000
+    assert ticker["datetime"] == "2023-11-14T22:13:20.000Z"
+    assert ticker["last"] == ticker["close"] == Decimal("50000.5")
+    assert (ticker["bid"], ticker["ask"]) == (Decimal(50000), Decimal(50001))
+    assert (ticker["baseVolume"], ticker["quoteVolume"]) == (Decimal("12.5"), Decimal(625000))
+    assert ticker["info"]["price"] == "50000.5"
+    assert {"high", "low", "open", "vwap", "change", "percentage"} <= set(ticker)
+
+
+def test_ticker_of_unknown_and_unpriced_symbols(engine: Engine) -> None:
+    with pytest.raises(BadSymbol):
+        engine.ticker("NOPE/USDT")
+    with pytest.raises(BadSymbol):
+        engine.ticker("BTCUSDT")
+    engine.store.call("HSET", "sym_BAD/USDT", "price", "oops", "timestamp", "1700000000")
+    with pytest.raises(InvalidOrder):
+        engine.ticker("BAD/USDT")
+
+
+def test_tickers_lists_priced_symbols_and_skips_broken_feed_keys(btc: Engine) -> None:
+    btc.store.call("HSET", "sym_BAD/USDT", "price", "oops", "timestamp", "1700000000")
+    btc.store.call("SET", "sym_X/USDT", "123")
+    btc.store.call("HSET", "sym_notasymbol", "price", "1", "timestamp", "1700000000")
+    tickers = btc.tickers()
+    assert sorted(tickers) == ["BTC/USDT", "ETH/USDT"]
+    assert tickers["ETH/USDT"]["last"] == Decimal(2500)
+    assert sorted(btc.tickers(["BTC/USDT", "NOPE/USDT", "BAD/USDT"])) == ["BTC/USDT"]
+    with pytest.raises(BadSymbol):
+        btc.tickers(["BTC-USDT"])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: a feed timestamp far in the future (e.g. '1e20') passes Quote.parse; iso8601() then raises "
+    "a raw OSError, so tickers() fails for every symbol instead of skipping the bad hash",
+)
+def test_tickers_skip_a_hash_with_an_absurd_timestamp(btc: Engine) -> None:
+    btc.store.call("HSET", "sym_ETH/USDT", "price", "2500", "timestamp", "1e20")
+    assert sorted(btc.tickers()) == ["BTC/USDT"]
+
+
+def test_markets_describe_every_priced_symbol(btc: Engine, make_engine: EngineFactory) -> None:
+    btc.store.call("HSET", "sym_BAD/USDT", "price", "oops", "timestamp", "1700000000")
+    markets = btc.markets()
+    assert sorted(markets) == ["BTC/USDT", "ETH/USDT"]
+    market = markets["BTC/USDT"]
+    assert (market["id"], market["base"], market["quote"], market["type"], market["spot"]) == (
+        "BTC/USDT", "BTC", "USDT", "spot", True,
+    )  # fmt: skip
+    assert market["maker"] == market["taker"] == Decimal("0.001")
+    assert market["precision"]["amount"] == market["precision"]["price"] == Decimal("0.00000001")
+    assert market["limits"]["amount"]["max"] == Decimal(10) ** 10
+    tiered = make_engine(maker_commission=Decimal("0.0002"), taker_commission=Decimal("0.0007"))
+    assert tiered.markets()["ETH/USDT"]["maker"] == Decimal("0.0002")
+    assert tiered.markets()["ETH/USDT"]["taker"] == Decimal("0.0007")
+
+
+def test_trading_fee_reports_the_configured_rates(engine: Engine, make_engine: EngineFactory) -> None:
+    fee = engine.trading_fee("BTC/USDT")
+    assert (fee["symbol"], fee["maker"], fee["taker"]) == ("BTC/USDT", Decimal("0.001"), Decimal("0.001"))
+    tiered = make_engine(commission=Decimal("0.002"), taker_commission=Decimal("0.003"))
+    fee = tiered.trading_fee("ETH/USDT")
+    assert (fee["maker"], fee["taker"]) == (Decimal("0.002"), Decimal("0.003"))
+    assert fee["info"] == {"maker": "0.002", "taker": "0.003"}
+    with pytest.raises(BadSymbol):
+        engine.trading_fee("ETHUSDT")
+
+
+def test_custom_price_prefix_is_used_for_the_feed(make_engine: EngineFactory) -> None:
+    custom = make_engine(price_key_prefix="px:")
+    custom.set_price("BTC/USDT", "50000", timestamp=1_700_000_000_000)
+    assert custom.store.read("HGET", "px:BTC/USDT", "price") == "50000"
+    assert custom.store.read("EXISTS", "sym_BTC/USDT") == 0
+    assert list(custom.tickers()) == ["BTC/USDT"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: set_price pipelines HSET and the settle script; when the feed key has the wrong type the HSET "
+    "fails but the settle still runs, so orders fill at a price that was never published and the call raises",
+)
+def test_set_price_on_a_wrong_type_key_changes_nothing_or_publishes(btc: Engine) -> None:
+    btc.set_price("X/USDT", "100")
+    order = btc.create_order("X/USDT", "buy", "limit", "1", "90")["id"]
+    btc.store.call("DEL", "sym_X/USDT")
+    btc.store.call("SET", "sym_X/USDT", "junk")
+    try:
+        btc.set_price("X/USDT", "80")
+    except Exception:  # refusing is fine, but then nothing may have changed
+        assert btc.fetch_order(order)["status"] == "open"
+    else:  # accepting is fine, but then the price must be the published one
+        assert btc.ticker("X/USDT")["last"] == Decimal(80)
