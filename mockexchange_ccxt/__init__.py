@@ -10,7 +10,8 @@ from .config import Settings
 from .engine import Engine, ReplayClock
 
 if TYPE_CHECKING:
-    from .exchange import AsyncMockExchange, MockExchange
+    from .exchange.aio import AsyncMockExchange
+    from .exchange.sync import MockExchange
 
 
 def __getattr__(name: str) -> Any:

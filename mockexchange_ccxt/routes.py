@@ -186,7 +186,9 @@ ROUTES: tuple[Route, ...] = (
         ),
     ),
     Route("order", "GET", "/orders/{oid}", lambda e, c: e.fetch_order(c.path["oid"]), "One order"),
-    Route("order_trades", "GET", "/orders/{oid}/trades", lambda e, c: e.order_trades(c.path["oid"]), "Fills of one order"),
+    Route(
+        "order_trades", "GET", "/orders/{oid}/trades", lambda e, c: e.order_trades(c.path["oid"]), "Fills of one order"
+    ),
     Route(
         "trades",
         "GET",

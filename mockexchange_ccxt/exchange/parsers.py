@@ -120,4 +120,3 @@ class ParsersMixin:
             "percentage": True,
             "tierBased": False,
         }
-

@@ -223,7 +223,13 @@ class UnifiedMixin(ParsersMixin):
         self, symbol: str, price: Any, timestamp: int | None = None, bid: Any = None, ask: Any = None
     ) -> Steps:
         """Mock only: publish a price and settle the symbol at once; returns the number of orders filled."""
-        body = {"symbol": symbol, "price": _exact(price), "timestamp": timestamp, "bid": _exact(bid), "ask": _exact(ask)}
+        body = {
+            "symbol": symbol,
+            "price": _exact(price),
+            "timestamp": timestamp,
+            "bid": _exact(bid),
+            "ask": _exact(ask),
+        }
         raw = yield Call("set_price", body={k: v for k, v in body.items() if v is not None})
         return int(raw["filled"])
 
@@ -236,4 +242,3 @@ class UnifiedMixin(ParsersMixin):
 def _exact(value: Any) -> Any:
     """Floats travel as their shortest decimal text, so 0.1 arrives as exactly 0.1."""
     return repr(value) if isinstance(value, float) else value
-

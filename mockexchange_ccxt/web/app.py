@@ -1,0 +1,170 @@
+"""The REST API: a Falcon WSGI app over the route table of ``routes.py``.
+
+Every route of the table becomes an HTTP route; the app adds only what HTTP needs: the API key (constant-time
+compare, the seed's placeholder key never accepted), JSON in and out with exact decimals (numbers in bodies
+are read as Decimals; answers carry decimal strings), a body size limit, and errors as
+``{"error": {"code", "message"}}`` with the status of their code. No request can produce a 500 with a
+traceback: anything unexpected is logged and answered as INTERNAL.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from decimal import Decimal
+from typing import Any
+
+import falcon
+
+from ..config import PLACEHOLDER_API_KEY, Settings
+from ..engine import Engine
+from ..errors import (
+    AuthenticationFailed,
+    BadRequest,
+    InternalError,
+    MethodNotAllowed,
+    MockExchangeError,
+    NotFound,
+    PayloadTooLarge,
+)
+from ..routes import ROUTES, Call, Route, dispatch
+from .openapi import openapi_document, swagger_page
+
+log = logging.getLogger("mockexchange_ccxt.web")
+
+MAX_BODY_BYTES = 64 * 1024
+API_KEY_HEADER = "x-api-key"
+
+
+def _encode(value: Any) -> str:
+    if isinstance(value, Decimal):
+        text = format(value, "f")
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def to_json(payload: Any) -> bytes:
+    return json.dumps(payload, default=_encode, separators=(",", ":")).encode()
+
+
+def _read_body(req: falcon.Request) -> Any:
+    length = req.content_length or 0
+    if length > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"body of {length} bytes is over the {MAX_BODY_BYTES}-byte limit")
+    raw = req.bounded_stream.read(MAX_BODY_BYTES + 1)
+    if len(raw) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"body is over the {MAX_BODY_BYTES}-byte limit")
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:
+        raise BadRequest(f"body is not valid JSON: {str(exc)[:120]}") from None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number")
+
+
+class RouteResource:
+    """Serves every method of one path by dispatching to the route table."""
+
+    def __init__(self, engine: Engine, routes: list[Route], split_symbol: bool) -> None:
+        self.engine = engine
+        self.by_method = {route.method: route for route in routes}
+        self.split_symbol = split_symbol
+
+    def _serve(self, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
+        route = self.by_method[req.method]
+        if self.split_symbol:  # a symbol whose '/' reached us decoded: /tickers/BTC/USDT
+            params["symbol"] = f"{params['symbol']}/{params.pop('quote')}"
+        body = _read_body(req) if route.method == "POST" else None
+        query = {name: value for name, value in req.params.items()}
+        if any(isinstance(value, list) for value in query.values()):
+            raise BadRequest("a query parameter is given twice")
+        result = dispatch(self.engine, Call(route.name, params, query, body))
+        resp.data = to_json(result)
+        resp.content_type = falcon.MEDIA_JSON
+        resp.status = falcon.HTTP_201 if route.name == "create_order" else falcon.HTTP_200
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
+        self._serve(req, resp, **params)
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
+        self._serve(req, resp, **params)
+
+
+class ApiKeyAuth:
+    """Every request needs ``x-api-key`` equal to the configured key (compared in constant time)."""
+
+    def __init__(self, api_key: str) -> None:
+        self.expected = api_key.encode()
+        self.usable = bool(api_key) and api_key != PLACEHOLDER_API_KEY
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        given = (req.get_header(API_KEY_HEADER) or "").encode()
+        if not (self.usable and hmac.compare_digest(given, self.expected)):
+            raise AuthenticationFailed("missing or wrong x-api-key header")
+
+
+def _error_response(resp: falcon.Response, error: MockExchangeError) -> None:
+    resp.status = falcon.code_to_http_status(error.http_status)
+    resp.content_type = falcon.MEDIA_JSON
+    resp.data = to_json({"error": error.to_dict()})
+
+
+def _handle_engine_error(req: falcon.Request, resp: falcon.Response, error: Exception, params: Any) -> None:
+    assert isinstance(error, MockExchangeError)
+    _error_response(resp, error)
+
+
+def _handle_http_error(req: falcon.Request, resp: falcon.Response, error: Exception, params: Any) -> None:
+    assert isinstance(error, falcon.HTTPError)
+    status = error.status_code
+    mapped: MockExchangeError
+    if status == 404:
+        mapped = NotFound(f"no route {req.method} {req.path[:200]}")
+    elif status == 405:
+        mapped = MethodNotAllowed(f"{req.method} is not allowed on {req.path[:200]}")
+    else:
+        mapped = BadRequest(str(error.title or error.description or "bad request"))
+        mapped.http_status = status if 400 <= status < 500 else 400
+    _error_response(resp, mapped)
+
+
+def _handle_unexpected(req: falcon.Request, resp: falcon.Response, error: Exception, params: Any) -> None:
+    log.exception("unexpected error serving %s %s", req.method, req.path)
+    _error_response(resp, InternalError("internal error; the server log has the details"))
+
+
+def create_app(engine: Engine, settings: Settings | None = None) -> falcon.App[falcon.Request, falcon.Response]:
+    """The WSGI app serving ``engine``; ``settings`` decide auth and /docs (default: the engine's)."""
+    settings = settings or engine.settings
+    middleware = [ApiKeyAuth(settings.api_key)] if settings.auth_required else []
+    app = falcon.App(middleware=middleware)
+    app.req_options.auto_parse_qs_csv = False
+    app.req_options.keep_blank_qs_values = False
+    app.add_error_handler(Exception, _handle_unexpected)
+    app.add_error_handler(falcon.HTTPError, _handle_http_error)
+    app.add_error_handler(MockExchangeError, _handle_engine_error)
+    by_path: dict[str, list[Route]] = {}
+    for route in ROUTES:
+        by_path.setdefault(route.path, []).append(route)
+    for path, routes in by_path.items():
+        app.add_route(path, RouteResource(engine, routes, split_symbol=False))
+        if "{symbol}" in path:
+            app.add_route(path.replace("{symbol}", "{symbol}/{quote}"), RouteResource(engine, routes, split_symbol=True))
+    if settings.test_env:
+        document = to_json(openapi_document())
+        app.add_route("/openapi.json", _Static(document, falcon.MEDIA_JSON))
+        app.add_route("/docs", _Static(swagger_page().encode(), falcon.MEDIA_HTML))
+    return app
+
+
+class _Static:
+    def __init__(self, data: bytes, content_type: str) -> None:
+        self.data, self.content_type = data, content_type
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.data, resp.content_type = self.data, self.content_type
