@@ -58,17 +58,15 @@ class Store:
     # -- connections -------------------------------------------------------------------------------------
 
     def _connection(self) -> AbstractConnection:
-        local = self._local
-        if getattr(local, "pid", None) != os.getpid():
-            local.conn = self._pool.get_connection()
-            local.pid = os.getpid()
-        conn: AbstractConnection = local.conn
-        return conn
+        lease: _Lease | None = getattr(self._local, "lease", None)
+        if lease is None or lease.pid != os.getpid():
+            lease = self._local.lease = _Lease(self._pool)
+        return lease.conn
 
     def _drop_connection(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.disconnect()
+        lease: _Lease | None = getattr(self._local, "lease", None)
+        if lease is not None:
+            lease.conn.disconnect()
 
     def close(self) -> None:
         """Close this thread's connection and the pool (other threads reconnect on their next call)."""
@@ -95,8 +93,8 @@ class Store:
         ``errors_as_values`` it is returned in its place instead (a bad feed hash must not hide the others).
         """
         for attempt in (1, 2):
-            conn = self._connection()
             try:
+                conn = self._connection()
                 # hiredis packs in C, several times faster than redis-py's pure-Python packer
                 packed = b"".join([hiredis.pack_command(command) for command in commands])
                 conn.send_packed_command([packed], check_health=False)  # type: ignore[no-untyped-call]
@@ -172,6 +170,23 @@ class Store:
 
 #: Error replies of a server that is up but cannot serve yet (loading its data, busy script, failover).
 _SERVER_BUSY = frozenset({"LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN"})
+
+
+class _Lease:
+    """A thread's connection, given back to the pool when the thread ends (its thread-local dies with it),
+    so a server that runs a thread per request does not exhaust the pool."""
+
+    def __init__(self, pool: redis.ConnectionPool) -> None:
+        self.pool = pool
+        self.pid = os.getpid()
+        self.conn: AbstractConnection = pool.get_connection()
+
+    def __del__(self) -> None:
+        if self.pid == os.getpid():
+            try:
+                self.pool.release(self.conn)
+            except Exception:  # interpreter shutdown: nothing left to give back to
+                pass
 
 
 class _NoScript(MockExchangeError):

@@ -34,7 +34,9 @@ class AsyncMockExchange(MockExchangeBase, Exchange):  # type: ignore[misc]
             if self.in_process is not None:
                 answer = self.in_process.perform(call)
             else:
-                answer = await self.fetch2(call.route, "mock", ROUTES_BY_NAME[call.route].method, {"call": call})
+                answer = self.checked_answer(
+                    await self.fetch2(call.route, "mock", ROUTES_BY_NAME[call.route].method, {"call": call})
+                )
 
 
 def _async(generator: Callable[..., Steps]) -> Callable[..., Any]:

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from ccxt.base.errors import BadResponse
+
 from ..routes import Call
 from .describe import describe_mock
 from .transport import InProcess, http_request, raise_for_error_body, settings_from_options
@@ -43,6 +45,13 @@ class MockExchangeBase(UnifiedMixin):
     def sign(self, path: str, api: Any = "public", method: str = "GET", params: dict[str, Any] = {}) -> Any:  # noqa: B006
         call: Call = params["call"]
         return http_request(self.options["serverUrl"], self.apiKey, call)
+
+    @staticmethod
+    def checked_answer(answer: Any) -> Any:
+        """An HTTP answer must be JSON; ccxt hands over the raw text when it is not (a cut-off body)."""
+        if isinstance(answer, str):
+            raise BadResponse(f"mockexchange answered with a body that is not JSON: {answer[:120]!r}")
+        return answer
 
     def handle_errors(
         self,

@@ -31,7 +31,9 @@ class MockExchange(MockExchangeBase, Exchange):  # type: ignore[misc]
             if self.in_process is not None:
                 answer = self.in_process.perform(call)
             else:
-                answer = self.fetch2(call.route, "mock", ROUTES_BY_NAME[call.route].method, {"call": call})
+                answer = self.checked_answer(
+                    self.fetch2(call.route, "mock", ROUTES_BY_NAME[call.route].method, {"call": call})
+                )
 
 
 def _sync(generator: Callable[..., Steps]) -> Callable[..., Any]:

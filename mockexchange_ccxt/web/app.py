@@ -154,7 +154,9 @@ def create_app(engine: Engine, settings: Settings | None = None) -> falcon.App[f
     for path, routes in by_path.items():
         app.add_route(path, RouteResource(engine, routes, split_symbol=False))
         if "{symbol}" in path:
-            app.add_route(path.replace("{symbol}", "{symbol}/{quote}"), RouteResource(engine, routes, split_symbol=True))
+            app.add_route(
+                path.replace("{symbol}", "{symbol}/{quote}"), RouteResource(engine, routes, split_symbol=True)
+            )
     if settings.test_env:
         document = to_json(openapi_document())
         app.add_route("/openapi.json", _Static(document, falcon.MEDIA_JSON))

@@ -1,0 +1,361 @@
+"""``mockexchange``: the exchange from a terminal.
+
+Every command becomes one ``routes.Call`` (``build_call``); only its execution differs: with ``--url`` (or
+``MOCKX_URL``) the call goes over HTTP to a running server, otherwise straight to Valkey through
+``routes.dispatch`` on an engine configured like the server (``REDIS_URL`` or the embedded Valkey). Answers
+are rendered as aligned tables, or printed as the API's raw JSON with ``--json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn, Protocol
+
+from . import __version__
+from .config import ENV_VARS, Settings
+from .engine import Engine
+from .errors import MockExchangeError
+from .routes import ROUTES_BY_NAME, Call, dispatch
+
+#: The CLI's own environment variables (the server's are in ``config.ENV_VARS``).
+ENV_URL = "MOCKX_URL"
+ENV_API_KEY = "API_KEY"
+
+EXIT_OK = 0
+EXIT_REFUSED = 1  # can-execute: the order would be refused
+EXIT_USAGE = 2  # bad command line, bad request (4xx)
+EXIT_NOT_FOUND = 3  # unknown order (404)
+EXIT_AUTH = 4  # missing or wrong API key (401)
+EXIT_UNAVAILABLE = 5  # Valkey or the server unreachable, or a 5xx
+
+EPILOG = f"""\
+environment:
+  {ENV_URL:<18} server URL, as --url (unset: talk straight to Valkey)
+  {ENV_API_KEY:<18} the key sent as x-api-key with --url, as --api-key
+  direct mode and serve also read:
+""" + "".join(f"  {var:<18} {doc}\n" for var, (_field, doc) in ENV_VARS.items() if var != ENV_API_KEY) + f"""
+exit codes:
+  0 ok; 1 can-execute says the order would be refused; {EXIT_USAGE} usage error or bad request (4xx);
+  {EXIT_NOT_FOUND} not found (404); {EXIT_AUTH} authentication (401); {EXIT_UNAVAILABLE} Valkey or server unavailable (5xx)
+"""
+
+
+class CliError(Exception):
+    """An error to print as ``error CODE: message`` and exit with ``exit_code``."""
+
+    def __init__(self, code: str, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.code, self.message, self.exit_code = code, message, exit_code
+
+
+def exit_code_for(http_status: int) -> int:
+    if http_status == 401:
+        return EXIT_AUTH
+    if http_status == 404:
+        return EXIT_NOT_FOUND
+    if 400 <= http_status < 500:
+        return EXIT_USAGE
+    return EXIT_UNAVAILABLE
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        raise CliError("USAGE", message, EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # Global flags are accepted before or after the command; SUPPRESS keeps a subcommand from resetting them.
+    common = _Parser(add_help=False)
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print the raw JSON answer")
+    common.add_argument("--url", default=argparse.SUPPRESS, help=f"server URL (env {ENV_URL}); else direct to Valkey")
+    common.add_argument("--api-key", default=argparse.SUPPRESS, help=f"x-api-key for --url (env {ENV_API_KEY})")
+
+    parser = _Parser(
+        prog="mockexchange",
+        description="A zero-risk spot exchange for ccxt bots: balances, prices and orders in Valkey.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[common],
+    )
+    parser.set_defaults(json=False, url=None, api_key=None)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help, description=help, parents=[common])
+
+    serve = command("serve", "run the REST server (granian; embedded Valkey when REDIS_URL is unset)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+
+    command("balance", "show balances (all assets, or one)").add_argument("asset", nargs="?", metavar="ASSET")
+    fund = command("fund", "deposit into the free balance of an asset")
+    fund.add_argument("asset", metavar="ASSET")
+    fund.add_argument("amount", metavar="AMOUNT")
+    price = command("price", "show a symbol's ticker, or set its price (settles resting orders at once)")
+    price.add_argument("symbol", metavar="SYMBOL")
+    price.add_argument("price", nargs="?", metavar="PRICE")
+    command("tickers", "show the ticker of every priced symbol")
+    for name, help in (
+        ("order", "place an order: limit with --price, else market"),
+        ("can-execute", "would this order be accepted now? (changes nothing)"),
+    ):
+        order = command(name, help)
+        order.add_argument("side", choices=("buy", "sell"))
+        order.add_argument("symbol", metavar="SYMBOL")
+        order.add_argument("amount", metavar="AMOUNT")
+        order.add_argument("--price", help="limit price")
+        order.add_argument("--client-order-id", metavar="ID", help="your own id, unique per account")
+    orders = command("orders", "list orders, oldest first")
+    orders.add_argument("--status", choices=("open", "closed", "canceled"))
+    orders.add_argument("--symbol")
+    orders.add_argument("--tail", type=int, metavar="N", help="only the newest N")
+    command("cancel", "cancel an open order").add_argument("oid", metavar="OID")
+    command("reset", "wipe balances and orders (prices stay)")
+    return parser
+
+
+def build_call(args: argparse.Namespace) -> Call:
+    """The one request a command makes, whichever transport carries it."""
+    command = args.command
+    if command == "balance":
+        return Call("balance_of", path={"asset": args.asset}) if args.asset else Call("balance")
+    if command == "fund":
+        return Call("fund", body={"asset": args.asset, "amount": args.amount})
+    if command == "price":
+        if args.price is None:
+            return Call("ticker", path={"symbol": args.symbol})
+        return Call("set_price", body={"symbol": args.symbol, "price": args.price})
+    if command == "tickers":
+        return Call("tickers")
+    if command in ("order", "can-execute"):
+        body = {"symbol": args.symbol, "side": args.side, "type": "market", "amount": args.amount}
+        if args.price is not None:
+            body.update(type="limit", price=args.price)
+        if args.client_order_id is not None:
+            body["clientOrderId"] = args.client_order_id
+        return Call("create_order" if command == "order" else "can_execute", body=body)
+    if command == "orders":
+        query = {"status": args.status, "symbol": args.symbol, "tail": args.tail}
+        return Call("orders", query={name: value for name, value in query.items() if value is not None})
+    if command == "cancel":
+        return Call("cancel_order", path={"oid": args.oid})
+    if command == "reset":
+        return Call("reset")
+    raise CliError("USAGE", f"unknown command {command!r}", EXIT_USAGE)
+
+
+# -- transports: perform(call) -> (decoded answer, raw JSON text) -----------------------------------------------
+
+
+class Transport(Protocol):
+    def perform(self, call: Call) -> tuple[Any, str]: ...
+
+    def close(self) -> None: ...
+
+
+class DirectTransport:
+    """Straight to Valkey, through the same route table the server uses."""
+
+    def __init__(self) -> None:
+        self._engine: Engine | None = None
+
+    def perform(self, call: Call) -> tuple[Any, str]:
+        from .web.app import to_json
+
+        try:
+            if self._engine is None:
+                self._engine = Engine(_settings())
+            raw = to_json(dispatch(self._engine, call)).decode()
+        except MockExchangeError as exc:
+            raise CliError(exc.code, exc.message, exit_code_for(exc.http_status)) from None
+        return json.loads(raw), raw
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
+
+
+class HttpTransport:
+    """To a running server, with URLs built from the route table."""
+
+    def __init__(self, url: str, api_key: str | None, timeout: float = 30.0) -> None:
+        import requests
+
+        self.url, self.api_key, self.timeout = url.rstrip("/"), api_key or "", timeout
+        self.session = requests.Session()
+
+    def perform(self, call: Call) -> tuple[Any, str]:
+        import requests
+
+        route = ROUTES_BY_NAME[call.route]
+        headers = {"x-api-key": self.api_key}
+        data = None
+        if call.body is not None:
+            data, headers["Content-Type"] = json.dumps(call.body), "application/json"
+        url = self.url + route.url_path(call.path)
+        try:
+            response = self.session.request(
+                route.method, url, params=dict(call.query), data=data, headers=headers, timeout=self.timeout
+            )
+        except requests.RequestException as exc:
+            raise CliError("SERVER_UNAVAILABLE", f"cannot reach {self.url}: {exc}", EXIT_UNAVAILABLE) from None
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = None
+        if response.status_code >= 400:
+            error = answer.get("error") if isinstance(answer, dict) else None
+            if isinstance(error, dict):
+                raise CliError(str(error.get("code")), str(error.get("message")), exit_code_for(response.status_code))
+            raise CliError(f"HTTP_{response.status_code}", response.text[:200], exit_code_for(response.status_code))
+        if answer is None:
+            raise CliError("BAD_RESPONSE", f"not JSON: {response.text[:200]!r}", EXIT_UNAVAILABLE)
+        return answer, response.text
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ValueError as exc:
+        raise CliError("CONFIG", str(exc), EXIT_USAGE) from None
+
+
+# -- rendering ----------------------------------------------------------------------------------------------------
+
+
+def _cell(value: Any) -> str:
+    return "-" if value is None or value == "" else str(value)
+
+
+def _numeric(text: str) -> bool:
+    return text.replace(".", "", 1).replace("-", "", 1).isdigit()
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """Aligned columns; columns of numbers are right-aligned."""
+    cells = [[_cell(value) for value in row] for row in rows]
+    widths = [max([len(h)] + [len(row[i]) for row in cells]) for i, h in enumerate(headers)]
+    right = [bool(cells) and all(_numeric(row[i]) or row[i] == "-" for row in cells) for i in range(len(headers))]
+
+    def line(values: Sequence[str]) -> str:
+        parts = [v.rjust(w) if r else v.ljust(w) for v, w, r in zip(values, widths, right, strict=True)]
+        return "  ".join(parts).rstrip()
+
+    return "\n".join([line(headers), *(line(row) for row in cells)])
+
+
+_ORDER_COLUMNS = ("ID", "DATETIME", "SYMBOL", "SIDE", "TYPE", "STATUS", "AMOUNT", "PRICE", "FILLED", "COST", "FEE")
+
+
+def _order_row(order: dict[str, Any]) -> list[Any]:
+    fee = order.get("fee") or {}
+    fee_text = f"{fee.get('cost')} {fee.get('currency')}" if fee.get("cost") is not None else None
+    keys = ("id", "datetime", "symbol", "side", "type", "status", "amount", "price", "filled", "cost")
+    row: list[Any] = [order.get(key) for key in keys]
+    return [*row, fee_text]
+
+
+def _orders_table(orders: list[dict[str, Any]]) -> str:
+    text = table(_ORDER_COLUMNS, [_order_row(order) for order in orders])
+    with_ids = [order for order in orders if order.get("clientOrderId")]
+    return text + "".join(f"\nclient order id of {o['id']}: {o['clientOrderId']}" for o in with_ids)
+
+
+def _tickers_table(tickers: list[dict[str, Any]]) -> str:
+    rows = [[t["symbol"], t.get("last"), t.get("bid"), t.get("ask"), t.get("datetime")] for t in tickers]
+    return table(("SYMBOL", "LAST", "BID", "ASK", "DATETIME"), rows)
+
+
+def _balance_rows(balances: dict[str, dict[str, Any]]) -> str:
+    rows = [[asset, b.get("free"), b.get("used"), b.get("total")] for asset, b in sorted(balances.items())]
+    return table(("ASSET", "FREE", "USED", "TOTAL"), rows)
+
+
+def render(call: Call, answer: Any) -> str:
+    """The human view of an answer (already JSON-decoded: decimals are strings)."""
+    route = call.route
+    if route == "balance":
+        assets = answer.get("total") or {}
+        return _balance_rows({asset: answer[asset] for asset in assets}) if assets else "(no balances)"
+    if route in ("balance_of", "fund"):
+        return _balance_rows({answer["asset"]: answer})
+    if route == "ticker":
+        return _tickers_table([answer])
+    if route == "tickers":
+        return _tickers_table([answer[s] for s in sorted(answer)]) if answer else "(no prices)"
+    if route == "set_price":
+        body = call.body or {}
+        return f"{answer['symbol']} price set to {body.get('price')}; {answer['filled']} order(s) filled"
+    if route in ("create_order", "cancel_order"):
+        return _orders_table([answer])
+    if route == "orders":
+        return _orders_table(answer) if answer else "(no orders)"
+    if route == "can_execute":
+        if not answer.get("ok"):
+            return f"no: {answer.get('code')}: {answer.get('reason')}"
+        required = answer.get("required") or {}
+        return "\n".join(
+            [
+                f"yes: {answer.get('takerOrMaker')} at {answer.get('price')}",
+                f"cost {answer.get('cost')}, fee {answer.get('fee')}",
+                f"needs {required.get('amount')} {required.get('asset')} (free {answer.get('free')})",
+            ]
+        )
+    if route == "reset":
+        return "balances and orders wiped (prices kept)"
+    return json.dumps(answer, indent=2)
+
+
+# -- entry point ----------------------------------------------------------------------------------------------------
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "serve":
+        if args.url:
+            raise CliError("USAGE", "serve takes no --url", EXIT_USAGE)
+        from .serve import serve
+
+        return serve(args.host, args.port, args.workers, _settings())
+    call = build_call(args)
+    url = args.url or os.environ.get(ENV_URL) or None
+    api_key = args.api_key if args.api_key is not None else os.environ.get(ENV_API_KEY)
+    transport: Transport = HttpTransport(url, api_key) if url else DirectTransport()
+    try:
+        answer, raw = transport.perform(call)
+    finally:
+        transport.close()
+    print(raw if args.json else render(call, answer))
+    if call.route == "can_execute" and not answer.get("ok"):
+        return EXIT_REFUSED
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit code (errors go to stderr as ``error CODE: message``)."""
+    try:
+        args = build_parser().parse_args(argv)
+        return _run(args)
+    except CliError as exc:
+        print(f"error {exc.code}: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except MockExchangeError as exc:
+        print(f"error {exc.code}: {exc.message}", file=sys.stderr)
+        return exit_code_for(exc.http_status)
+    except KeyboardInterrupt:
+        return 130
+    except SystemExit as exc:  # --help and --version
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
+    except Exception as exc:  # never a traceback
+        print(f"error INTERNAL: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_UNAVAILABLE

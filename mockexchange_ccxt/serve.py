@@ -1,0 +1,54 @@
+"""``mockexchange serve``: the REST app under granian, with the embedded Valkey and an API key when needed.
+
+The parent process owns what must exist once: the embedded valkey-server (when ``REDIS_URL`` is unset) and a
+generated API key (when none is configured). Workers configure themselves from the environment
+(``mockexchange_ccxt.web.wsgi``), so both are handed to them as ``REDIS_URL`` and ``API_KEY``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+from .config import PLACEHOLDER_API_KEY, Settings
+from .engine import EmbeddedValkey
+
+#: The WSGI target every worker imports.
+WSGI_TARGET = "mockexchange_ccxt.web.wsgi:app"
+
+
+def needs_generated_key(settings: Settings) -> bool:
+    """True when auth is on but no usable key is configured (unset or the seed's placeholder)."""
+    return settings.auth_required and settings.api_key in ("", PLACEHOLDER_API_KEY)
+
+
+def serve(host: str, port: int, workers: int, settings: Settings) -> int:
+    """Serve the REST API until interrupted; returns the process exit code."""
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    embedded: EmbeddedValkey | None = None
+    try:
+        redis_url = settings.redis_url
+        if redis_url is None:
+            embedded = EmbeddedValkey(settings.data_dir)
+            redis_url = embedded.start()
+            print(f"Embedded Valkey: {redis_url} (data in {settings.data_dir})", flush=True)
+        os.environ["REDIS_URL"] = redis_url
+        if needs_generated_key(settings):
+            api_key = secrets.token_urlsafe(24)
+            os.environ["API_KEY"] = api_key
+            print(f"API key: {api_key}", flush=True)
+            print("(generated; set API_KEY to choose your own; clients send it as the x-api-key header)", flush=True)
+        elif settings.test_env:
+            print("TEST_ENV=true: no API key required; OpenAPI docs at /docs", flush=True)
+        print(f"Serving mockexchange on http://{host}:{port} ({workers} worker(s))", flush=True)
+        server = Granian(WSGI_TARGET, address=host, port=port, interface=Interfaces.WSGI, workers=workers)
+        try:
+            server.serve()
+        except SystemExit as exc:  # granian exits non-zero when a worker dies
+            return exc.code if isinstance(exc.code, int) else 1
+        return 0
+    finally:
+        if embedded is not None:
+            embedded.stop()
