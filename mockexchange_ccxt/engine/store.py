@@ -11,6 +11,7 @@ surfaces as ``StoreUnavailable``: the caller re-reads state, as with any exchang
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import threading
@@ -66,7 +67,7 @@ class Store:
     def _drop_connection(self) -> None:
         lease: _Lease | None = getattr(self._local, "lease", None)
         if lease is not None:
-            lease.conn.disconnect()
+            lease.conn.disconnect()  # type: ignore[no-untyped-call]
 
     def close(self) -> None:
         """Close this thread's connection and the pool (other threads reconnect on their next call)."""
@@ -183,10 +184,8 @@ class _Lease:
 
     def __del__(self) -> None:
         if self.pid == os.getpid():
-            try:
-                self.pool.release(self.conn)
-            except Exception:  # interpreter shutdown: nothing left to give back to
-                pass
+            with contextlib.suppress(Exception):  # at interpreter shutdown there is no pool to give back to
+                self.pool.release(self.conn)  # type: ignore[arg-type]
 
 
 class _NoScript(MockExchangeError):

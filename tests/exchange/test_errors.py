@@ -62,9 +62,12 @@ def test_store_down_is_exchange_not_available(transport: str, tmp_path: Any) -> 
         with pytest.raises(ccxt.ExchangeNotAvailable, match="unreachable"):
             MockExchange({"options": {"redisUrl": dead}}).fetch_balance()
         return
-    with Engine(Settings(redis_url=dead, api_key=API_KEY, data_dir=tmp_path)) as engine, serving(engine) as url:
-        with pytest.raises(ccxt.ExchangeNotAvailable, match="unreachable"):
-            MockExchange({"apiKey": API_KEY, "options": {"serverUrl": url}}).fetch_balance()
+    with (
+        Engine(Settings(redis_url=dead, api_key=API_KEY, data_dir=tmp_path)) as engine,
+        serving(engine) as url,
+        pytest.raises(ccxt.ExchangeNotAvailable, match="unreachable"),
+    ):
+        MockExchange({"apiKey": API_KEY, "options": {"serverUrl": url}}).fetch_balance()
 
 
 def test_server_down_is_network_error() -> None:
