@@ -32,7 +32,9 @@ class Figure:
         return self.value / self.target if self.higher_is_better else self.target / self.value
 
     def line(self) -> str:
-        target = "-" if self.target is None else f"{'>=' if self.higher_is_better else '<'} {self.target:,.4g} {self.unit}"
+        target = (
+            "-" if self.target is None else f"{'>=' if self.higher_is_better else '<'} {self.target:,.4g} {self.unit}"
+        )
         ratio = "" if self.ratio is None else f"x{self.ratio:.2f} {'met' if self.ratio >= 1 else 'NOT met'}"
         return f"{self.name:<52} {self.value:>12,.4g} {self.unit:<9} target {target:<18} {ratio}"
 

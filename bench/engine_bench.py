@@ -13,9 +13,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import Figure, machine, parser, rate, throwaway_engine, timed  # noqa: E402
+from common import Figure, machine, parser, rate, throwaway_engine, timed
 
-from mockexchange_ccxt import Engine  # noqa: E402
+from mockexchange_ccxt import Engine
 
 
 def place_resting(engine: Engine, symbol: str, count: int, low: int, spread: int) -> None:

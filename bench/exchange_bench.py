@@ -1,0 +1,49 @@
+"""ccxt class benchmark: in-process create_order through MockExchange next to the Engine it wraps.
+
+Run: python bench/exchange_bench.py [--quick] [--pin]
+Target (issue: the class keeps >= 70% of the engine's throughput). Runs are interleaved so both see the
+same machine load.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import Figure, machine, parser, rate, throwaway_engine
+
+from mockexchange_ccxt import MockExchange
+
+
+def run(quick: bool, pin: bool) -> list[Figure]:
+    n = 500 if quick else 5_000
+    with throwaway_engine(pin) as engine:
+        exchange = MockExchange({"options": {"redisUrl": engine.store.url}})
+        engine.set_price("BTC/USDT", "50000")
+        engine.fund("USDT", "1000000000")
+        engine.fund("BTC", "1000000")
+        exchange.load_markets()
+        sides = ("buy", "sell")
+        engine_rates, class_rates = [], []
+        for _ in range(3):
+            engine_rates.append(rate(n, lambda i: engine.create_order("BTC/USDT", sides[i % 2], "market", "0.001")))
+            class_rates.append(rate(n, lambda i: exchange.create_order("BTC/USDT", "market", sides[i % 2], 0.001)))
+        best_engine, best_class = max(engine_rates), max(class_rates)
+    return [
+        Figure("Engine.create_order (market), one thread", best_engine, "orders/s", 10_000),
+        Figure("MockExchange.create_order (market), in process", best_class, "orders/s", None),
+        Figure("MockExchange / Engine throughput", best_class / best_engine * 100, "%", 70),
+    ]
+
+
+def main() -> None:
+    args = parser(__doc__ or "").parse_args()
+    print(f"ccxt class benchmark on {machine()}{' (pinned to one CPU)' if args.pin else ''}")
+    for figure in run(args.quick, args.pin):
+        print(figure.line())
+
+
+if __name__ == "__main__":
+    main()
