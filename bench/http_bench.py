@@ -147,7 +147,7 @@ def balance_during_settlement(port: int, resting: int) -> Figure:
     thread.start()
     time.sleep(0.2)
     start = time.perf_counter()
-    status, body = request(conn, "POST", "/admin/price", {"symbol": "ETH/USDT", "price": "1999"})
+    _, body = request(conn, "POST", "/admin/price", {"symbol": "ETH/USDT", "price": "1999"})
     settle = time.perf_counter() - start
     time.sleep(0.2)
     stop.set()
