@@ -19,7 +19,7 @@ from . import __version__
 from .config import ENV_VARS, Settings
 from .engine import Engine
 from .errors import MockExchangeError
-from .routes import ROUTES_BY_NAME, Call, dispatch
+from .routes import Call, dispatch, http_request
 
 #: The CLI's own environment variables (the server's are in ``config.ENV_VARS``).
 ENV_URL = "MOCKX_URL"
@@ -32,16 +32,22 @@ EXIT_NOT_FOUND = 3  # unknown order (404)
 EXIT_AUTH = 4  # missing or wrong API key (401)
 EXIT_UNAVAILABLE = 5  # Valkey or the server unreachable, or a 5xx
 
-EPILOG = f"""\
-environment:
+EPILOG = (
+    f"""\
+environment (the CLI's own):
   {ENV_URL:<18} server URL, as --url (unset: talk straight to Valkey)
-  {ENV_API_KEY:<18} the key sent as x-api-key with --url, as --api-key
-  direct mode and serve also read:
-""" + "".join(f"  {var:<18} {doc}\n" for var, (_field, doc) in ENV_VARS.items() if var != ENV_API_KEY) + f"""
-exit codes:
-  0 ok; 1 can-execute says the order would be refused; {EXIT_USAGE} usage error or bad request (4xx);
-  {EXIT_NOT_FOUND} not found (404); {EXIT_AUTH} authentication (401); {EXIT_UNAVAILABLE} Valkey or server unavailable (5xx)
+  {ENV_API_KEY:<18} the key sent as x-api-key with --url, as --api-key (serve: the key to require)
+
+environment (direct mode and serve, as the server reads it):
 """
+    + "".join(f"  {var:<18} {doc}\n" for var, (_field, doc) in ENV_VARS.items() if var != ENV_API_KEY)
+    + f"""
+exit codes:
+  {EXIT_OK} ok; {EXIT_REFUSED} can-execute says the order would be refused;
+  {EXIT_USAGE} usage error or bad request (4xx); {EXIT_NOT_FOUND} not found (404); {EXIT_AUTH} authentication (401);
+  {EXIT_UNAVAILABLE} Valkey or the server unavailable (5xx)
+"""
+)
 
 
 class CliError(Exception):
@@ -68,26 +74,30 @@ class _Parser(argparse.ArgumentParser):
         raise CliError("USAGE", message, EXIT_USAGE)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    # Global flags are accepted before or after the command; SUPPRESS keeps a subcommand from resetting them.
-    common = _Parser(add_help=False)
-    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print the raw JSON answer")
-    common.add_argument("--url", default=argparse.SUPPRESS, help=f"server URL (env {ENV_URL}); else direct to Valkey")
-    common.add_argument("--api-key", default=argparse.SUPPRESS, help=f"x-api-key for --url (env {ENV_API_KEY})")
+def _add_global_flags(parser: argparse.ArgumentParser, top: bool) -> None:
+    """Global flags, accepted before or after the command: a command's copy defaults to SUPPRESS so it does
+    not reset a value given before it (each parser gets its own actions: argparse shares a parent's)."""
+    default: Any = None if top else argparse.SUPPRESS
+    parser.add_argument("--json", action="store_true", default=False if top else default, help="print the raw JSON")
+    parser.add_argument("--url", default=default, help=f"server URL (env {ENV_URL}); else straight to Valkey")
+    parser.add_argument("--api-key", default=default, help=f"x-api-key sent with --url (env {ENV_API_KEY})")
 
+
+def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="mockexchange",
         description="A zero-risk spot exchange for ccxt bots: balances, prices and orders in Valkey.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=[common],
     )
-    parser.set_defaults(json=False, url=None, api_key=None)
+    _add_global_flags(parser, top=True)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def command(name: str, help: str) -> argparse.ArgumentParser:
-        return sub.add_parser(name, help=help, description=help, parents=[common])
+        child: argparse.ArgumentParser = sub.add_parser(name, help=help, description=help)
+        _add_global_flags(child, top=False)
+        return child
 
     serve = command("serve", "run the REST server (granian; embedded Valkey when REDIS_URL is unset)")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -195,15 +205,14 @@ class HttpTransport:
     def perform(self, call: Call) -> tuple[Any, str]:
         import requests
 
-        route = ROUTES_BY_NAME[call.route]
-        headers = {"x-api-key": self.api_key}
-        data = None
-        if call.body is not None:
-            data, headers["Content-Type"] = json.dumps(call.body), "application/json"
-        url = self.url + route.url_path(call.path)
+        request = http_request(self.url, self.api_key, call)
         try:
             response = self.session.request(
-                route.method, url, params=dict(call.query), data=data, headers=headers, timeout=self.timeout
+                request["method"],
+                request["url"],
+                data=request["body"],
+                headers=request["headers"],
+                timeout=self.timeout,
             )
         except requests.RequestException as exc:
             raise CliError("SERVER_UNAVAILABLE", f"cannot reach {self.url}: {exc}", EXIT_UNAVAILABLE) from None
@@ -324,9 +333,12 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "serve":
         if args.url:
             raise CliError("USAGE", "serve takes no --url", EXIT_USAGE)
-        from .serve import serve
+        from .serve import ServeError, serve
 
-        return serve(args.host, args.port, args.workers, _settings())
+        try:
+            return serve(args.host, args.port, args.workers, _settings())
+        except ServeError as exc:
+            raise CliError("SERVE", str(exc), EXIT_UNAVAILABLE) from None
     call = build_call(args)
     url = args.url or os.environ.get(ENV_URL) or None
     api_key = args.api_key if args.api_key is not None else os.environ.get(ENV_API_KEY)

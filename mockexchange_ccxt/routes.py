@@ -7,11 +7,12 @@ identical whichever way a bot connects. Nothing here knows HTTP or ccxt.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from .engine import Engine
 from .errors import BadRequest, NotFound
@@ -273,3 +274,25 @@ def dispatch(engine: Engine, call: Call) -> Any:
     if unknown:
         raise BadRequest(f"unknown query parameter(s): {', '.join(unknown)[:200]}")
     return route.handler(engine, Call(call.route, call.path, call.query, body))
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def http_request(server_url: str, api_key: str | None, call: Call) -> dict[str, Any]:
+    """The HTTP request of a call (url, method, body, headers), as ccxt's ``sign()`` returns it and as the CLI
+    sends it: URL from the route table, JSON body with exact decimals, the API key header."""
+    route = ROUTES_BY_NAME[call.route]
+    url = server_url.rstrip("/") + route.url_path(call.path)
+    query = {name: value for name, value in call.query.items() if value is not None}
+    if query:
+        url += "?" + urlencode(query)
+    headers = {"x-api-key": api_key or ""}
+    body = None
+    if call.body is not None:
+        body = json.dumps(call.body, default=_json_default, separators=(",", ":"))
+        headers["Content-Type"] = "application/json"
+    return {"url": url, "method": route.method, "body": body, "headers": headers}

@@ -17,13 +17,26 @@ from .engine import EmbeddedValkey
 WSGI_TARGET = "mockexchange_ccxt.web.wsgi:app"
 
 
+class ServeError(RuntimeError):
+    """The server could not start (the address is in use, say)."""
+
+
 def needs_generated_key(settings: Settings) -> bool:
     """True when auth is on but no usable key is configured (unset or the seed's placeholder)."""
     return settings.auth_required and settings.api_key in ("", PLACEHOLDER_API_KEY)
 
 
+def worker_threads() -> int:
+    """Threads per worker serving requests: granian's advice for WSGI (each holds one Valkey connection)."""
+    return 2 * (os.cpu_count() or 1) + 1
+
+
 def serve(host: str, port: int, workers: int, settings: Settings) -> int:
-    """Serve the REST API until interrupted; returns the process exit code."""
+    """Serve the REST API until interrupted; returns the process exit code.
+
+    ``settings`` decide the embedded Valkey and the API key; the workers read every other setting from the
+    environment, as ``mockexchange_ccxt.web.wsgi`` does under any WSGI server.
+    """
     from granian import Granian
     from granian.constants import Interfaces
 
@@ -43,11 +56,22 @@ def serve(host: str, port: int, workers: int, settings: Settings) -> int:
         elif settings.test_env:
             print("TEST_ENV=true: no API key required; OpenAPI docs at /docs", flush=True)
         print(f"Serving mockexchange on http://{host}:{port} ({workers} worker(s))", flush=True)
-        server = Granian(WSGI_TARGET, address=host, port=port, interface=Interfaces.WSGI, workers=workers)
+        server = Granian(
+            WSGI_TARGET,
+            address=host,
+            port=port,
+            interface=Interfaces.WSGI,
+            workers=workers,
+            blocking_threads=worker_threads(),
+            websockets=False,
+        )
         try:
             server.serve()
         except SystemExit as exc:  # granian exits non-zero when a worker dies
             return exc.code if isinstance(exc.code, int) else 1
+        except (OSError, RuntimeError) as exc:  # granian's bind errors carry a Rust backtrace: keep line one
+            lines = str(exc).strip().splitlines() or [type(exc).__name__]
+            raise ServeError(f"cannot serve on {host}:{port}: {lines[0]}") from None
         return 0
     finally:
         if embedded is not None:

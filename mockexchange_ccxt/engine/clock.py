@@ -26,16 +26,17 @@ class ReplayClock:
     time of the replayed data, not of the machine running the replay.
     """
 
-    def __init__(self, start_ms: int = 0) -> None:
+    def __init__(self, start_ms: int | None = None) -> None:
+        """Until ``start_ms`` or a first price timestamp sets it, the clock reads the wall clock."""
         self._now = start_ms
         self._lock = threading.Lock()
 
     def now_ms(self) -> int:
-        return self._now
+        return WallClock().now_ms() if self._now is None else self._now
 
     def advance_to(self, timestamp_ms: int) -> None:
         with self._lock:
-            if timestamp_ms > self._now:
+            if self._now is None or timestamp_ms > self._now:
                 self._now = timestamp_ms
 
 

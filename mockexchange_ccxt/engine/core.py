@@ -311,8 +311,7 @@ class Engine:
             raise BadRequest(f"status must be one of {', '.join(STATUSES)}, got {str(status)[:40]!r}")
         if symbol is not None:
             split_symbol(symbol)
-        if tail is not None and (isinstance(tail, bool) or not isinstance(tail, int) or tail < 1):
-            raise BadRequest(f"tail must be a positive integer, got {tail!r}")
+        _check_count(tail, "tail")
         keys = self.keys
         index = keys.open_ids if status == "open" else keys.symbol_ids(symbol) if symbol else keys.all_ids
         found: list[dict[str, Any]] = []
@@ -346,6 +345,7 @@ class Engine:
     ) -> list[dict[str, Any]]:
         """The account's fills, oldest first, optionally of one symbol, from ``since`` (ms), at most
         ``limit`` (the newest)."""
+        _check_count(limit, "limit")
         trades = [trade_view(record) for record in self._records("closed", symbol, None)]
         result = [t for t in trades if t is not None and (since is None or t["timestamp"] >= since)]
         result.sort(key=lambda t: (t["timestamp"], int(t["id"])))
@@ -372,6 +372,12 @@ def _is_symbol(symbol: str) -> bool:
     except MockExchangeError:
         return False
     return True
+
+
+def _check_count(value: Any, name: str) -> None:
+    """``tail`` and ``limit``: None, or a positive integer."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise BadRequest(f"{name} must be a positive integer, got {value!r}")
 
 
 def _check_id(order_id: Any) -> str:

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import ctypes
 import fcntl
+import hashlib
 import os
 import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -78,13 +80,14 @@ class EmbeddedValkey:
         self.data_dir = Path(data_dir) if data_dir is not None else Path(tempfile.mkdtemp(prefix="mockx-valkey-"))
         self.extra_args = list(extra_args)
         self.process: subprocess.Popen[bytes] | None = None
+        self._keeper_stop = threading.Event()
         self.socket_path = self._socket_path()
 
     def _socket_path(self) -> Path:
         path = self.data_dir / "valkey.sock"
         if len(str(path)) <= _MAX_SOCKET_PATH:
             return path
-        digest = abs(hash(str(self.data_dir.resolve()))) % 10**12
+        digest = hashlib.sha1(str(self.data_dir.resolve()).encode()).hexdigest()[:16]  # same in every process
         return Path(tempfile.gettempdir()) / f"mockx-valkey-{os.getuid()}-{digest}.sock"
 
     @property
@@ -105,15 +108,7 @@ class EmbeddedValkey:
             if self.answers():
                 return self.url
             self.socket_path.unlink(missing_ok=True)
-            self.process = subprocess.Popen(
-                self._command(),
-                cwd=self.data_dir,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                preexec_fn=_die_with_parent,
-                start_new_session=True,
-            )
+            self.process = self._spawn()
             deadline = time.monotonic() + timeout
             while not self.answers():
                 if self.process.poll() is not None:
@@ -124,6 +119,43 @@ class EmbeddedValkey:
                     raise StoreUnavailable("embedded valkey-server did not answer in time")
                 time.sleep(0.005)
         return self.url
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        """Start the server as a child that dies with us.
+
+        The kernel's parent-death signal follows the *thread* that forked, not the process: a server started
+        from a short-lived thread would be killed when that thread ends. So unless we are on the main thread,
+        the fork happens on a keeper thread that lives as long as the server is wanted.
+        """
+
+        def popen() -> subprocess.Popen[bytes]:
+            return subprocess.Popen(
+                self._command(),
+                cwd=self.data_dir,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                preexec_fn=_die_with_parent,
+                start_new_session=True,
+            )
+
+        if threading.current_thread() is threading.main_thread():
+            return popen()
+        spawned: list[subprocess.Popen[bytes]] = []
+        ready = threading.Event()
+
+        def keeper() -> None:
+            try:
+                spawned.append(popen())
+            finally:
+                ready.set()
+            self._keeper_stop.wait()
+
+        threading.Thread(target=keeper, name="mockx-valkey-parent", daemon=True).start()
+        ready.wait()
+        if not spawned:
+            raise StoreUnavailable("could not start the embedded valkey-server")
+        return spawned[0]
 
     def _command(self) -> list[str]:
         persistence = (
@@ -150,6 +182,7 @@ class EmbeddedValkey:
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the server if this object started it; a persistent one flushes its append-only file first."""
         process, self.process = self.process, None
+        self._keeper_stop.set()
         if process is None:
             return
         if process.poll() is None:

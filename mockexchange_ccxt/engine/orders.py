@@ -23,12 +23,15 @@ from ..errors import BadRequest, InvalidOrder
 from ..keys import BUY, SELL, free_field, held_field, used_field
 from .clock import iso8601
 from .markets import MAX_PRICE, Market
-from .money import fmt, fmt_units, parse_positive, to_units, units_down, units_up
+from .money import MAX_AMOUNT, fmt, fmt_units, parse_positive, to_units, units_down, units_up
 from .prices import Quote
 
 MARKET, LIMIT = "market", "limit"
 OPEN, CLOSED, CANCELED = "open", "closed", "canceled"
 STATUSES = (OPEN, CLOSED, CANCELED)
+
+#: An order may move at most MAX_AMOUNT of its quote asset, like any amount, so balances stay within int64.
+MAX_COST_UNITS = to_units(MAX_AMOUNT)
 
 _CLIENT_ORDER_ID = re.compile(r"[A-Za-z0-9_.:/=+-]{1,64}")
 
@@ -111,6 +114,8 @@ def plan_order(request: OrderRequest, market: Market, quote: Quote, now_ms: int)
         cost_units = units_down(amount * fill_price)
         if cost_units == 0:
             raise InvalidOrder(f"cost of selling {fmt(amount)} {market.base} at {fmt(fill_price)} rounds to zero")
+    if cost_units > MAX_COST_UNITS:
+        raise InvalidOrder(f"cost {fmt_units(cost_units)} {market.quote} is above the maximum {fmt(MAX_AMOUNT)}")
     fee_units = _fee_units(cost_units, rate)
     base, quote_asset = market.base, market.quote
 

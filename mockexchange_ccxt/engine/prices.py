@@ -20,6 +20,9 @@ from .markets import MAX_PRICE
 from .money import fmt
 from .store import Store
 
+#: The last millisecond of year 9999: later feed timestamps are garbage, not prices.
+MAX_TIMESTAMP_MS = 253_402_300_799_999
+
 #: Fields read from a feed hash, in HMGET order.
 FEED_FIELDS = ("price", "timestamp", "bid", "ask", "baseVolume", "quoteVolume")
 
@@ -50,7 +53,7 @@ class Quote:
     def parse(cls, symbol: str, values: list[str | None]) -> Quote | None:
         raw = {name: value for name, value in zip(FEED_FIELDS, values, strict=True) if value is not None}
         price, stamp = _number(raw.get("price")), _number(raw.get("timestamp"))
-        if price is None or stamp is None or price > MAX_PRICE:
+        if price is None or stamp is None or price > MAX_PRICE or stamp > MAX_TIMESTAMP_MS:
             return None
         bid = _number(raw.get("bid")) or price
         ask = _number(raw.get("ask")) or price

@@ -96,6 +96,10 @@ class Store:
         for attempt in (1, 2):
             try:
                 conn = self._connection()
+                if conn.can_read(timeout=0):  # type: ignore[no-untyped-call]
+                    # Readable before we asked anything: the server closed it (restart, idle kill). A write
+                    # sent into it would be lost without a trace, so start over on a fresh connection.
+                    conn.disconnect()  # type: ignore[no-untyped-call]
                 # hiredis packs in C, several times faster than redis-py's pure-Python packer
                 packed = b"".join([hiredis.pack_command(command) for command in commands])
                 conn.send_packed_command([packed], check_health=False)  # type: ignore[no-untyped-call]

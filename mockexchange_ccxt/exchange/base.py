@@ -8,9 +8,9 @@ from typing import Any
 
 from ccxt.base.errors import BadResponse
 
-from ..routes import Call
+from ..routes import Call, http_request
 from .describe import describe_mock
-from .transport import InProcess, http_request, raise_for_error_body, settings_from_options
+from .transport import InProcess, raise_for_error_body, settings_from_options
 from .unified import GENERATOR_METHODS, UnifiedMixin
 
 

@@ -9,16 +9,14 @@
 from __future__ import annotations
 
 import atexit
-import json
 import threading
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlencode
 
 from ..config import Settings
 from ..engine import Engine
 from ..errors import MockExchangeError
-from ..routes import ROUTES_BY_NAME, Call, dispatch
+from ..routes import Call, dispatch
 from .describe import EXCEPTIONS_BY_CODE
 
 _ENGINES: dict[Settings, Engine] = {}
@@ -74,27 +72,6 @@ class InProcess:
 def as_ccxt_error(code: str | None, message: str) -> Exception:
     """The exact ccxt exception for an engine/REST error code (ExchangeError when the code is unknown)."""
     return EXCEPTIONS_BY_CODE.get(code or "", EXCEPTIONS_BY_CODE["INTERNAL"])(f"mockexchange {message}")
-
-
-def _json_default(value: Any) -> str:
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-def http_request(server_url: str, api_key: str | None, call: Call) -> dict[str, Any]:
-    """ccxt's ``sign()`` result for a call: URL from the route table, JSON body, the API key header."""
-    route = ROUTES_BY_NAME[call.route]
-    url = server_url.rstrip("/") + route.url_path(call.path)
-    query = {name: value for name, value in call.query.items() if value is not None}
-    if query:
-        url += "?" + urlencode(query)
-    headers = {"x-api-key": api_key or ""}
-    body = None
-    if call.body is not None:
-        body = json.dumps(call.body, default=_json_default, separators=(",", ":"))
-        headers["Content-Type"] = "application/json"
-    return {"url": url, "method": route.method, "body": body, "headers": headers}
 
 
 def raise_for_error_body(response: Any) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 import socket
+import time
 from collections import defaultdict
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
@@ -135,14 +136,19 @@ def check_orders_consistent(engine: Engine) -> None:
 SYMBOLS = {"BTC/USDT": Decimal(50000), "ETH/USDT": Decimal(2500)}
 
 
-def trading_worker(settings: Settings, seed: int, operations: int) -> dict[str, Any]:
+def trading_worker(settings: Settings, seed: int, operations: int, gate: int = 1) -> dict[str, Any]:
     """Random trading on the shared account with its own Engine; returns what it funded, the ids it
-    created and the ids it canceled successfully."""
+    created and the ids it canceled successfully. Waits until ``gate`` workers are ready, so that threads
+    and slower-starting processes really trade at the same time."""
     rng = random.Random(seed)
     funded: dict[str, Decimal] = defaultdict(Decimal)
     created: list[str] = []
     canceled: list[str] = []
     with Engine(settings) as engine:
+        engine.store.call("INCR", "test:ready")
+        deadline = time.monotonic() + 60
+        while int(engine.store.read("GET", "test:ready")) < gate and time.monotonic() < deadline:
+            time.sleep(0.001)
         for _ in range(operations):
             symbol = rng.choice(sorted(SYMBOLS))
             mid = SYMBOLS[symbol]

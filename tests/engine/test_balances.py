@@ -54,7 +54,11 @@ def test_edit_balance_sets_exact_values(btc: Engine) -> None:
         "used": Decimal(0),
         "total": Decimal("123.45"),
     }
-    assert btc.edit_balance("USDT", used="10") == {"free": Decimal("123.45"), "used": Decimal(10), "total": Decimal("133.45")}
+    assert btc.edit_balance("USDT", used="10") == {
+        "free": Decimal("123.45"),
+        "used": Decimal(10),
+        "total": Decimal("133.45"),
+    }
     assert btc.edit_balance("BTC", free=0, used=0) == {"free": 0, "used": 0, "total": 0}
     assert btc.fetch_balance()["total"]["USDT"] == Decimal("133.45")
 

@@ -1,0 +1,8 @@
+"""``python -m mockexchange_ccxt``: the same as the ``mockexchange`` command."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""Property-based: random sequences of funding, orders, cancels and price moves keep the books exact."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import replace
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
+from mockexchange_ccxt import Engine, Settings
+from mockexchange_ccxt.errors import InsufficientFunds, InvalidOrder
+
+from .support import check_books, check_orders_consistent
+
+SYMBOLS = ("BTC/USDT", "ETH/BTC")
+START = {"BTC/USDT": Decimal(50000), "ETH/BTC": Decimal("0.05")}
+
+
+def _scaled(symbol: str, factor: Decimal) -> Decimal:
+    """A price near the symbol's start price with up to 8 decimals."""
+    return (START[symbol] * factor).quantize(Decimal("0.00000001"))
+
+
+amounts = st.decimals(min_value=Decimal("0.00000001"), max_value=Decimal("0.5"), places=8)
+factors = st.decimals(min_value=Decimal("0.8"), max_value=Decimal("1.2"), places=6)
+symbols = st.sampled_from(SYMBOLS)
+sides = st.sampled_from(("buy", "sell"))
+operations = st.one_of(
+    st.tuples(
+        st.just("fund"), st.sampled_from(("USDT", "BTC", "ETH")), st.decimals(Decimal(1), Decimal(100000), places=8)
+    ),
+    st.tuples(st.just("market"), symbols, sides, amounts),
+    st.tuples(st.just("limit"), symbols, sides, amounts, factors),
+    st.tuples(st.just("limit"), symbols, sides, amounts, factors),
+    st.tuples(st.just("market"), symbols, sides, amounts),
+    st.tuples(st.just("cancel"), st.integers(min_value=0, max_value=50)),
+    st.tuples(st.just("price"), symbols, factors),
+    st.tuples(st.just("tick"), symbols, factors),
+)
+
+
+def _apply(engine: Engine, op: tuple[Any, ...], funded: dict[str, Decimal]) -> None:
+    kind = op[0]
+    try:
+        if kind == "fund":
+            engine.fund(op[1], op[2])
+            funded[op[1]] += op[2]
+        elif kind == "market":
+            engine.create_order(op[1], op[2], "market", op[3])
+        elif kind == "limit":
+            engine.create_order(op[1], op[2], "limit", op[3], _scaled(op[1], op[4]))
+        elif kind == "cancel":
+            open_orders = engine.fetch_orders(status="open")
+            if open_orders:
+                engine.cancel_order(open_orders[op[1] % len(open_orders)]["id"])
+        elif kind == "price":
+            engine.set_price(op[1], _scaled(op[1], op[2]))
+        else:  # an outside feed write, settled as the tick loop would
+            engine.store.call("HSET", f"sym_{op[1]}", "price", str(_scaled(op[1], op[2])), "timestamp", "1700000000")
+            engine.process_price_tick(op[1])
+    except InsufficientFunds:
+        pass
+    except InvalidOrder as exc:  # only a sell worth less than one unit may be refused
+        assert "rounds to zero" in exc.message
+
+
+rates = st.sampled_from((Decimal(0), Decimal("0.001"), Decimal("0.0025"), Decimal("0.0123457")))
+
+
+@pytest.mark.slow
+def test_random_trading_keeps_the_books_exact(settings: Settings) -> None:
+    stats: Counter[str] = Counter()
+
+    @hsettings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(ops=st.lists(operations, min_size=5, max_size=40), maker=rates, taker=rates)
+    def run(ops: list[tuple[Any, ...]], maker: Decimal, taker: Decimal) -> None:
+        with Engine(replace(settings, maker_commission=maker, taker_commission=taker)) as engine:
+            engine.store.call("FLUSHALL")
+            funded: dict[str, Decimal] = defaultdict(Decimal)
+            for asset, amount in (("USDT", Decimal(200000)), ("BTC", Decimal(4)), ("ETH", Decimal(40))):
+                engine.fund(asset, amount)
+                funded[asset] += amount
+            for symbol in SYMBOLS:
+                engine.set_price(symbol, START[symbol])
+            for op in ops:
+                _apply(engine, op, funded)
+                check_books(engine, funded)  # used is exactly what open orders hold, after every step
+            for order in engine.fetch_orders(status="open"):
+                engine.cancel_order(order["id"])
+            balance = engine.fetch_balance()
+            assert all(value == 0 for value in balance["used"].values())
+            assert all(value >= 0 for value in balance["free"].values())
+            check_books(engine, funded)
+            check_orders_consistent(engine)
+            raw = engine.store.read("HGETALL", engine.keys.balances)
+            assert all(int(v) >= 0 for v in raw.values())
+            assert all(int(v) == 0 for k, v in raw.items() if not k.startswith("free:"))
+            stats.update(o["status"] for o in engine.fetch_orders())
+
+    run()
+    assert stats["closed"] and stats["canceled"], stats  # the examples did trade, rest and cancel

@@ -1,0 +1,183 @@
+"""The store: scripts reloaded after SCRIPT FLUSH (NOSCRIPT), pipelines, error translation, connections
+per thread and per process, and the key layout (one hash tag per account)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from decimal import Decimal
+
+import pytest
+import redis
+
+from mockexchange_ccxt import Engine
+from mockexchange_ccxt.engine.store import Script
+from mockexchange_ccxt.errors import (
+    ERRORS_BY_CODE,
+    InternalError,
+    InvalidOrder,
+    OrderNotFound,
+    StoreUnavailable,
+)
+
+from .conftest import EngineFactory
+
+
+def _all_scripts_loaded(engine: Engine, names: list[str]) -> list[int]:
+    shas = [engine.store.script(name).sha for name in names]
+    loaded: list[int] = engine.store.read("SCRIPT", "EXISTS", *shas)
+    return loaded
+
+
+def test_every_script_is_reloaded_after_script_flush(btc: Engine) -> None:
+    btc.fund("BTC", "1")
+    steps = [
+        lambda: btc.fund("ETH", "1"),
+        lambda: btc.create_order("BTC/USDT", "buy", "limit", "0.1", "40000"),
+        lambda: btc.create_order("BTC/USDT", "sell", "limit", "0.1", "60000"),
+        lambda: btc.cancel_order("2"),
+        lambda: btc.edit_balance("ETH", free="2"),
+        lambda: btc.set_price("BTC/USDT", "39000"),  # pipelined: HSET + settle
+    ]
+    for step in steps:
+        btc.store.call("SCRIPT", "FLUSH")
+        step()
+    assert btc.fetch_order("1")["status"] == "closed"
+    assert btc.fetch_order("2")["status"] == "canceled"
+    assert btc.balance("ETH")["free"] == 2
+    btc.create_order("BTC/USDT", "sell", "limit", "0.1", "45000")
+    btc.store.call("HSET", "sym_BTC/USDT", "price", "46000", "timestamp", "1700000000")
+    btc.store.call("SCRIPT", "FLUSH")
+    assert btc.process_price_tick("BTC/USDT") == 1
+    assert _all_scripts_loaded(btc, ["settle"]) == [1]
+
+
+def test_a_fresh_engine_loads_scripts_on_first_use(engine: Engine, make_engine: EngineFactory) -> None:
+    engine.store.call("SCRIPT", "FLUSH")
+    fresh = make_engine()
+    fresh.set_price("BTC/USDT", "100")
+    fresh.fund("USDT", "1000")
+    assert fresh.create_order("BTC/USDT", "buy", "market", "1")["cost"] == Decimal(100)
+    assert _all_scripts_loaded(fresh, ["fund", "place_order", "settle"]) == [1, 1, 1]
+
+
+def test_script_source_starts_with_the_shared_library() -> None:
+    script = Script.load("settle")
+    assert script.source.startswith("-- lib.lua")
+    assert "local function uncovered_debit" in script.source
+    assert len(script.sha) == 40
+
+
+def test_pipeline_returns_errors_as_values_when_asked(engine: Engine) -> None:
+    store = engine.store
+    replies = store.pipeline([("SET", "k", "v"), ("HGET", "k", "f"), ("GET", "k")], errors_as_values=True)
+    assert replies[0] == "OK" and replies[2] == "v"
+    assert isinstance(replies[1], redis.ResponseError) and "WRONGTYPE" in str(replies[1])
+    with pytest.raises(InternalError, match="WRONGTYPE"):
+        store.pipeline([("SET", "k", "w"), ("HGET", "k", "f"), ("GET", "k")])
+    assert store.read("GET", "k") == "w"  # every reply was read: the connection is still in step
+    assert store.pipeline([("INCR", "n"), ("INCR", "n"), ("GET", "n")]) == [1, 2, "2"]
+
+
+@pytest.mark.parametrize("code", sorted(ERRORS_BY_CODE))
+def test_script_error_codes_become_engine_errors(engine: Engine, code: str) -> None:
+    with pytest.raises(ERRORS_BY_CODE[code]) as caught:
+        engine.store.call("EVAL", f"return redis.error_reply('{code} the message')", 0)
+    assert caught.value.message == "the message"
+    assert caught.value.code == code
+
+
+def test_other_error_replies_are_internal(engine: Engine) -> None:
+    with pytest.raises(InternalError, match="Valkey error: NOPE something"):
+        engine.store.call("EVAL", "return redis.error_reply('NOPE something')", 0)
+    with pytest.raises(InternalError):
+        engine.store.call("NOSUCHCOMMAND")
+    with pytest.raises(StoreUnavailable):
+        engine.store.call("EVAL", "return redis.error_reply('LOADING still loading')", 0)
+    assert isinstance(
+        next(
+            iter(
+                engine.store.pipeline(
+                    [("EVAL", "return redis.error_reply('INVALID_ORDER x')", 0)], errors_as_values=True
+                )
+            )
+        ),
+        redis.ResponseError,
+    )
+    with pytest.raises(InvalidOrder):
+        engine.store.call("EVAL", "return redis.error_reply('INVALID_ORDER x')", 0)
+
+
+def _drop_this_threads_connection(engine: Engine) -> None:
+    """Close the engine's connection from the server side, as a restart or an idle timeout would."""
+    own_id = engine.store.read("CLIENT", "ID")
+    with redis.Redis.from_url(engine.store.url) as admin:
+        assert admin.execute_command("CLIENT", "KILL", "ID", own_id) == 1
+
+
+def test_a_read_survives_a_dropped_connection(btc: Engine) -> None:
+    _drop_this_threads_connection(btc)
+    assert btc.balance("USDT")["free"] == Decimal(100000)
+    assert btc.fetch_orders() == []
+
+
+def test_a_write_survives_a_dropped_idle_connection(btc: Engine) -> None:
+    _drop_this_threads_connection(btc)
+    btc.fund("USDT", "1")
+    assert btc.balance("USDT")["free"] == Decimal(100001)
+
+
+def test_each_thread_has_its_own_connection(engine: Engine) -> None:
+    errors: list[str] = []
+    barrier = threading.Barrier(4)
+
+    def worker(index: int) -> None:
+        barrier.wait()
+        for round_ in range(200):
+            value = f"{index}-{round_}"
+            reply = engine.store.pipeline([("SET", f"t{index}", value), ("GET", f"t{index}")])
+            if reply != ["OK", value]:
+                errors.append(f"{value}: {reply}")
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    names = [line for line in engine.store.read("CLIENT", "LIST").splitlines() if "cmd=" in line]
+    assert len(names) >= 5  # four threads and this one
+
+
+def _fund_in_child(engine: Engine) -> None:
+    engine.fund("USDT", "5")
+    engine.create_order("BTC/USDT", "buy", "market", "0.0001")
+
+
+def test_a_forked_child_opens_its_own_connection(btc: Engine) -> None:
+    btc.balance("USDT")  # the parent holds a connection before the fork
+    child = multiprocessing.get_context("fork").Process(target=_fund_in_child, args=(btc,))
+    child.start()
+    child.join(30)
+    assert child.exitcode == 0
+    assert btc.balance("USDT")["total"] == Decimal(100005) - Decimal("5.005")
+    assert btc.balance("BTC")["total"] == Decimal("0.0001")
+    assert btc.store.pipeline([("SET", "after", "fork"), ("GET", "after")]) == ["OK", "fork"]
+
+
+def test_every_engine_key_carries_the_account_hash_tag(btc: Engine) -> None:
+    btc.fund("BTC", "1")
+    btc.create_order("BTC/USDT", "buy", "limit", "0.1", "40000", client_order_id="c1")
+    btc.create_order("BTC/USDT", "sell", "limit", "0.1", "60000")
+    btc.create_order("ETH/USDT", "buy", "market", "1")
+    keys = btc.store.read("KEYS", "*")
+    owned = sorted(k for k in keys if not k.startswith("sym_"))
+    assert all(k.startswith("mockx:{main}:") for k in owned), owned
+    tags = {k[k.index("{") + 1 : k.index("}")] for k in owned}  # the part Valkey Cluster hashes
+    assert tags == {"main"}
+    assert sorted(k for k in keys if k.startswith("sym_")) == ["sym_BTC/USDT", "sym_ETH/USDT"]
+
+
+def test_order_lookup_never_reaches_valkey_with_a_bad_id(btc: Engine) -> None:
+    with pytest.raises(OrderNotFound):
+        btc.fetch_order("1 OR 1")
