@@ -31,11 +31,11 @@ with Engine(Settings.from_env().with_overrides(account="backtest"), clock=Replay
         window.append(price)
         average = sum(window) / len(window)
         flat = not engine.fetch_orders(status="open", symbol=SYMBOL, tail=1)
-        if flat and len(window) == window.maxlen and price < average * Decimal("0.98"):
-            if engine.can_execute(SYMBOL, "buy", "market", "0.1")["ok"]:
-                entry = engine.create_order(SYMBOL, "buy", "market", "0.1")
-                target = (entry["price"] * Decimal("1.015")).quantize(Decimal("0.01"))
-                engine.create_order(SYMBOL, "sell", "limit", "0.1", target)
+        dipped = len(window) == window.maxlen and price < average * Decimal("0.98")
+        if flat and dipped and engine.can_execute(SYMBOL, "buy", "market", "0.1")["ok"]:
+            entry = engine.create_order(SYMBOL, "buy", "market", "0.1")
+            target = (entry["price"] * Decimal("1.015")).quantize(Decimal("0.01"))
+            engine.create_order(SYMBOL, "sell", "limit", "0.1", target)
 
     trades = engine.fetch_my_trades(SYMBOL)
     fees = sum(t["fee"]["cost"] for t in trades)
