@@ -67,7 +67,7 @@ class Store:
     def _drop_connection(self) -> None:
         lease: _Lease | None = getattr(self._local, "lease", None)
         if lease is not None:
-            lease.conn.disconnect()  # type: ignore[no-untyped-call]
+            lease.conn.disconnect()  # type: ignore[no-untyped-call,unused-ignore]
 
     def close(self) -> None:
         """Close this thread's connection and the pool (other threads reconnect on their next call)."""
@@ -96,13 +96,13 @@ class Store:
         for attempt in (1, 2):
             try:
                 conn = self._connection()
-                if conn.can_read(timeout=0):  # type: ignore[no-untyped-call]
+                if conn.can_read(timeout=0):  # type: ignore[no-untyped-call,unused-ignore]
                     # Readable before we asked anything: the server closed it (restart, idle kill). A write
                     # sent into it would be lost without a trace, so start over on a fresh connection.
-                    conn.disconnect()  # type: ignore[no-untyped-call]
+                    conn.disconnect()  # type: ignore[no-untyped-call,unused-ignore]
                 # hiredis packs in C, several times faster than redis-py's pure-Python packer
                 packed = b"".join([hiredis.pack_command(command) for command in commands])
-                conn.send_packed_command([packed], check_health=False)  # type: ignore[no-untyped-call]
+                conn.send_packed_command([packed], check_health=False)  # type: ignore[no-untyped-call,unused-ignore]
             except _CONNECTION_ERRORS as exc:
                 self._drop_connection()
                 if attempt == 2:
@@ -189,7 +189,7 @@ class _Lease:
     def __del__(self) -> None:
         if self.pid == os.getpid():
             with contextlib.suppress(Exception):  # at interpreter shutdown there is no pool to give back to
-                self.pool.release(self.conn)  # type: ignore[arg-type]
+                self.pool.release(self.conn)  # type: ignore[arg-type,unused-ignore]
 
 
 class _NoScript(MockExchangeError):
