@@ -25,7 +25,7 @@ class _ThreadingServer(ThreadingMixIn, WSGIServer):
 def serving(engine: Engine) -> Iterator[str]:
     """Serve ``create_app(engine)`` on a free loopback port; yields the base URL."""
     server = make_server("127.0.0.1", 0, create_app(engine), server_class=_ThreadingServer, handler_class=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"
