@@ -16,7 +16,7 @@ from typing import Any
 #: The seed's default API key; it is a placeholder and never authenticates.
 PLACEHOLDER_API_KEY = "invalid-key"
 
-#: environment variable -> (Settings field, one-line description). The README's table is generated from this.
+#: environment variable -> (Settings field, one-line description). The README's table is checked against it.
 ENV_VARS: dict[str, tuple[str, str]] = {
     "REDIS_URL": ("redis_url", "Valkey/Redis URL; unset means a private embedded valkey-server"),
     "COMMISSION": ("commission", "flat fee rate on every fill, charged in the quote currency (0.001)"),

@@ -18,7 +18,7 @@ from .balances import Balances, explain_shortfall
 from .clock import Clock, ReplayClock, WallClock
 from .embedded import EmbeddedValkey
 from .markets import MAX_PRICE, Market, split_symbol
-from .money import UNITS_PER_ONE, fmt, fmt_units, parse_positive
+from .money import UNITS_PER_ONE, fmt, from_units, parse_positive
 from .orders import STATUSES, OrderPlan, order_view, plan_order, trade_view, validate_request
 from .prices import PriceFeed, Quote
 from .store import Store
@@ -255,11 +255,11 @@ class Engine:
             "code": None,
             "reason": None,
             "price": plan.fill_price,
-            "cost": Decimal(fmt_units(plan.cost_units)),
-            "fee": Decimal(fmt_units(plan.fee_units)),
+            "cost": from_units(plan.cost_units),
+            "fee": from_units(plan.fee_units),
             "takerOrMaker": "taker" if plan.taker else "maker",
-            "required": {"asset": plan.spend_asset, "amount": Decimal(fmt_units(plan.spend_units))},
-            "free": Decimal(fmt_units(available)),
+            "required": {"asset": plan.spend_asset, "amount": from_units(plan.spend_units)},
+            "free": from_units(available),
         }
         if available < plan.spend_units:
             shortfall = InsufficientFunds(f"free:{plan.spend_asset} {plan.spend_units} {available}")

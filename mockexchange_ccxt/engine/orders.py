@@ -186,10 +186,13 @@ def public_fields(record: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if not k.startswith("_")}
 
 
+def _fee_view(fee: dict[str, str]) -> dict[str, Any]:
+    return {"currency": fee["currency"], "cost": Decimal(fee["cost"]), "rate": Decimal(fee["rate"])}
+
+
 def order_view(record: dict[str, Any]) -> dict[str, Any]:
     """The ccxt-unified order of a stored record (numbers as exact Decimals)."""
-    fee = record["fee"]
-    fee_view = {"currency": fee["currency"], "cost": Decimal(fee["cost"]), "rate": Decimal(fee["rate"])}
+    fee_view = _fee_view(record["fee"])
     return {
         "id": record["id"],
         "clientOrderId": record["clientOrderId"],
@@ -228,8 +231,7 @@ def trade_view(record: dict[str, Any]) -> dict[str, Any] | None:
     """
     if record["status"] != CLOSED:
         return None
-    fee = record["fee"]
-    fee_view = {"currency": fee["currency"], "cost": Decimal(fee["cost"]), "rate": Decimal(fee["rate"])}
+    fee_view = _fee_view(record["fee"])
     stamp = record["lastTradeTimestamp"]
     return {
         "id": record["id"],
