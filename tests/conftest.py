@@ -3,21 +3,14 @@ on a free loopback port, without persistence, flushed before every test. Nothing
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests_helpers import free_port
 
 from mockexchange_ccxt import Engine, Settings
 from mockexchange_ccxt.engine import EmbeddedValkey
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="session")

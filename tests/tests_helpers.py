@@ -1,24 +1,43 @@
-"""Helpers shared by test modules."""
+"""Helpers shared by test modules: a free loopback port, and a dump of the whole keyspace."""
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 from mockexchange_ccxt import Engine
 
 
-def keyspace(engine: Engine) -> dict[str, Any]:
-    """Every key with its type and full value, to prove that a refused call changed nothing."""
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def keyspace(engine: Engine) -> dict[str, tuple[str, Any]]:
+    """Every key of the database with its type and full value, to prove that a refused call changed nothing."""
     store = engine.store
-    dump: dict[str, Any] = {}
-    for key in store.read("KEYS", "*"):
-        kind = store.read("TYPE", key)
-        if kind == "hash":
-            dump[key] = store.read("HGETALL", key)
-        elif kind == "zset":
-            dump[key] = store.read("ZRANGE", key, 0, -1, "WITHSCORES")
-        elif kind == "set":
-            dump[key] = sorted(store.read("SMEMBERS", key))
-        else:
-            dump[key] = store.read("DUMP", key) if kind != "string" else store.read("GET", key)
-    return dump
+    snapshot: dict[str, tuple[str, Any]] = {}
+    cursor = "0"
+    while True:
+        cursor, names = store.read("SCAN", cursor, "COUNT", 1000)
+        for name in names:
+            kind = store.read("TYPE", name)
+            value: Any
+            if kind == "string":
+                value = store.read("GET", name)
+            elif kind == "hash":
+                value = store.read("HGETALL", name)
+            elif kind == "zset":
+                value = store.read("ZRANGE", name, 0, -1, "WITHSCORES")
+            elif kind == "set":
+                value = sorted(store.read("SMEMBERS", name))
+            elif kind == "list":
+                value = store.read("LRANGE", name, 0, -1)
+            else:
+                value = store.read("DUMP", name)
+            snapshot[name] = (kind, value)
+        if cursor == "0":
+            return snapshot

@@ -4,12 +4,12 @@ the exit code of each kind of error."""
 from __future__ import annotations
 
 import json
-import socket
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests_helpers import free_port
 
 from mockexchange_ccxt import Engine
 from mockexchange_ccxt.cli import main
@@ -225,13 +225,6 @@ def test_help_and_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0 and "MOCKX_URL" in out and "REDIS_URL" in out and "exit codes" in out
     code, out, _ = run(capsys, "--version")
     assert code == 0 and out.startswith("mockexchange ")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def test_store_unavailable(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from tests_helpers import keyspace
 
 from mockexchange_ccxt import Engine
 from mockexchange_ccxt.errors import BadRequest
 
 from .conftest import EngineFactory
-from .support import dump_keyspace
 
 
 def test_fund_adds_exactly(engine: Engine) -> None:
@@ -67,13 +67,13 @@ def test_edit_balance_used_may_not_drop_below_what_open_orders_hold(btc: Engine)
     btc.create_order("BTC/USDT", "buy", "limit", "0.1", "40000")  # holds 4004 USDT
     assert btc.edit_balance("USDT", used="5000")["used"] == Decimal(5000)  # an admin set-aside on top
     assert btc.edit_balance("USDT", used="4004")["used"] == Decimal(4004)  # exactly what is held is fine
-    before = dump_keyspace(btc)
+    before = keyspace(btc)
     with pytest.raises(BadRequest) as caught:
         btc.edit_balance("USDT", used="4003.99999999")
     assert (caught.value.code, caught.value.http_status) == ("BAD_REQUEST", 400)
     with pytest.raises(BadRequest):
         btc.edit_balance("USDT", free="1", used="0")  # refused as a whole: free is not changed either
-    assert dump_keyspace(btc) == before
+    assert keyspace(btc) == before
     # the order's cancel and fill stay covered
     order = btc.fetch_orders(status="open")[0]
     btc.cancel_order(order["id"])

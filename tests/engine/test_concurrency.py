@@ -11,10 +11,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from books import check_books, check_orders_consistent
 
 from mockexchange_ccxt import Engine, Settings
 
-from .support import check_books, check_orders_consistent, trading_worker
+from .support import trading_worker
 
 OPERATIONS = 300
 WORKERS = 5  # three threads and two processes

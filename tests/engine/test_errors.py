@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests_helpers import free_port, keyspace
 
 from mockexchange_ccxt import Engine, Settings
 from mockexchange_ccxt.engine import EmbeddedValkey
@@ -23,8 +24,6 @@ from mockexchange_ccxt.errors import (
     OrderNotOpen,
     StoreUnavailable,
 )
-
-from .support import dump_keyspace, free_port
 
 EXPECTED_STATUS: dict[type[MockExchangeError], tuple[str, int]] = {
     BadRequest: ("BAD_REQUEST", 400),
@@ -154,13 +153,13 @@ def test_refused_call_raises_its_error_and_changes_nothing(
     loaded: tuple[Engine, dict[str, str]], call: Call, expected: type[MockExchangeError]
 ) -> None:
     engine, ids = loaded
-    before = dump_keyspace(engine)
+    before = keyspace(engine)
     with pytest.raises(MockExchangeError) as caught:
         call(engine, ids)
     assert type(caught.value) is expected, caught.value
     assert (caught.value.code, caught.value.http_status) == EXPECTED_STATUS[expected]
     assert caught.value.message
-    assert dump_keyspace(engine) == before
+    assert keyspace(engine) == before
 
 
 @pytest.mark.parametrize(
@@ -178,20 +177,20 @@ def test_insufficient_funds_message_names_the_asset(
 def test_fund_that_would_overflow_is_refused(engine: Engine) -> None:
     for _ in range(9):
         engine.fund("BTC", 10**10)
-    before = dump_keyspace(engine)
+    before = keyspace(engine)
     with pytest.raises(BadRequest, match="overflow"):
         engine.fund("BTC", 10**10)
-    assert dump_keyspace(engine) == before
+    assert keyspace(engine) == before
     assert engine.balance("BTC")["total"] == 9 * 10**10
 
 
 def test_sell_whose_proceeds_overflow_is_refused_as_a_client_error(engine: Engine) -> None:
     engine.set_price("BTC/USDT", "90000000")
     engine.fund("BTC", "10000")
-    before = dump_keyspace(engine)
+    before = keyspace(engine)
     with pytest.raises(MockExchangeError) as caught:
         engine.create_order("BTC/USDT", "sell", "market", "10000")
-    assert dump_keyspace(engine) == before
+    assert keyspace(engine) == before
     assert caught.value.http_status == 400, caught.value
 
 

@@ -8,14 +8,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from books import check_books, check_orders_consistent
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from mockexchange_ccxt import Engine, Settings
 from mockexchange_ccxt.errors import InsufficientFunds, InvalidOrder
-
-from .support import check_books, check_orders_consistent
 
 SYMBOLS = ("BTC/USDT", "ETH/BTC")
 START = {"BTC/USDT": Decimal(50000), "ETH/BTC": Decimal("0.05")}

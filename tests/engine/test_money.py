@@ -6,12 +6,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from books import ceil_unit, fee_of
 
 from mockexchange_ccxt import Engine
 from mockexchange_ccxt.errors import InvalidOrder
 
 from .conftest import EngineFactory
-from .support import ceil_unit, fee_of
 
 
 def test_funding_point_one_plus_point_two_is_exactly_point_three(engine: Engine) -> None:

@@ -6,12 +6,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from tests_helpers import keyspace
 
 from mockexchange_ccxt import Engine, ReplayClock
 from mockexchange_ccxt.errors import BadRequest, OrderNotOpen
 
 from .conftest import EngineFactory
-from .support import dump_keyspace
 
 
 def test_market_buy_fills_at_once_at_the_last_price(btc: Engine) -> None:
@@ -89,7 +89,7 @@ def test_order_ids_increase(btc: Engine) -> None:
 
 def test_can_execute_answers_without_changing_anything(btc: Engine) -> None:
     btc.create_order("BTC/USDT", "buy", "limit", "0.1", "40000", client_order_id="taken")
-    before = dump_keyspace(btc)
+    before = keyspace(btc)
     verdict = btc.can_execute("BTC/USDT", "buy", "market", "0.1")
     assert verdict["ok"] is True and verdict["code"] is None and verdict["reason"] is None
     assert (verdict["price"], verdict["cost"], verdict["fee"]) == (Decimal(50000), Decimal(5000), Decimal(5))
@@ -108,7 +108,7 @@ def test_can_execute_answers_without_changing_anything(btc: Engine) -> None:
     dup = btc.can_execute("BTC/USDT", "buy", "market", "0.01", client_order_id="taken")
     assert (dup["ok"], dup["code"]) == (False, "DUPLICATE_CLIENT_ORDER_ID")
     assert btc.can_execute("BTC/USDT", "buy", "market", "0.01", client_order_id="fresh")["ok"] is True
-    assert dump_keyspace(btc) == before
+    assert keyspace(btc) == before
 
 
 def test_cancel_releases_exactly_the_reservation(btc: Engine) -> None:
@@ -142,11 +142,11 @@ def test_second_cancel_and_cancel_of_a_filled_order_are_refused(btc: Engine) -> 
     btc.cancel_order(order["id"])
     filled = btc.create_order("BTC/USDT", "buy", "market", "0.1")
     for order_id in (order["id"], filled["id"]):
-        before = dump_keyspace(btc)
+        before = keyspace(btc)
         with pytest.raises(OrderNotOpen) as caught:
             btc.cancel_order(order_id)
         assert (caught.value.code, caught.value.http_status) == ("ORDER_NOT_OPEN", 409)
-        assert dump_keyspace(btc) == before
+        assert keyspace(btc) == before
 
 
 def test_fetch_orders_filters_and_orders_oldest_first(btc: Engine) -> None:
@@ -239,7 +239,7 @@ def test_reset_wipes_balances_and_orders_but_keeps_prices_and_ids(btc: Engine) -
     assert btc.fetch_balance()["total"] == {}
     assert btc.fetch_orders() == [] and btc.fetch_my_trades() == []
     assert sorted(btc.tickers()) == ["BTC/USDT", "ETH/USDT"]
-    leftovers = [k for k in dump_keyspace(btc) if k.startswith("mockx:") and not k.endswith(":seq")]
+    leftovers = [k for k in keyspace(btc) if k.startswith("mockx:") and not k.endswith(":seq")]
     assert leftovers == []
     assert btc.set_price("BTC/USDT", "30000") == 0  # the wiped book fills nothing
     btc.fund("USDT", "100")

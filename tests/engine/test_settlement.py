@@ -7,12 +7,12 @@ import threading
 from decimal import Decimal
 
 import pytest
+from books import ceil_unit, check_books, check_orders_consistent, fee_of
 
 from mockexchange_ccxt import Engine
 from mockexchange_ccxt.errors import MockExchangeError
 
 from .conftest import EngineFactory
-from .support import ceil_unit, check_books, check_orders_consistent, fee_of
 
 RATE = Decimal("0.001")
 

@@ -3,22 +3,18 @@ the CLI with ``--url``, and a generated API key with the embedded Valkey."""
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
-import re
-import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from servers import Server, generated_key, start_server
 
 from mockexchange_ccxt import Engine, Settings
 from mockexchange_ccxt.cli import main
@@ -27,79 +23,6 @@ from mockexchange_ccxt.engine import EmbeddedValkey
 from mockexchange_ccxt.serve import needs_generated_key
 
 API_KEY = "some-key"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@dataclass
-class Server:
-    process: subprocess.Popen[bytes]
-    url: str
-    log: Path
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def stop(self) -> int:
-        """SIGTERM to the server's process group (granian and its workers), SIGKILL if it lingers."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        return self.process.returncode
-
-
-def _die_with_parent() -> None:
-    """In the child before exec: SIGTERM when the test process dies, so a killed test run leaks no server."""
-    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
-
-
-def start_server(log: Path, env: dict[str, str], api_key: str | None) -> Server:
-    """Start ``python -m mockexchange_ccxt serve`` and wait until /status answers."""
-    port = free_port()
-    environ = {k: v for k, v in os.environ.items() if k not in ENV_VARS and k != "MOCKX_URL"}
-    environ.update(env, PYTHONUNBUFFERED="1")
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "mockexchange_ccxt", "serve", "--port", str(port)],
-            env=environ,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=_die_with_parent,
-        )
-    server = Server(process, f"http://127.0.0.1:{port}", log)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(f"serve exited with {process.returncode}:\n{server.output()}")
-            key = api_key or generated_key(server)
-            try:
-                if key and requests.get(server.url + "/status", headers={"x-api-key": key}, timeout=2).ok:
-                    return server
-            except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"serve did not answer in time:\n{server.output()}")
-            time.sleep(0.05)
-    except BaseException:
-        server.stop()
-        raise
-
-
-def generated_key(server: Server) -> str | None:
-    found = re.search(r"^API key: (\S+)$", server.output(), re.MULTILINE)
-    return found.group(1) if found else None
 
 
 @pytest.fixture(scope="module")
