@@ -115,8 +115,7 @@ class Engine:
         if isinstance(self.clock, ReplayClock):
             self.clock.advance_to(timestamp)
         quote = Quote(symbol, last, best_bid or last, best_ask or last, timestamp, {})
-        commands = self.feed.write_commands(symbol, last, timestamp, best_bid, best_ask)
-        commands.append(self._settle_command(quote))
+        commands = [self.feed.write_command(symbol, last, timestamp, best_bid, best_ask), self._settle_command(quote)]
         taken, filled = self.store.run_pipelined(commands)[-1]
         return int(filled) + self._settle_more(quote, taken, filled)
 

@@ -134,22 +134,18 @@ class PriceFeed:
         quotes = (_quote_from_reply(symbol, reply) for symbol, reply in zip(wanted, replies, strict=True))
         return {quote.symbol: quote for quote in quotes if quote is not None}
 
-    def write_commands(
+    def write_command(
         self, symbol: str, price: Decimal, timestamp_ms: int, bid: Decimal | None, ask: Decimal | None
-    ) -> list[tuple[Any, ...]]:
-        """Commands that publish a price the way the seed's feed does (bid/ask dropped unless given)."""
-        key = self.keys.price(symbol)
-        fields: list[str] = ["price", fmt(price), "timestamp", str(timestamp_ms)]
-        stale = []
-        for name, value in (("bid", bid), ("ask", ask)):
-            if value is None:
-                stale.append(name)
-            else:
-                fields += [name, fmt(value)]
-        commands: list[tuple[Any, ...]] = [("HSET", key, *fields)]
-        if stale:
-            commands.append(("HDEL", key, *stale))
-        return commands
+    ) -> tuple[Any, ...]:
+        """The command that publishes a price the way the seed's feed does (bid/ask dropped unless given).
+
+        One script, so that a corrupt key under the feed's name is replaced rather than left to fail the write
+        while the settlement pipelined after it runs anyway.
+        """
+        optional = ["" if value is None else fmt(value) for value in (bid, ask)]
+        return self.store.eval_command(
+            "publish_price", [self.keys.price(symbol)], [fmt(price), str(timestamp_ms), *optional]
+        )
 
 
 def _quote_from_reply(symbol: str, reply: Any) -> Quote | None:

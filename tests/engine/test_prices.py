@@ -206,19 +206,16 @@ def test_custom_price_prefix_is_used_for_the_feed(make_engine: EngineFactory) ->
     assert list(custom.tickers()) == ["BTC/USDT"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: set_price pipelines HSET and the settle script; when the feed key has the wrong type the HSET "
-    "fails but the settle still runs, so orders fill at a price that was never published and the call raises",
-)
-def test_set_price_on_a_wrong_type_key_changes_nothing_or_publishes(btc: Engine) -> None:
-    btc.set_price("X/USDT", "100")
+@pytest.mark.parametrize("corrupt", [("SET", "junk"), ("RPUSH", "a", "b"), ("SADD", "x")])
+def test_set_price_replaces_a_corrupt_feed_key_and_settles_at_the_published_price(
+    btc: Engine, corrupt: tuple[str, ...]
+) -> None:
+    btc.set_price("X/USDT", "100", bid="99", ask="101")
     order = btc.create_order("X/USDT", "buy", "limit", "1", "90")["id"]
     btc.store.call("DEL", "sym_X/USDT")
-    btc.store.call("SET", "sym_X/USDT", "junk")
-    try:
-        btc.set_price("X/USDT", "80")
-    except Exception:  # refusing is fine, but then nothing may have changed
-        assert btc.fetch_order(order)["status"] == "open"
-    else:  # accepting is fine, but then the price must be the published one
-        assert btc.ticker("X/USDT")["last"] == Decimal(80)
+    btc.store.call(corrupt[0], "sym_X/USDT", *corrupt[1:])
+    assert btc.set_price("X/USDT", "80") == 1
+    feed = btc.store.read("HGETALL", "sym_X/USDT")
+    assert sorted(feed) == ["price", "timestamp"] and feed["price"] == "80"  # stale bid/ask dropped
+    assert btc.ticker("X/USDT")["last"] == Decimal(80)
+    assert btc.fetch_order(order)["status"] == "closed" and btc.fetch_order(order)["price"] == Decimal(90)
