@@ -15,6 +15,8 @@ from .engine import EmbeddedValkey
 
 #: The WSGI target every worker imports.
 WSGI_TARGET = "mockexchange_ccxt.web.wsgi:app"
+#: Seconds granian waits before it replaces a worker that died.
+WORKER_RESPAWN_SEC = 1.0
 
 
 class ServeError(RuntimeError):
@@ -64,10 +66,12 @@ def serve(host: str, port: int, workers: int, settings: Settings) -> int:
             workers=workers,
             blocking_threads=worker_threads(),
             websockets=False,
+            respawn_failed_workers=True,  # a crashed or killed worker is replaced; the others keep serving
+            respawn_interval=WORKER_RESPAWN_SEC,
         )
         try:
             server.serve()
-        except SystemExit as exc:  # granian exits non-zero when a worker dies
+        except SystemExit as exc:  # granian exits non-zero when a worker cannot start
             return exc.code if isinstance(exc.code, int) else 1
         except (OSError, RuntimeError) as exc:  # granian's bind errors carry a Rust backtrace: keep line one
             lines = str(exc).strip().splitlines() or [type(exc).__name__]
