@@ -7,7 +7,7 @@ Plain functions (no fixtures) so that child processes can import them too.
 from __future__ import annotations
 
 from collections import defaultdict
-from decimal import ROUND_CEILING, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
 from mockexchange_ccxt import Engine
@@ -92,3 +92,18 @@ def check_orders_consistent(engine: Engine) -> None:
             assert order["status"] in ("open", "canceled")
             assert order["filled"] == 0 and order["remaining"] == order["amount"] and order["cost"] == 0
             assert order["id"] not in closed
+
+
+def check_fills(engine: Engine) -> None:
+    """Every filled order has exactly one trade for its whole amount at its price, with the fee its rate gives
+    (rounded up to a unit, in the quote asset), and the order shows the same fee."""
+    trades = {trade["order"]: trade for trade in engine.fetch_my_trades()}
+    for order in engine.fetch_orders(status="closed"):
+        trade = trades.pop(order["id"])
+        assert (trade["amount"], trade["price"], trade["cost"]) == (order["amount"], order["price"], order["cost"])
+        rounding = ROUND_CEILING if order["side"] == "buy" else ROUND_FLOOR  # the buyer pays, the seller gets
+        assert trade["cost"] == (trade["amount"] * trade["price"]).quantize(UNIT, rounding=rounding), trade
+        assert trade["fee"] == order["fee"]
+        assert trade["fee"]["currency"] == order["symbol"].split("/")[1]
+        assert trade["fee"]["cost"] == fee_of(trade["cost"], trade["fee"]["rate"]), trade
+    assert trades == {}, f"trades of orders that are not filled: {sorted(trades)}"

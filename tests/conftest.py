@@ -13,6 +13,18 @@ from mockexchange_ccxt import Engine, Settings
 from mockexchange_ccxt.engine import EmbeddedValkey
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--heavy", action="store_true", help="run the reliability tests (tests/reliability) with ten times the load"
+    )
+
+
+@pytest.fixture
+def load_scale(request: pytest.FixtureRequest) -> int:
+    """How many times the default load the reliability tests apply (``--heavy``: 10)."""
+    return 10 if request.config.getoption("--heavy") else 1
+
+
 @pytest.fixture(scope="session")
 def valkey_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedValkey]:
     server = EmbeddedValkey(tmp_path_factory.mktemp("valkey"), persistent=False, port=free_port())
