@@ -8,14 +8,35 @@ from __future__ import annotations
 
 import statistics
 import sys
-import time
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import Figure, machine, parser, rate, throwaway_engine, timed
+from common import Figure, Group, Metric, emit, machine, parser, rate, throwaway_engine, timed
 
-from mockexchange_ccxt import Engine
+from mockexchange_ccxt import Engine, ReplayClock
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How many orders and ticks each figure takes; FULL holds the sizes DESIGN.md section 9 names."""
+
+    orders: int
+    settle: int
+    idle_book: int
+    ticks: int
+
+
+FULL = Sizes(orders=10_000, settle=10_000, idle_book=100_000, ticks=10_000)
+QUICK = Sizes(orders=1000, settle=1000, idle_book=5000, ticks=1000)
+
+MARKET = Metric(Group.ENGINE, "market orders + fill, one thread", "orders/s", 10_000)
+PLACE = Metric(Group.ENGINE, "resting limit placements, one thread", "orders/s", None)
+SETTLE = Metric(Group.SETTLEMENT, "settle {settle:,} resting limits crossed by one tick", "s", 0.3, False)
+IDLE = Metric(Group.TICKS, "tick with no crossing, {idle_book:,} resting orders (median)", "ms", 1.0, False)
+BACKTEST = Metric(Group.BACKTEST, "back-test set_price ticks with settlement", "ticks/s", 10_000)
+METRICS = (MARKET, PLACE, SETTLE, IDLE, BACKTEST)
 
 
 def place_resting(engine: Engine, symbol: str, count: int, low: int, spread: int) -> None:
@@ -24,68 +45,62 @@ def place_resting(engine: Engine, symbol: str, count: int, low: int, spread: int
         engine.create_order(symbol, "buy", "limit", "0.001", f"{low + (i % spread) / 100:.2f}")
 
 
-def run(quick: bool, pin: bool) -> list[Figure]:
-    n_orders = 1000 if quick else 10_000
-    n_settle = 1000 if quick else 10_000
-    n_idle_book = 5000 if quick else 100_000
-    n_ticks = 1000 if quick else 10_000
-    figures: list[Figure] = []
+def order_rates(engine: Engine, n: int) -> dict[Metric, float]:
+    """Market orders alternate sides so that neither balance runs out; the limits rest far below the market."""
+    engine.set_price("BTC/USDT", "50000")
+    engine.fund("USDT", "1000000000")
+    engine.fund("BTC", "1000000")
+    sides = ("buy", "sell")
+    return {
+        MARKET: rate(n, lambda i: engine.create_order("BTC/USDT", sides[i % 2], "market", "0.001")),
+        PLACE: rate(n, lambda i: engine.create_order("BTC/USDT", "buy", "limit", "0.001", "40000")),
+    }
+
+
+def settle_seconds(engine: Engine, resting: int) -> float:
+    """Seconds for one price to cross ``resting`` buys, all of which must fill."""
+    engine.reset()
+    engine.fund("USDT", "1000000000")
+    engine.set_price("ETH/USDT", "3000")
+    place_resting(engine, "ETH/USDT", resting, 2000, 500)
+    seconds = timed(lambda: engine.set_price("ETH/USDT", "1999"))
+    assert not engine.fetch_orders(status="open", symbol="ETH/USDT", tail=1), "every order should have filled"
+    return seconds
+
+
+def idle_tick_ms(engine: Engine, resting: int) -> float:
+    """Median of 300 ticks that cross none of ``resting`` buys: the tick loop's cost per symbol."""
+    engine.reset()
+    engine.fund("USDT", "1000000000")
+    engine.set_price("SOL/USDT", "200")
+    place_resting(engine, "SOL/USDT", resting, 100, 5000)
+    return statistics.median(timed(lambda: engine.process_price_tick("SOL/USDT")) for _ in range(300)) * 1000
+
+
+def backtest_rate(engine: Engine, ticks: int) -> float:
+    """Replayed ticks per second, each settling against one resting order that never fills."""
+    engine.clock = ReplayClock()
+    engine.fund("USDT", "1000000")
+    engine.set_price("BTC/USDT", "50000", timestamp=1)
+    engine.create_order("BTC/USDT", "buy", "limit", "0.01", "30000")
+    start_ms = 1_700_000_000_000
+    return rate(ticks, lambda i: engine.set_price("BTC/USDT", 50000 + (i * 7919) % 1000, timestamp=start_ms + i * 1000))
+
+
+def run(sizes: Sizes, pin: bool) -> list[Figure]:
     with throwaway_engine(pin) as engine:
-        engine.set_price("BTC/USDT", "50000")
-        engine.fund("USDT", "1000000000")
-        engine.fund("BTC", "1000000")
-        sides = ("buy", "sell")
-        per_s = rate(n_orders, lambda i: engine.create_order("BTC/USDT", sides[i % 2], "market", "0.001"))
-        figures.append(Figure("market orders + fill, one thread", per_s, "orders/s", 10_000))
-        per_s = rate(n_orders, lambda i: engine.create_order("BTC/USDT", "buy", "limit", "0.001", "40000"))
-        figures.append(Figure("resting limit placements, one thread", per_s, "orders/s", None))
-
-        engine.reset()
-        engine.fund("USDT", "1000000000")
-        engine.set_price("ETH/USDT", "3000")
-        place_resting(engine, "ETH/USDT", n_settle, 2000, 500)
-        seconds = timed(lambda: engine.set_price("ETH/USDT", "1999"))
-        assert not engine.fetch_orders(status="open", symbol="ETH/USDT", tail=1), "every order should have filled"
-        figures.append(Figure(f"settle {n_settle:,} resting limits crossed by one tick", seconds, "s", 0.3, False))
-
-        engine.reset()
-        engine.fund("USDT", "1000000000")
-        engine.set_price("SOL/USDT", "200")
-        place_resting(engine, "SOL/USDT", n_idle_book, 100, 5000)
-        samples = []
-        for _ in range(300):
-            start = time.perf_counter()
-            engine.process_price_tick("SOL/USDT")
-            samples.append(time.perf_counter() - start)
-        figures.append(
-            Figure(
-                f"tick with no crossing, {n_idle_book:,} resting orders (median)",
-                statistics.median(samples) * 1000,
-                "ms",
-                1.0,
-                False,
-            )
-        )
+        values = order_rates(engine, sizes.orders)
+        values[SETTLE] = settle_seconds(engine, sizes.settle)
+        values[IDLE] = idle_tick_ms(engine, sizes.idle_book)
     with throwaway_engine(pin) as engine:
-        from mockexchange_ccxt import ReplayClock
-
-        engine.clock = ReplayClock()
-        engine.fund("USDT", "1000000")
-        engine.set_price("BTC/USDT", "50000", timestamp=1)
-        engine.create_order("BTC/USDT", "buy", "limit", "0.01", "30000")
-        start_ms = 1_700_000_000_000
-        per_s = rate(
-            n_ticks,
-            lambda i: engine.set_price("BTC/USDT", 50000 + (i * 7919) % 1000, timestamp=start_ms + i * 1000),
-        )
-        figures.append(Figure("back-test set_price ticks with settlement", per_s, "ticks/s", 10_000))
-    return figures
+        values[BACKTEST] = backtest_rate(engine, sizes.ticks)
+    return emit(METRICS, values, sizes)
 
 
 def main() -> None:
     args = parser(__doc__ or "").parse_args()
     print(f"engine benchmark on {machine()}{' (pinned to one CPU)' if args.pin else ''}")
-    for figure in run(args.quick, args.pin):
+    for figure in run(QUICK if args.quick else FULL, args.pin):
         print(figure.line())
 
 

@@ -8,17 +8,34 @@ same machine load.
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import Figure, machine, parser, rate, throwaway_engine
+from common import Figure, Group, Metric, emit, machine, parser, rate, throwaway_engine
 
 from mockexchange_ccxt import MockExchange
 
 
-def run(quick: bool, pin: bool) -> list[Figure]:
-    n = 500 if quick else 5_000
+@dataclass(frozen=True)
+class Sizes:
+    """Market orders per round; the best of three interleaved rounds counts."""
+
+    orders: int
+
+
+FULL = Sizes(orders=5_000)
+QUICK = Sizes(orders=500)
+
+ENGINE = Metric(Group.CLASS, "Engine.create_order (market), one thread, interleaved", "orders/s", 10_000)
+CLASS = Metric(Group.CLASS, "MockExchange.create_order (market), interleaved", "orders/s", None)
+SHARE = Metric(Group.CLASS, "MockExchange / Engine throughput", "%", 70)
+METRICS = (ENGINE, CLASS, SHARE)
+
+
+def run(sizes: Sizes, pin: bool) -> list[Figure]:
+    n = sizes.orders
     with throwaway_engine(pin) as engine:
         exchange = MockExchange({"options": {"redisUrl": engine.store.url}})
         engine.set_price("BTC/USDT", "50000")
@@ -31,17 +48,14 @@ def run(quick: bool, pin: bool) -> list[Figure]:
             engine_rates.append(rate(n, lambda i: engine.create_order("BTC/USDT", sides[i % 2], "market", "0.001")))
             class_rates.append(rate(n, lambda i: exchange.create_order("BTC/USDT", "market", sides[i % 2], 0.001)))
         best_engine, best_class = max(engine_rates), max(class_rates)
-    return [
-        Figure("Engine.create_order (market), one thread", best_engine, "orders/s", 10_000),
-        Figure("MockExchange.create_order (market), in process", best_class, "orders/s", None),
-        Figure("MockExchange / Engine throughput", best_class / best_engine * 100, "%", 70),
-    ]
+    values = {ENGINE: best_engine, CLASS: best_class, SHARE: best_class / best_engine * 100}
+    return emit(METRICS, values, sizes)
 
 
 def main() -> None:
     args = parser(__doc__ or "").parse_args()
     print(f"ccxt class benchmark on {machine()}{' (pinned to one CPU)' if args.pin else ''}")
-    for figure in run(args.quick, args.pin):
+    for figure in run(QUICK if args.quick else FULL, args.pin):
         print(figure.line())
 
 

@@ -18,16 +18,41 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import Figure, machine, parser
+from common import Figure, Group, Metric, emit, machine, parser, timed
 
 from mockexchange_ccxt.engine import EmbeddedValkey
 
 API_KEY = "bench-key"
 HEADERS = {"x-api-key": API_KEY, "Content-Type": "application/json"}
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """The load (client processes for ``seconds`` against ``workers``) and the resting limits that settle."""
+
+    workers: int
+    clients: int
+    seconds: float
+    resting: int
+
+
+FULL = Sizes(workers=2, clients=8, seconds=5.0, resting=10_000)
+QUICK = Sizes(workers=2, clients=8, seconds=1.0, resting=1000)
+
+ORDERS = Metric(Group.HTTP, "POST /orders (market), {clients} client processes, {workers} workers", "orders/s", 3000)
+P50 = Metric(Group.HTTP, "POST /orders p50 latency", "ms", None, False)
+P99 = Metric(Group.HTTP, "POST /orders p99 latency", "ms", 25, False)
+FAILED = Metric(Group.HTTP, "POST /orders answered other than 201", "requests", None, False)
+SETTLE = Metric(Group.SETTLEMENT, "settle {resting:,} resting limits via POST /admin/price", "s", None, False)
+BALANCE = Metric(Group.SETTLEMENT, "GET /balance p99 while {resting:,} limits settle", "ms", 50, False)
+METRICS = (ORDERS, P50, P99, FAILED, SETTLE, BALANCE)
 
 
 def free_port() -> int:
@@ -76,7 +101,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def run(quick: bool, workers: int, clients: int, seconds: float) -> list[Figure]:
+@contextmanager
+def served(workers: int) -> Iterator[int]:
+    """The app under granian on a fresh, non-persistent Valkey, funded for trading; yields its port."""
     port = free_port()
     with EmbeddedValkey(persistent=False) as valkey:
         env = {**os.environ, "REDIS_URL": valkey.url, "API_KEY": API_KEY, "TICK_LOOP_SEC": "3600"}
@@ -92,56 +119,49 @@ def run(quick: bool, workers: int, clients: int, seconds: float) -> list[Figure]
             request(admin, "POST", "/admin/price", {"symbol": "BTC/USDT", "price": "50000"})
             request(admin, "POST", "/admin/fund", {"asset": "USDT", "amount": "1000000000"})
             request(admin, "POST", "/admin/fund", {"asset": "BTC", "amount": "1000000"})
-            results: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
-            procs = [multiprocessing.Process(target=client, args=(port, seconds, results)) for _ in range(clients)]
-            for proc in procs:
-                proc.start()
-            latencies: list[float] = []
-            errors = 0
-            for _ in procs:
-                part, failed = results.get()
-                latencies += part
-                errors += failed
-            for proc in procs:
-                proc.join()
-            figures = [
-                Figure(
-                    f"HTTP market orders, {clients} clients, {workers} workers",
-                    len(latencies) / seconds,
-                    "orders/s",
-                    3000,
-                ),
-                Figure("  p50 latency", statistics.median(latencies) * 1000, "ms", None, False),
-                Figure("  p99 latency", percentile(latencies, 0.99) * 1000, "ms", 25, False),
-            ]
-            if errors:
-                figures.append(Figure("  failed requests", errors, "", None))
-            figures.append(balance_during_settlement(port, 1000 if quick else 10_000))
-            return figures
+            yield port
         finally:
             server.send_signal(signal.SIGINT)
             server.wait(10)
 
 
-def balance_during_settlement(port: int, resting: int) -> Figure:
+def order_load(port: int, clients: int, seconds: float) -> dict[Metric, float]:
+    """``clients`` processes (not threads: the GIL would cap the load) send market orders for ``seconds``."""
+    results: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
+    procs = [multiprocessing.Process(target=client, args=(port, seconds, results)) for _ in range(clients)]
+    for proc in procs:
+        proc.start()
+    latencies: list[float] = []
+    errors = 0
+    for _ in procs:
+        part, failed = results.get()
+        latencies += part
+        errors += failed
+    for proc in procs:
+        proc.join()
+    return {
+        ORDERS: len(latencies) / seconds,
+        P50: statistics.median(latencies) * 1000,
+        P99: percentile(latencies, 0.99) * 1000,
+        FAILED: errors,
+    }
+
+
+def balance_during_settlement(port: int, resting: int) -> dict[Metric, float]:
     """Place ``resting`` limits, then cross them all with one price while a reader polls GET /balance."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    request(conn, "POST", "/admin/price", {"symbol": "ETH/USDT", "price": "3000"})
     for i in range(resting):
-        request(conn, "POST", "/orders", {"symbol": "ETH/USDT", "side": "buy", "type": "limit", "amount": "0.001",
-                                          "price": f"{2000 + (i % 500) / 100:.2f}"}) if i else request(
-            conn, "POST", "/admin/price", {"symbol": "ETH/USDT", "price": "3000"})  # fmt: skip
-    if resting:
-        request(conn, "POST", "/orders", {"symbol": "ETH/USDT", "side": "buy", "type": "limit", "amount": "0.001",
-                                          "price": "2000"})  # fmt: skip
+        price = f"{2000 + (i % 500) / 100:.2f}"
+        order = {"symbol": "ETH/USDT", "side": "buy", "type": "limit", "amount": "0.001", "price": price}
+        request(conn, "POST", "/orders", order)
     latencies: list[float] = []
     stop = threading.Event()
 
     def poll() -> None:
         reader = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         while not stop.is_set():
-            start = time.perf_counter()
-            request(reader, "GET", "/balance")
-            latencies.append(time.perf_counter() - start)
+            latencies.append(timed(lambda: request(reader, "GET", "/balance")))
 
     thread = threading.Thread(target=poll)
     thread.start()
@@ -152,22 +172,27 @@ def balance_during_settlement(port: int, resting: int) -> Figure:
     time.sleep(0.2)
     stop.set()
     thread.join()
-    filled = json.loads(body)["filled"]
-    print(f"  (settled {filled} resting limits over HTTP in {settle:.3f} s)")
-    return Figure(
-        f"GET /balance p99 while {resting:,} limits settle", percentile(latencies, 0.99) * 1000, "ms", 50, False
-    )
+    assert json.loads(body)["filled"] == resting, "every order should have filled"
+    return {SETTLE: settle, BALANCE: percentile(latencies, 0.99) * 1000}
+
+
+def run(sizes: Sizes) -> list[Figure]:
+    with served(sizes.workers) as port:
+        values = order_load(port, sizes.clients, sizes.seconds)
+        values.update(balance_during_settlement(port, sizes.resting))
+    return emit(METRICS, values, sizes)
 
 
 def main() -> None:
     p = parser(__doc__ or "")
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--clients", type=int, default=8)
-    p.add_argument("--seconds", type=float, default=5.0)
+    p.add_argument("--workers", type=int, help=f"granian workers (default {FULL.workers})")
+    p.add_argument("--clients", type=int, help=f"client processes (default {FULL.clients})")
+    p.add_argument("--seconds", type=float, help=f"load duration (default {FULL.seconds}, {QUICK.seconds} quick)")
     args = p.parse_args()
-    seconds = 1.0 if args.quick else args.seconds
+    overrides = {name: getattr(args, name) for name in ("workers", "clients", "seconds")}
+    sizes = replace(QUICK if args.quick else FULL, **{k: v for k, v in overrides.items() if v is not None})
     print(f"HTTP benchmark on {machine()}")
-    for figure in run(args.quick, args.workers, args.clients, seconds):
+    for figure in run(sizes):
         print(figure.line())
 
 

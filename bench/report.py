@@ -1,0 +1,87 @@
+"""Run every benchmark (engine, ccxt class, HTTP) and write one markdown report: the machine, then a table of each
+figure next to its target (DESIGN.md section 9) and the ratio.
+
+Run: python bench/report.py [--quick] [--pin] [--out PATH] [--readme]
+It prints the report; --out also writes it to a file, --readme puts it between README.md's bench-report markers
+(the one published copy).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import engine_bench
+import exchange_bench
+import http_bench
+from common import Figure, machine, markdown_table, parser
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+START, END = "<!-- bench-report:start -->", "<!-- bench-report:end -->"
+BENCHES = (engine_bench, exchange_bench, http_bench)
+
+
+def figure_names() -> list[str]:
+    """The names a full run emits, read from each bench's declared metrics without running anything."""
+    return [metric.label(bench.FULL) for bench in BENCHES for metric in bench.METRICS]
+
+
+def collect(quick: bool, pin: bool) -> list[Figure]:
+    """One bench after the other, never together (they would measure each other). --pin applies to the in-process
+    benches only: the HTTP one needs every core for its server workers and client processes."""
+    engine, exchange, http = (bench.QUICK if quick else bench.FULL for bench in BENCHES)
+    return [*engine_bench.run(engine, pin), *exchange_bench.run(exchange, pin), *http_bench.run(http)]
+
+
+def git_commit() -> str:
+    """Short hash of HEAD, marked when the work tree differs from it; ``unknown`` without git."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+        clean = subprocess.run(["git", "diff", "--quiet", "HEAD", "--"], cwd=ROOT, capture_output=True)
+    except OSError:
+        return "unknown"
+    if head.returncode != 0:
+        return "unknown"
+    return head.stdout.strip() + ("" if clean.returncode == 0 else " + uncommitted changes")
+
+
+def heading(quick: bool, pin: bool) -> str:
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    sizes = "quick sizes (a smoke run, not the targets' sizes)" if quick else "full sizes"
+    pinning = "in-process benches pinned to CPU 0" if pin else "not pinned"
+    return f"Measured on {machine()}; {when}; commit {git_commit()}; {sizes}, {pinning}."
+
+
+def render(figures: list[Figure], quick: bool, pin: bool) -> str:
+    return f"{heading(quick, pin)}\n\n{markdown_table(figures)}\n"
+
+
+def replace_block(text: str, block: str) -> str:
+    """``text`` with what lies between the markers replaced by ``block``; fails when the markers are missing."""
+    pattern = re.compile(f"{re.escape(START)}\n.*?{re.escape(END)}", re.S)
+    if not pattern.search(text):
+        raise SystemExit(f"README.md has no {START} ... {END} block")
+    return pattern.sub(lambda _: f"{START}\n{block}{END}", text, count=1)
+
+
+def main() -> None:
+    p = parser(__doc__ or "")
+    p.add_argument("--out", type=Path, help="also write the report to this file")
+    p.add_argument("--readme", action="store_true", help="also replace the bench-report block of README.md")
+    args = p.parse_args()
+    document = render(collect(args.quick, args.pin), args.quick, args.pin)
+    if args.out is not None:
+        args.out.write_text(document, encoding="utf-8")
+    if args.readme:
+        README.write_text(replace_block(README.read_text(encoding="utf-8"), document), encoding="utf-8")
+    print(document, end="")
+
+
+if __name__ == "__main__":
+    main()
