@@ -52,6 +52,7 @@ class Route:
     query: tuple[Field, ...] = ()
     body: tuple[Field, ...] | None = None
     admin: bool = False
+    status: int = 200  # the HTTP status of a success (the app answers it, the OpenAPI document declares it)
 
     def url_path(self, params: Mapping[str, str]) -> str:
         """The path with its parameters filled in and URL-encoded (``BTC/USDT`` -> ``BTC%2FUSDT``)."""
@@ -207,6 +208,7 @@ ROUTES: tuple[Route, ...] = (
         lambda e, c: e.create_order(**_order_args(dict(c.body or {}))),
         "Place an order (market when type is absent)",
         body=_ORDER_FIELDS,
+        status=201,
     ),
     Route(
         "can_execute",
@@ -272,7 +274,7 @@ def dispatch(engine: Engine, call: Call) -> Any:
     allowed = {f.name for f in route.query}
     unknown = sorted(set(call.query) - allowed)
     if unknown:
-        raise BadRequest(f"unknown query parameter(s): {', '.join(unknown)[:200]}")
+        raise BadRequest(f"unknown query parameter(s): {', '.join(map(repr, unknown))[:200]}")
     return route.handler(engine, Call(call.route, call.path, call.query, body))
 
 

@@ -55,12 +55,15 @@ def _read_body(req: falcon.Request) -> Any:
     raw = req.bounded_stream.read(MAX_BODY_BYTES + 1)
     if len(raw) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"body is over the {MAX_BODY_BYTES}-byte limit")
-    if not raw.strip():
+    if not raw:  # no body at all; anything else, whitespace too, must parse as JSON
         return None
     try:
-        return json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
+        body = json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
         raise BadRequest(f"body is not valid JSON: {str(exc)[:120]}") from None
+    if body is None:  # a JSON null is not "no body": it is a body of the wrong type
+        raise BadRequest("the body must be a JSON object, got null")
+    return body
 
 
 def _reject_constant(name: str) -> Any:
@@ -68,31 +71,34 @@ def _reject_constant(name: str) -> Any:
 
 
 class RouteResource:
-    """Serves every method of one path by dispatching to the route table."""
+    """Serves every method of one path by dispatching to the route table.
+
+    Only the methods the table lists get a responder (``on_get``/``on_post``), so Falcon itself answers any
+    other method with 405 and an ``Allow`` header, instead of a responder failing to find its route.
+    """
 
     def __init__(self, engine: Engine, routes: list[Route], split_symbol: bool) -> None:
         self.engine = engine
         self.by_method = {route.method: route for route in routes}
         self.split_symbol = split_symbol
+        for method in self.by_method:
+            setattr(self, f"on_{method.lower()}", self._serve)
 
     def _serve(self, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
         route = self.by_method[req.method]
         if self.split_symbol:  # a symbol whose '/' reached us decoded: /tickers/BTC/USDT
             params["symbol"] = f"{params['symbol']}/{params.pop('quote')}"
         body = _read_body(req) if route.method == "POST" else None
-        query = {name: value for name, value in req.params.items()}
+        query: dict[str, Any] = {name: value for name, value in req.params.items()}
         if any(isinstance(value, list) for value in query.values()):
             raise BadRequest("a query parameter is given twice")
+        # a blank value means "not given" (Falcon drops it), but its name must still be one the route knows
+        for name in falcon.uri.parse_query_string(req.query_string, keep_blank=True):
+            query.setdefault(name, None)
         result = dispatch(self.engine, Call(route.name, params, query, body))
         resp.data = to_json(result)
         resp.content_type = falcon.MEDIA_JSON
-        resp.status = falcon.HTTP_201 if route.name == "create_order" else falcon.HTTP_200
-
-    def on_get(self, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
-        self._serve(req, resp, **params)
-
-    def on_post(self, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
-        self._serve(req, resp, **params)
+        resp.status = falcon.code_to_http_status(route.status)
 
 
 class ApiKeyAuth:
@@ -131,6 +137,7 @@ def _handle_http_error(req: falcon.Request, resp: falcon.Response, error: Except
         mapped = BadRequest(str(error.title or error.description or "bad request"))
         mapped.http_status = status if 400 <= status < 500 else 400
     _error_response(resp, mapped)
+    resp.set_headers(error.headers or {})  # e.g. the Allow header that RFC 9110 requires on a 405
 
 
 def _handle_unexpected(req: falcon.Request, resp: falcon.Response, error: Exception, params: Any) -> None:

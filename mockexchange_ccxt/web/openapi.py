@@ -9,13 +9,20 @@ from ..errors import ERRORS_BY_CODE
 from ..routes import INTEGER, NUMBER, ROUTES, Field
 
 _SCHEMA_OF_KIND: dict[str, dict[str, Any]] = {
-    NUMBER: {"oneOf": [{"type": "number"}, {"type": "string", "pattern": r"^-?\d+(\.\d+)?$"}]},
+    # Any string passes the body's shape check: the engine parses it as an exact decimal and refuses what is
+    # not one (INVALID_ORDER or BAD_REQUEST, or a verdict from can_execute), so no pattern is promised here.
+    NUMBER: {"oneOf": [{"type": "number"}, {"type": "string", "description": 'a decimal, e.g. "0.1"'}]},
     INTEGER: {"type": "integer"},
 }
 
 
-def _schema(field: Field) -> dict[str, Any]:
+def _schema(field: Field, nullable: bool = False) -> dict[str, Any]:
     schema: dict[str, Any] = dict(_SCHEMA_OF_KIND.get(field.kind, {"type": "string"}))
+    if nullable:  # OpenAPI 3.0: ``nullable`` needs a ``type`` beside it, so it goes on the typed branch
+        if "oneOf" in schema:
+            schema["oneOf"] = [{**schema["oneOf"][0], "nullable": True}, *schema["oneOf"][1:]]
+        else:
+            schema["nullable"] = True
     if field.doc:
         schema["description"] = field.doc
     return schema
@@ -36,9 +43,16 @@ def openapi_document() -> dict[str, Any]:
                 {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
                 for name in re.findall(r"{(\w+)}", route.path)
             ]
-            + [{"name": f.name, "in": "query", "required": False, "schema": _schema(f)} for f in route.query],
+            # the app drops blank query values: ``?tail=`` is the same as leaving ``tail`` out
+            + [
+                {"name": f.name, "in": "query", "required": False, "allowEmptyValue": True, "schema": _schema(f)}
+                for f in route.query
+            ],
             "responses": {
-                "200": {"description": "ccxt-unified answer; decimals as strings", "content": {"application/json": {}}},
+                str(route.status): {
+                    "description": "ccxt-unified answer; decimals as strings",
+                    "content": {"application/json": {}},
+                },
                 "4XX": error,
                 "5XX": error,
             },
@@ -51,7 +65,8 @@ def openapi_document() -> dict[str, Any]:
                         "schema": {
                             "type": "object",
                             "additionalProperties": False,
-                            "properties": {f.name: _schema(f) for f in route.body},
+                            # an optional field may be null: the app reads null as absent, as ccxt sends it
+                            "properties": {f.name: _schema(f, nullable=not f.required) for f in route.body},
                             "required": [f.name for f in route.body if f.required],
                         }
                     }

@@ -126,3 +126,75 @@ def test_docs_and_openapi_in_test_env(engine: Engine, valkey_server: Any, tmp_pa
     assert {(m.upper(), p) for p, ops in document["paths"].items() for m in ops} == {(r.method, r.path) for r in ROUTES}
     assert page.status_code == 200 and "/admin/fund" in page.text
     assert balance.status_code == 200
+
+
+# -- regressions found by the schemathesis run (tests/web/test_fuzz.py) ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("POST", "/status", "GET"),  # was 500: the resource had an on_post for a path with no POST route
+        ("POST", "/tickers/BTC%2FUSDT", "GET"),
+        ("POST", "/tickers/BTC/USDT", "GET"),
+        ("GET", "/admin/reset", "POST"),  # was 500 the other way round
+        ("GET", "/orders/1/cancel", "POST"),
+        ("DELETE", "/orders", "GET, POST"),  # was 405 without the Allow header that RFC 9110 requires
+    ],
+)
+def test_a_method_the_path_does_not_serve_is_405_with_allow(
+    api: tuple[str, Engine], method: str, path: str, allowed: str
+) -> None:
+    url, engine = api
+    before = keyspace(engine)
+    response = requests.request(method, url + path, json={}, headers={"x-api-key": KEY}, timeout=10)
+    assert (response.status_code, response.json()["error"]["code"]) == (405, "METHOD_NOT_ALLOWED")
+    assert set(response.headers["Allow"].split(", ")) == {*allowed.split(", "), "OPTIONS"}
+    assert keyspace(engine) == before
+
+
+@pytest.mark.parametrize("body", [b"null", b"\n\t", b" "], ids=["json null", "whitespace", "space"])
+@pytest.mark.parametrize("path", ["/admin/reset", "/orders/1/cancel", "/orders"])
+def test_a_body_that_is_not_a_json_object_is_refused(api: tuple[str, Engine], path: str, body: bytes) -> None:
+    """Only an empty body means "no body" (a JSON ``null`` or whitespace used to count as none)."""
+    url, engine = api
+    order = engine.create_order("BTC/USDT", "buy", "limit", "0.1", "40000")["id"]
+    before = keyspace(engine)
+    response = requests.post(url + path.replace("/1/", f"/{order}/"), data=body, headers={"x-api-key": KEY}, timeout=10)
+    assert (response.status_code, response.json()["error"]["code"]) == (400, "BAD_REQUEST"), response.text
+    assert keyspace(engine) == before
+
+
+def test_a_blank_query_value_is_absent_but_its_name_must_be_known(api: tuple[str, Engine]) -> None:
+    """``?tail=`` is the same as no ``tail`` (and the document says so with ``allowEmptyValue``); an unknown
+    name is refused even when its value is blank (``?=`` and ``?color=`` used to pass)."""
+    from mockexchange_ccxt.web.openapi import openapi_document
+
+    url, _ = api
+    h = {"x-api-key": KEY}
+    assert requests.get(url + "/orders?tail=&status=", headers=h, timeout=10).status_code == 200
+    for query in ("?=", "?color=", "?tail=&color"):
+        response = requests.get(url + "/orders" + query, headers=h, timeout=10)
+        assert (response.status_code, response.json()["error"]["code"]) == (400, "BAD_REQUEST"), query
+    parameters = openapi_document()["paths"]["/orders"]["get"]["parameters"]
+    assert all(p["allowEmptyValue"] for p in parameters if p["in"] == "query")
+
+
+def test_the_document_declares_the_statuses_and_nulls_the_app_serves(api: tuple[str, Engine]) -> None:
+    """The OpenAPI document used to declare 200 for ``POST /orders`` (it answers 201), forbid the null that
+    the app reads as an absent optional field, and restrict decimal strings by a pattern the app does not
+    apply (``"1e-3"`` is an amount)."""
+    from mockexchange_ccxt.web.openapi import openapi_document
+
+    url, _ = api
+    document = openapi_document()
+    for route in ROUTES:
+        declared = {code for code in document["paths"][route.path][route.method.lower()]["responses"] if code[0] == "2"}
+        assert declared == {str(route.status)}, route.name
+    order = {"symbol": "BTC/USDT", "side": "buy", "type": None, "amount": "1e-3", "price": None, "clientOrderId": None}
+    placed = requests.post(url + "/orders", json=order, headers={"x-api-key": KEY}, timeout=10)
+    assert placed.status_code == 201, placed.text
+    schema = document["paths"]["/orders"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert schema["properties"]["type"]["nullable"] and schema["properties"]["clientOrderId"]["nullable"]
+    assert schema["properties"]["price"]["oneOf"][0] == {"type": "number", "nullable": True}
+    assert "pattern" not in schema["properties"]["amount"]["oneOf"][1]
