@@ -48,6 +48,11 @@ def iso8601(timestamp_ms: int | None) -> str | None:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
 
 
+#: The last millisecond before 10^14 (in year 5138). Later timestamps are garbage, not prices: and Lua's cjson
+#: would write integers from 10^14 up in exponent form into order records.
+MAX_TIMESTAMP_MS = 99_999_999_999_999
+
+
 def timestamp_to_ms(value: Decimal | int) -> int:
     """Feed timestamps may be seconds or milliseconds: below 10^11 they are seconds (10^11 s is year 5138)."""
     return int(value * 1000) if value < 100_000_000_000 else int(value)

@@ -15,10 +15,10 @@ from ..config import Settings
 from ..errors import BadRequest, InsufficientFunds, MockExchangeError, OrderNotFound
 from ..keys import BUY, SELL, Keys
 from .balances import Balances, explain_shortfall
-from .clock import Clock, ReplayClock, WallClock
+from .clock import MAX_TIMESTAMP_MS, Clock, ReplayClock, WallClock
 from .embedded import EmbeddedValkey
 from .markets import MAX_PRICE, Market, split_symbol
-from .money import UNITS_PER_ONE, fmt, from_units, parse_positive
+from .money import UNITS_PER_ONE, fmt, from_units, parse_positive, short
 from .orders import STATUSES, OrderPlan, order_view, plan_order, trade_view, validate_request
 from .prices import PriceFeed, Quote
 from .store import Store
@@ -110,8 +110,10 @@ class Engine:
         best_ask = None if ask is None else self._price_argument(ask, "ask")
         if timestamp is None:
             timestamp = self.now_ms()
-        elif isinstance(timestamp, bool) or not isinstance(timestamp, int) or timestamp <= 0:
-            raise BadRequest(f"timestamp must be a positive integer of milliseconds, got {timestamp!r}")
+        elif isinstance(timestamp, bool) or not isinstance(timestamp, int) or not 0 < timestamp <= MAX_TIMESTAMP_MS:
+            raise BadRequest(
+                f"timestamp must be a positive integer of milliseconds up to {MAX_TIMESTAMP_MS}, got {short(timestamp)}"
+            )
         if isinstance(self.clock, ReplayClock):
             self.clock.advance_to(timestamp)
         quote = Quote(symbol, last, best_bid or last, best_ask or last, timestamp, {})

@@ -22,6 +22,27 @@ MAX_AMOUNT = Decimal(10) ** 10
 
 ZERO = Decimal(0)
 
+#: Exponents beyond these are refused before anything formats the number: ``1e-999999999`` is 12 characters,
+#: but a billion digits as plain text. No amount, price or timestamp comes near them.
+MIN_EXPONENT, MAX_ADJUSTED_EXPONENT = -40, 40
+
+
+def in_exponent_range(number: Decimal) -> bool:
+    """Finite, with no digit below 10^-40 and none above 10^40."""
+    if not number.is_finite():
+        return False
+    exponent = number.as_tuple().exponent
+    return isinstance(exponent, int) and exponent >= MIN_EXPONENT and number.adjusted() <= MAX_ADJUSTED_EXPONENT
+
+
+def short(value: Any, limit: int = 40) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for error messages about hostile input (an int of a million
+    digits cannot even be turned into text)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 4 * limit:
+        return f"an integer of {value.bit_length()} bits"
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
 
 def parse_decimal(value: Any, what: str, error: type[MockExchangeError]) -> Decimal:
     """Turn a user-supplied number (str, int, float or Decimal) into a finite Decimal, or raise ``error``.
@@ -34,13 +55,15 @@ def parse_decimal(value: Any, what: str, error: type[MockExchangeError]) -> Deci
     if isinstance(value, Decimal):
         number = value
     elif isinstance(value, int):
+        if value.bit_length() > 4 * MAX_ADJUSTED_EXPONENT:
+            raise error(f"{what} is out of range, got {short(value)}")
         number = Decimal(value)
     elif isinstance(value, float):
         number = Decimal(repr(value))
     elif isinstance(value, str):
         text = value.strip()
         if not text or len(text) > 64:
-            raise error(f"{what} must be a number, got {value!r}")
+            raise error(f"{what} must be a number, got {short(value)}")
         try:
             number = Decimal(text)
         except InvalidOperation:
@@ -48,7 +71,9 @@ def parse_decimal(value: Any, what: str, error: type[MockExchangeError]) -> Deci
     else:
         raise error(f"{what} must be a number, got {type(value).__name__}")
     if not number.is_finite():
-        raise error(f"{what} must be finite, got {value!r}")
+        raise error(f"{what} must be finite, got {short(value)}")
+    if not in_exponent_range(number):
+        raise error(f"{what} is out of range, got {short(value)}")
     return number
 
 

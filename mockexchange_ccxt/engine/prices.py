@@ -15,13 +15,10 @@ from typing import Any
 
 from ..errors import BadSymbol, InvalidOrder
 from ..keys import Keys
-from .clock import iso8601, timestamp_to_ms
+from .clock import MAX_TIMESTAMP_MS, iso8601, timestamp_to_ms
 from .markets import MAX_PRICE
-from .money import fmt
+from .money import fmt, in_exponent_range
 from .store import Store
-
-#: The last millisecond of year 9999: later feed timestamps are garbage, not prices.
-MAX_TIMESTAMP_MS = 253_402_300_799_999
 
 #: Fields read from a feed hash, in HMGET order.
 FEED_FIELDS = ("price", "timestamp", "bid", "ask", "baseVolume", "quoteVolume")
@@ -35,7 +32,7 @@ def _number(text: str | None) -> Decimal | None:
         value = Decimal(text.strip())
     except InvalidOperation:
         return None
-    return value if value.is_finite() and value > 0 else None
+    return value if in_exponent_range(value) and value > 0 else None
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,11 @@ class Store:
     def __init__(self, url: str, timeout: float = 5.0) -> None:
         self.url = url
         self._pool = redis.ConnectionPool.from_url(
-            url, decode_responses=True, socket_timeout=timeout, socket_connect_timeout=timeout
+            url,
+            decode_responses=True,
+            encoding_errors="replace",  # a feed may write any bytes: they must read as "not a number", not crash
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
         )
         self._local = threading.local()
         self._scripts: dict[str, Script] = {}

@@ -48,6 +48,8 @@ class TickLoop:
                     filled += self.settle(symbol)
                 except MockExchangeError as exc:
                     log.warning("settling %s failed: %s", symbol, exc)
+                except Exception:  # a bug met on one symbol must not starve the others
+                    log.exception("settling %s crashed; the pass goes on", symbol)
         except MockExchangeError as exc:
             log.warning("tick pass failed: %s", exc)
         except Exception:  # the loop must outlive any bug in a single pass

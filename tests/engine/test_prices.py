@@ -113,10 +113,16 @@ def test_process_price_tick_uses_the_touch_side(btc: Engine) -> None:
         {"price": "48000"},
         {"price": "48000", "timestamp": "0"},
         {"price": "", "timestamp": "1700000000"},
+        {"price": "1e-99999", "timestamp": "1700000000"},  # a hundred thousand digits as plain text
+        {"price": "0.0000000000000000000000000000000000000000001", "timestamp": "1700000000"},
+        {"price": "48000", "timestamp": "100000000000000"},  # 10^14 ms: past the bound
+        {"price": b"\xff48000", "timestamp": "1700000000"},  # not UTF-8
         "string",
     ],
 )
-def test_process_price_tick_skips_a_missing_or_malformed_hash(btc: Engine, fields: dict[str, str] | str | None) -> None:
+def test_process_price_tick_skips_a_missing_or_malformed_hash(
+    btc: Engine, fields: dict[str, str | bytes] | str | None
+) -> None:
     order = btc.create_order("BTC/USDT", "buy", "limit", "0.1", "49000")["id"]
     btc.store.call("DEL", "sym_BTC/USDT")
     if isinstance(fields, dict):
