@@ -12,6 +12,8 @@ import pytest
 
 from mockexchange_ccxt.config import ENV_VARS
 from mockexchange_ccxt.engine import EmbeddedValkey
+from mockexchange_ccxt.errors import ERRORS_BY_CODE
+from mockexchange_ccxt.exchange.describe import EXCEPTIONS_BY_CODE
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 PYTHON_BLOCKS = re.findall(r"```python\n(.*?)```", README, re.S)
@@ -20,6 +22,13 @@ PYTHON_BLOCKS = re.findall(r"```python\n(.*?)```", README, re.S)
 def test_configuration_table_matches_settings() -> None:
     rows = dict(re.findall(r"^\| `([A-Z_]+)` \| (.+?) \|$", README, re.M))
     assert rows == {name: doc for name, (_field, doc) in ENV_VARS.items()}
+
+
+def test_error_table_matches_the_codes() -> None:
+    rows = re.findall(r"^\| ([A-Z_]+) \| (\d{3}) \| (\w+) \|$", README, re.M)
+    assert sorted(rows) == sorted(
+        (code, str(error.http_status), EXCEPTIONS_BY_CODE[code].__name__) for code, error in ERRORS_BY_CODE.items()
+    )
 
 
 @pytest.mark.parametrize("block", PYTHON_BLOCKS, ids=[f"block{i}" for i in range(len(PYTHON_BLOCKS))])
