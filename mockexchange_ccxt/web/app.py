@@ -89,12 +89,10 @@ class RouteResource:
         if self.split_symbol:  # a symbol whose '/' reached us decoded: /tickers/BTC/USDT
             params["symbol"] = f"{params['symbol']}/{params.pop('quote')}"
         body = _read_body(req) if route.method == "POST" else None
-        query: dict[str, Any] = {name: value for name, value in req.params.items()}
-        if any(isinstance(value, list) for value in query.values()):
+        if any(isinstance(value, list) for value in req.params.values()):
             raise BadRequest("a query parameter is given twice")
-        # a blank value means "not given" (Falcon drops it), but its name must still be one the route knows
-        for name in falcon.uri.parse_query_string(req.query_string, keep_blank=True):
-            query.setdefault(name, None)
+        # a blank value means "not given", but its name must still be one the route knows
+        query: dict[str, Any] = {name: value or None for name, value in req.params.items()}
         result = dispatch(self.engine, Call(route.name, params, query, body))
         resp.data = to_json(result)
         resp.content_type = falcon.MEDIA_JSON
@@ -151,7 +149,7 @@ def create_app(engine: Engine, settings: Settings | None = None) -> falcon.App[f
     middleware = [ApiKeyAuth(settings.api_key)] if settings.auth_required else []
     app = falcon.App(middleware=middleware)
     app.req_options.auto_parse_qs_csv = False
-    app.req_options.keep_blank_qs_values = False
+    app.req_options.keep_blank_qs_values = True  # so that a blank value's name is still checked
     app.add_error_handler(Exception, _handle_unexpected)
     app.add_error_handler(falcon.HTTPError, _handle_http_error)
     app.add_error_handler(MockExchangeError, _handle_engine_error)
