@@ -103,15 +103,17 @@ def percentile(values: list[float], q: float) -> float:
 
 @contextmanager
 def served(workers: int) -> Iterator[int]:
-    """The app under granian on a fresh, non-persistent Valkey, funded for trading; yields its port."""
+    """``mockexchange serve`` (what users run: granian, its workers and threads) on a fresh, non-persistent
+    Valkey, funded for trading; yields its port."""
     port = free_port()
     with EmbeddedValkey(persistent=False) as valkey:
         env = {**os.environ, "REDIS_URL": valkey.url, "API_KEY": API_KEY, "TICK_LOOP_SEC": "3600"}
         server = subprocess.Popen(
-            [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
-             "--workers", str(workers), "--no-ws", "--log-level", "warning", "mockexchange_ccxt.web.wsgi:app"],
+            [sys.executable, "-m", "mockexchange_ccxt", "serve", "--port", str(port), "--workers", str(workers)],
             env=env,
-        )  # fmt: skip
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             wait_ready(port)
             admin = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
