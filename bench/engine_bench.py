@@ -31,18 +31,25 @@ class Sizes:
 FULL = Sizes(orders=10_000, settle=10_000, idle_book=100_000, ticks=10_000)
 QUICK = Sizes(orders=1000, settle=1000, idle_book=5000, ticks=1000)
 
+PING = Metric(Group.ENGINE, "Valkey round trip (PING, median): the floor under every figure", "us", None, False)
 MARKET = Metric(Group.ENGINE, "market orders + fill, one thread", "orders/s", 10_000)
 PLACE = Metric(Group.ENGINE, "resting limit placements, one thread", "orders/s", None)
 SETTLE = Metric(Group.SETTLEMENT, "settle {settle:,} resting limits crossed by one tick", "s", 0.3, False)
 IDLE = Metric(Group.TICKS, "tick with no crossing, {idle_book:,} resting orders (median)", "ms", 1.0, False)
 BACKTEST = Metric(Group.BACKTEST, "back-test set_price ticks with settlement", "ticks/s", 10_000)
-METRICS = (MARKET, PLACE, SETTLE, IDLE, BACKTEST)
+METRICS = (PING, MARKET, PLACE, SETTLE, IDLE, BACKTEST)
 
 
 def place_resting(engine: Engine, symbol: str, count: int, low: int, spread: int) -> None:
     """``count`` resting buys below the market, prices spread over ``spread`` ticks of 0.01."""
     for i in range(count):
         engine.create_order(symbol, "buy", "limit", "0.001", f"{low + (i % spread) / 100:.2f}")
+
+
+def ping_micros(engine: Engine) -> float:
+    """Median of 1,000 PINGs: one round trip to Valkey, which a market order needs twice and a tick once, so the
+    reader can tell this machine's latency from the engine's own cost."""
+    return statistics.median(timed(lambda: engine.store.read("PING")) for _ in range(1000)) * 1e6
 
 
 def order_rates(engine: Engine, n: int) -> dict[Metric, float]:
@@ -90,6 +97,7 @@ def backtest_rate(engine: Engine, ticks: int) -> float:
 def run(sizes: Sizes, pin: bool) -> list[Figure]:
     with throwaway_engine(pin) as engine:
         values = order_rates(engine, sizes.orders)
+        values[PING] = ping_micros(engine)
         values[SETTLE] = settle_seconds(engine, sizes.settle)
         values[IDLE] = idle_tick_ms(engine, sizes.idle_book)
     with throwaway_engine(pin) as engine:
