@@ -355,9 +355,17 @@ class Engine:
     # -- admin ------------------------------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Wipe balances and orders of the account; prices and the id sequence stay (ids never repeat)."""
-        symbols = sorted(self.store.read("SMEMBERS", self.keys.traded_symbols))
-        self.store.call("DEL", *self.keys.account_keys(symbols))
+        """Wipe balances and orders of the account; prices and the id sequence stay (ids never repeat).
+
+        One script, so that an order placed meanwhile on a symbol never traded before cannot leave its book
+        behind: the script refuses when the set of traded symbols grew after we read it, and we read again.
+        """
+        traded = self.keys.traded_symbols
+        while True:
+            symbols = sorted(self.store.read("SMEMBERS", traded))
+            others = [key for key in self.keys.account_keys(symbols) if key != traded]
+            if self.store.run("reset", [traded, *others], [len(symbols)]):
+                return
 
     def start_tick_loop(self) -> None:
         """Settle outside price writes every ``tick_loop_sec`` in a background thread."""

@@ -247,3 +247,17 @@ def test_reset_wipes_balances_and_orders_but_keeps_prices_and_ids(btc: Engine) -
     assert int(fresh["id"]) > last
     assert fresh["id"] != resting["id"]
     assert btc.balance("USDT")["total"] == Decimal("69.97")
+
+
+def test_reset_refuses_a_stale_list_of_symbols_and_changes_nothing(btc: Engine) -> None:
+    """The race reset closes: the caller read the traded symbols, then an order on a new symbol came in. The
+    script sees the set grew and wipes nothing (reset then reads again), so that symbol's book is not left."""
+    btc.create_order("BTC/USDT", "buy", "limit", "0.1", "40000")
+    seen = sorted(btc.store.read("SMEMBERS", btc.keys.traded_symbols))
+    btc.create_order("ETH/USDT", "buy", "limit", "1", "2000")  # a symbol traded for the first time
+    before = keyspace(btc)
+    stale = [key for key in btc.keys.account_keys(seen) if key != btc.keys.traded_symbols]
+    assert btc.store.run("reset", [btc.keys.traded_symbols, *stale], [len(seen)]) == 0
+    assert keyspace(btc) == before
+    btc.reset()
+    assert [k for k in keyspace(btc) if k.startswith("mockx:") and not k.endswith(":seq")] == []
