@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from typing import Any
 
 from mockexchange_ccxt import Engine
@@ -41,3 +42,23 @@ def keyspace(engine: Engine) -> dict[str, tuple[str, Any]]:
             snapshot[name] = (kind, value)
         if cursor == "0":
             return snapshot
+
+
+class SeededAccount:
+    """An account seeded by ``seed``, seeded again only after a call that may have changed it: a refused call
+    is proven to change nothing, so the next generated example can start from the same snapshot."""
+
+    def __init__(self, engine: Engine, seed: Callable[[Engine], None]) -> None:
+        self.engine = engine
+        self.seed = seed
+        self.snapshot: dict[str, Any] | None = None
+
+    def seeded(self) -> dict[str, Any]:
+        """Seed if needed; the keyspace as it is now."""
+        if self.snapshot is None:
+            self.seed(self.engine)
+            self.snapshot = keyspace(self.engine)
+        return self.snapshot
+
+    def touched(self) -> None:
+        self.snapshot = None

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
-from tests_helpers import keyspace
+from tests_helpers import SeededAccount, keyspace
 
 from mockexchange_ccxt import Engine
 from mockexchange_ccxt.errors import BadRequest, MockExchangeError
@@ -47,27 +47,9 @@ def seed(engine: Engine) -> None:
     assert ids == [OPEN_BUY, OPEN_SELL, CLOSED, CANCELED]
 
 
-class Account:
-    """The seeded account, seeded again only after a call that may have changed it (a refused call is
-    proven to change nothing, so the next example can start from the same snapshot)."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.snapshot: dict[str, Any] | None = None
-
-    def seeded(self) -> dict[str, Any]:
-        if self.snapshot is None:
-            seed(self.engine)
-            self.snapshot = keyspace(self.engine)
-        return self.snapshot
-
-    def touched(self) -> None:
-        self.snapshot = None
-
-
 @pytest.fixture
-def account(engine: Engine) -> Account:
-    return Account(engine)
+def account(engine: Engine) -> SeededAccount:
+    return SeededAccount(engine, seed)
 
 
 # -- hostile values ---------------------------------------------------------------------------------------
@@ -197,7 +179,9 @@ def check_account_reads_back(engine: Engine) -> None:
 @pytest.mark.parametrize("method", sorted(CALLS))
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_hostile_arguments_are_served_or_refused_cleanly(account: Account, method: str, data: st.DataObject) -> None:
+def test_hostile_arguments_are_served_or_refused_cleanly(
+    account: SeededAccount, method: str, data: st.DataObject
+) -> None:
     arguments = data.draw(arguments_of(method), label="arguments")
     note(f"engine.{method}(**{arguments!r})")
     engine = account.engine

@@ -34,7 +34,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from servers import serving
-from tests_helpers import keyspace
+from tests_helpers import SeededAccount, keyspace
 
 from mockexchange_ccxt import Engine, Settings
 from mockexchange_ccxt.engine import EmbeddedValkey
@@ -196,31 +196,12 @@ def flatmap_body(context: schemathesis.HookContext, body: Any) -> st.SearchStrat
 # -- the test ---------------------------------------------------------------------------------------------
 
 
-class Account:
-    """The seeded account of the served engine, seeded again only after a request that may have changed it
-    (a refused request is proven to change nothing, so the next case can start from the same snapshot)."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.snapshot: dict[str, Any] | None = None
-
-    def seeded(self) -> dict[str, Any]:
-        """Seed if needed; the keyspace as it is now."""
-        if self.snapshot is None:
-            seed(self.engine)
-            self.snapshot = keyspace(self.engine)
-        return self.snapshot
-
-    def touched(self) -> None:
-        self.snapshot = None
-
-
 @pytest.fixture
-def api(engine: Engine, valkey_server: EmbeddedValkey, tmp_path: Path) -> Iterator[tuple[str, Account]]:
+def api(engine: Engine, valkey_server: EmbeddedValkey, tmp_path: Path) -> Iterator[tuple[str, SeededAccount]]:
     """The app served on a loopback port over its own engine (API key required), and that engine's account."""
     served = Engine(Settings(redis_url=valkey_server.url, api_key=KEY, data_dir=tmp_path))
     with served, serving(served) as url:
-        yield url, Account(served)
+        yield url, SeededAccount(served, seed)
 
 
 def check_error_contract(response: schemathesis.Response) -> None:
@@ -239,7 +220,7 @@ def check_error_contract(response: schemathesis.Response) -> None:
 
 @SCHEMA.parametrize()
 @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-def test_hostile_requests_keep_the_error_contract(case: schemathesis.Case, api: tuple[str, Account]) -> None:
+def test_hostile_requests_keep_the_error_contract(case: schemathesis.Case, api: tuple[str, SeededAccount]) -> None:
     url, account = api
     before = account.seeded()
     headers = {"x-api-key": KEY}
