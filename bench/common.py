@@ -128,6 +128,13 @@ def machine() -> str:
     return f"{arch}{f' ({model})' if model else ''}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
+def print_figures(title: str, figures: Iterable[Figure], pin: bool = False) -> None:
+    """What a bench run alone prints: the machine, then one console line per figure."""
+    print(f"{title} on {machine()}{' (pinned to one CPU)' if pin else ''}")
+    for figure in figures:
+        print(figure.line())
+
+
 def parser(description: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="small sizes, to check that the benchmark runs (CI)")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import Figure, Group, Metric, emit, machine, parser, rate, throwaway_engine
+from common import Figure, Group, Metric, emit, parser, print_figures, rate, throwaway_engine
 
 from mockexchange_ccxt import MockExchange
 
@@ -54,9 +54,7 @@ def run(sizes: Sizes, pin: bool) -> list[Figure]:
 
 def main() -> None:
     args = parser(__doc__ or "").parse_args()
-    print(f"ccxt class benchmark on {machine()}{' (pinned to one CPU)' if args.pin else ''}")
-    for figure in run(QUICK if args.quick else FULL, args.pin):
-        print(figure.line())
+    print_figures("ccxt class benchmark", run(QUICK if args.quick else FULL, args.pin), args.pin)
 
 
 if __name__ == "__main__":

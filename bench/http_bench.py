@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import Figure, Group, Metric, emit, machine, parser, timed
+from common import Figure, Group, Metric, emit, parser, print_figures, timed
 
 from mockexchange_ccxt.engine import EmbeddedValkey
 
@@ -193,9 +193,7 @@ def main() -> None:
     args = p.parse_args()
     overrides = {name: getattr(args, name) for name in ("workers", "clients", "seconds")}
     sizes = replace(QUICK if args.quick else FULL, **{k: v for k, v in overrides.items() if v is not None})
-    print(f"HTTP benchmark on {machine()}")
-    for figure in run(sizes):
-        print(figure.line())
+    print_figures("HTTP benchmark", run(sizes))
 
 
 if __name__ == "__main__":

@@ -44,6 +44,19 @@ def keyspace(engine: Engine) -> dict[str, tuple[str, Any]]:
             return snapshot
 
 
+def seed_markets(engine: Engine) -> None:
+    """A flushed database with BTC/USDT at 50,000 and ETH/USDT at 2,500, a malformed feed hash (BAD/USDT) and a
+    feed key of the wrong type (WT/USDT), and 100,000 USDT and 2 BTC funded: the ground of the generated tests,
+    which then add the orders they aim at."""
+    engine.store.call("FLUSHALL")
+    engine.set_price("BTC/USDT", "50000")
+    engine.set_price("ETH/USDT", "2500")
+    engine.store.call("HSET", engine.keys.price("BAD/USDT"), "price", "abc", "timestamp", "1700000000")
+    engine.store.call("SET", engine.keys.price("WT/USDT"), "8")
+    engine.fund("USDT", "100000")
+    engine.fund("BTC", "2")
+
+
 class SeededAccount:
     """An account seeded by ``seed``, seeded again only after a call that may have changed it: a refused call
     is proven to change nothing, so the next generated example can start from the same snapshot."""

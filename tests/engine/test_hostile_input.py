@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
-from tests_helpers import SeededAccount, keyspace
+from tests_helpers import SeededAccount, keyspace, seed_markets
 
 from mockexchange_ccxt import Engine
 from mockexchange_ccxt.errors import BadRequest, MockExchangeError
@@ -30,13 +30,7 @@ OPEN_BUY, OPEN_SELL, CLOSED, CANCELED = "1", "2", "3", "4"
 def seed(engine: Engine) -> None:
     """Two priced markets, a malformed and a wrong-type feed key, USDT and BTC funded, open, closed and
     canceled orders and a used clientOrderId: something for every hostile argument to aim at."""
-    engine.store.call("FLUSHALL")
-    engine.set_price("BTC/USDT", "50000")
-    engine.set_price("ETH/USDT", "2500")
-    engine.store.call("HSET", "sym_BAD/USDT", "price", "abc", "timestamp", "1700000000")
-    engine.store.call("SET", "sym_WT/USDT", "8")
-    engine.fund("USDT", "100000")
-    engine.fund("BTC", "2")
+    seed_markets(engine)
     ids = [
         engine.create_order("BTC/USDT", "buy", "limit", "0.1", "40000", client_order_id="seeded")["id"],
         engine.create_order("BTC/USDT", "sell", "limit", "0.5", "60000")["id"],

@@ -34,7 +34,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from servers import serving
-from tests_helpers import SeededAccount, keyspace
+from tests_helpers import SeededAccount, keyspace, seed_markets
 
 from mockexchange_ccxt import Engine, Settings
 from mockexchange_ccxt.engine import EmbeddedValkey
@@ -72,13 +72,7 @@ OPEN_BTC_BUY, OPEN_BTC_SELL, OPEN_ETH_BUY, CLOSED_ETH_BUY, CANCELED_BTC_BUY = "1
 def seed(engine: Engine) -> None:
     """A fresh account with something to act on: two priced markets, a malformed and a wrong-type feed key,
     USDT and BTC to spend, three resting limits, a filled order and a canceled one."""
-    engine.store.call("FLUSHALL")
-    engine.set_price("BTC/USDT", "50000")
-    engine.set_price("ETH/USDT", "2500")
-    engine.store.call("HSET", "sym_BAD/USDT", "price", "abc", "timestamp", "1700000000")
-    engine.store.call("SET", "sym_WT/USDT", "8")
-    engine.fund("USDT", "100000")
-    engine.fund("BTC", "2")
+    seed_markets(engine)
     ids = [
         engine.create_order("BTC/USDT", "buy", "limit", "0.1", "40000")["id"],
         engine.create_order("BTC/USDT", "sell", "limit", "0.5", "60000")["id"],
