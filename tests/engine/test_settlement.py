@@ -132,3 +132,24 @@ def test_an_unfillable_resting_order_is_refused_or_does_not_block_settlement(eng
     small = engine.create_order("BTC/USDT", "sell", "limit", "1", "90000000")["id"]
     engine.set_price("BTC/USDT", "90000000")
     assert engine.fetch_order(small)["status"] == "closed"
+
+
+def test_a_reservation_tampered_away_leaves_its_order_resting_and_the_rest_filled(btc: Engine) -> None:
+    """Only a write straight into Valkey can make an open order's reservation vanish (edit_balance refuses). The
+    settle script then fills the orders before it (the book is walked from the lowest limit up), leaves that one
+    open in its book rather than drive a balance negative, and fills it once the reservation is back."""
+    cheaper = btc.create_order("BTC/USDT", "buy", "limit", "0.1", "48000")["id"]
+    dearer = btc.create_order("BTC/USDT", "buy", "limit", "0.1", "49000")["id"]
+    reserved = btc.store.read("HGET", btc.keys.balances, "held:USDT")
+    enough_for_one = str(int(reserved) // 2 + 1)  # covers the cheaper order's debit, not the dearer's after it
+    btc.store.call("HSET", btc.keys.balances, "held:USDT", enough_for_one, "used:USDT", enough_for_one)
+    assert btc.set_price("BTC/USDT", "47000") == 1
+    assert btc.fetch_order(cheaper)["status"] == "closed"
+    assert btc.fetch_order(dearer)["status"] == "open"
+    assert btc.store.read("ZRANGE", btc.keys.book("BTC/USDT", "buy"), 0, -1) == [dearer]
+    assert btc.store.read("ZRANGE", btc.keys.open_ids, 0, -1) == [dearer]
+    assert all(int(units) >= 0 for units in btc.store.read("HGETALL", btc.keys.balances).values())
+    btc.store.call("HINCRBY", btc.keys.balances, "held:USDT", reserved)
+    btc.store.call("HINCRBY", btc.keys.balances, "used:USDT", reserved)
+    assert btc.process_price_tick("BTC/USDT") == 1
+    assert btc.fetch_order(dearer)["status"] == "closed"

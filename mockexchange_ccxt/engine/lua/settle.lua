@@ -9,14 +9,22 @@ local balances, orders, open_ids = KEYS[1], KEYS[2], KEYS[3]
 local ts, batch = tonumber(ARGV[4]), tonumber(ARGV[5])
 local taken, filled = 0, 0
 
+-- ZREM in chunks: one call per few thousand members instead of one per order (unpack has a stack limit).
+local function remove_all(key, ids)
+  for first = 1, #ids, 4000 do
+    redis.call('ZREM', key, unpack(ids, first, math.min(first + 3999, #ids)))
+  end
+end
+
 local function fill(book, ids)
+  local done = {}
   for _, id in ipairs(ids) do
     local raw = redis.call('HGET', orders, id)
     local order = raw and cjson.decode(raw)
     if order and order.status == 'open' then
       if uncovered_debit(balances, order._fill) then
         -- Only an admin edit can make a reservation vanish; leave the order open rather than go negative.
-        return
+        break
       end
       apply_moves(balances, order._fill)
       order.status = 'closed'
@@ -30,10 +38,13 @@ local function fill(book, ids)
       redis.call('HSET', orders, id, cjson.encode(order))
       filled = filled + 1
     end
-    redis.call('ZREM', book, id)
-    redis.call('ZREM', open_ids, id)
-    taken = taken + 1
+    done[#done + 1] = id
   end
+  if #done > 0 then
+    remove_all(book, done)
+    remove_all(open_ids, done)
+  end
+  taken = taken + #done
 end
 
 fill(KEYS[5], redis.call('ZRANGEBYSCORE', KEYS[5], ARGV[2], '+inf', 'LIMIT', 0, batch))
