@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Callable
 from typing import Any
+
+import redis
 
 from mockexchange_ccxt import Engine
 
@@ -15,6 +18,21 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+#: The counter at which concurrent test participants wait for each other.
+GATE_KEY = "test:ready"
+
+
+def wait_at_gate(valkey: redis.Redis, participants: int) -> None:
+    """Count this participant in and wait until all ``participants`` are, so that threads and slower-starting
+    processes really run at the same time."""
+    valkey.incr(GATE_KEY)
+    deadline = time.monotonic() + 60
+    while int(valkey.get(GATE_KEY) or 0) < participants:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the other participants never arrived")
+        time.sleep(0.001)
 
 
 def keyspace(engine: Engine) -> dict[str, tuple[str, Any]]:

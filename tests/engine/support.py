@@ -6,15 +6,25 @@ A plain function (no fixtures) so that child processes can import it.
 from __future__ import annotations
 
 import random
-import time
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
+import redis
+from tests_helpers import wait_at_gate
+
 from mockexchange_ccxt import Engine, Settings
 from mockexchange_ccxt.errors import InsufficientFunds, OrderNotOpen
 
+#: The symbols traded and the mid prices they move around (the reliability tests' bots share them).
 SYMBOLS = {"BTC/USDT": Decimal(50000), "ETH/USDT": Decimal(2500)}
+#: The smallest step of an order's amount per symbol (orders are 1 to 2,000 steps).
+AMOUNT_STEPS = {"BTC/USDT": Decimal("0.00001"), "ETH/USDT": Decimal("0.0001")}
+
+
+def near_mid(rng: random.Random, symbol: str) -> Decimal:
+    """A price within 3 % of the symbol's mid, to the cent: limits that rest and limits that cross."""
+    return (SYMBOLS[symbol] * (1 + Decimal(rng.randint(-300, 300)) / 10000)).quantize(Decimal("0.01"))
 
 
 def trading_worker(settings: Settings, seed: int, operations: int, gate: int = 1) -> dict[str, Any]:
@@ -26,22 +36,17 @@ def trading_worker(settings: Settings, seed: int, operations: int, gate: int = 1
     created: list[str] = []
     canceled: list[str] = []
     with Engine(settings) as engine:
-        engine.store.call("INCR", "test:ready")
-        deadline = time.monotonic() + 60
-        while int(engine.store.read("GET", "test:ready")) < gate and time.monotonic() < deadline:
-            time.sleep(0.001)
+        wait_at_gate(redis.Redis.from_url(engine.store.url), gate)
         for _ in range(operations):
             symbol = rng.choice(sorted(SYMBOLS))
-            mid = SYMBOLS[symbol]
             side = rng.choice(("buy", "sell"))
-            amount = Decimal(rng.randint(1, 2000)) * (Decimal("0.00001") if symbol == "BTC/USDT" else Decimal("0.0001"))
+            amount = rng.randint(1, 2000) * AMOUNT_STEPS[symbol]
             roll = rng.random()
             try:
                 if roll < 0.25:
                     created.append(engine.create_order(symbol, side, "market", amount)["id"])
                 elif roll < 0.6:
-                    offset = Decimal(rng.randint(-300, 300)) / 10000
-                    price = (mid * (1 + offset)).quantize(Decimal("0.01"))
+                    price = near_mid(rng, symbol)
                     created.append(engine.create_order(symbol, side, "limit", amount, price)["id"])
                 elif roll < 0.75 and created:
                     victim = rng.choice(created)
@@ -56,8 +61,7 @@ def trading_worker(settings: Settings, seed: int, operations: int, gate: int = 1
                     engine.fund(asset, gift)
                     funded[asset] += gift
                 else:
-                    offset = Decimal(rng.randint(-300, 300)) / 10000
-                    engine.set_price(symbol, (mid * (1 + offset)).quantize(Decimal("0.01")))
+                    engine.set_price(symbol, near_mid(rng, symbol))
             except InsufficientFunds:
                 pass
     return {"funded": {k: str(v) for k, v in funded.items()}, "created": created, "canceled": canceled}

@@ -19,15 +19,12 @@ from typing import Any
 import ccxt
 import redis
 import requests
+from engine.support import AMOUNT_STEPS, SYMBOLS, near_mid
+from tests_helpers import wait_at_gate
 
 from mockexchange_ccxt import MockExchange
 from mockexchange_ccxt.keys import Keys
 
-#: Where the prices of the load wander around (up to 3 % either side).
-MIDS = {"BTC/USDT": Decimal(50000), "ETH/USDT": Decimal(2500)}
-#: The smallest step of an order's amount per symbol (orders are 1 to 2,000 steps).
-AMOUNT_STEPS = {"BTC/USDT": Decimal("0.00001"), "ETH/USDT": Decimal("0.0001")}
-GATE_KEY = "test:ready"
 STOP_KEY = "test:stop"
 
 
@@ -42,20 +39,6 @@ class Tally:
     refused: Counter[str] = field(default_factory=Counter)
 
 
-def wait_at_gate(valkey: redis.Redis, participants: int) -> None:
-    valkey.incr(GATE_KEY)
-    deadline = time.monotonic() + 60
-    while int(valkey.get(GATE_KEY) or 0) < participants:
-        if time.monotonic() > deadline:
-            raise TimeoutError("the other participants never arrived")
-        time.sleep(0.001)
-
-
-def near_mid(rng: random.Random, symbol: str) -> Decimal:
-    """A price within 3 % of the symbol's mid, to the cent: limits that rest and limits that cross."""
-    return (MIDS[symbol] * (1 + Decimal(rng.randint(-300, 300)) / 10000)).quantize(Decimal("0.01"))
-
-
 def ccxt_bot(options: dict[str, Any], redis_url: str, seed: int, operations: int, participants: int) -> Tally:
     """A bot written against ccxt's unified API: market and limit orders, cancels, order lookups, balance
     reads and (mock only) deposits, in random order. Refusals a real bot meets (insufficient funds, an order
@@ -66,7 +49,7 @@ def ccxt_bot(options: dict[str, Any], redis_url: str, seed: int, operations: int
     exchange.load_markets()
     wait_at_gate(redis.Redis.from_url(redis_url), participants)
     for _ in range(operations):
-        symbol = rng.choice(sorted(MIDS))
+        symbol = rng.choice(sorted(SYMBOLS))
         side = rng.choice(("buy", "sell"))
         amount = float(rng.randint(1, 2000) * AMOUNT_STEPS[symbol])
         roll = rng.random()
@@ -105,7 +88,7 @@ def outside_feed(redis_url: str, seed: int, participants: int, pause: float = 0.
     wait_at_gate(valkey, participants)
     written = 0
     while not valkey.exists(STOP_KEY):
-        symbol = rng.choice(sorted(MIDS))
+        symbol = rng.choice(sorted(SYMBOLS))
         valkey.hset(
             keys.price(symbol), mapping={"price": str(near_mid(rng, symbol)), "timestamp": int(time.time() * 1000)}
         )

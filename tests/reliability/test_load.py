@@ -22,13 +22,13 @@ from typing import Any
 
 import pytest
 from books import check_books, check_fills, check_orders_consistent
-from engine.support import trading_worker
+from engine.support import SYMBOLS, trading_worker
 from servers import start_server
 
 from mockexchange_ccxt import Engine, MockExchange, Settings
 from mockexchange_ccxt.engine import EmbeddedValkey
 
-from .clients import MIDS, STOP_KEY, Tally, ccxt_bot, outside_feed
+from .clients import STOP_KEY, Tally, ccxt_bot, outside_feed
 
 KEY = "load-test-key"
 OPERATIONS = 500  # per bot, times --heavy's scale; four bots
@@ -37,7 +37,7 @@ SEED_FUNDS = {"USDT": Decimal(2_000_000), "BTC": Decimal(40), "ETH": Decimal(800
 
 def crossed_open_orders(engine: Engine) -> list[dict[str, Any]]:
     """Open limits that the current feed prices cross: the tick loop should have filled them."""
-    quotes = {symbol: engine.ticker(symbol) for symbol in MIDS}
+    quotes = {symbol: engine.ticker(symbol) for symbol in SYMBOLS}
     return [
         order
         for order in engine.fetch_orders(status="open")
@@ -67,7 +67,7 @@ def test_bots_over_http_and_in_process_with_an_outside_feed_keep_the_books_exact
         funded: dict[str, Decimal] = defaultdict(Decimal, SEED_FUNDS)
         for asset, amount in SEED_FUNDS.items():
             engine.fund(asset, amount)
-        for symbol, mid in MIDS.items():
+        for symbol, mid in SYMBOLS.items():
             engine.set_price(symbol, mid)
         over_http = {"apiKey": KEY, "options": {"serverUrl": server.url}}
         in_process = {"options": {"redisUrl": valkey_server.url}}
