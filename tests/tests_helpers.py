@@ -20,6 +20,16 @@ def free_port() -> int:
         return port
 
 
+def wait_for(condition: Callable[[], object], timeout: float = 10.0) -> bool:
+    """Poll ``condition`` until it holds or ``timeout`` seconds pass; whether it held (for an ``assert``)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return bool(condition())
+
+
 #: The counter at which concurrent test participants wait for each other.
 GATE_KEY = "test:ready"
 

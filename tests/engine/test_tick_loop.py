@@ -4,21 +4,13 @@ and starts and stops on request."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from decimal import Decimal
+
+from tests_helpers import wait_for
 
 from mockexchange_ccxt import Engine
 
 from .conftest import EngineFactory
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
 
 
 def test_run_once_settles_active_symbols_and_returns_the_count(btc: Engine) -> None:

@@ -21,12 +21,11 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
-from tests_helpers import keyspace
+from tests_helpers import keyspace, wait_for
 
 from mockexchange_ccxt import Engine
 
 from .conftest import EngineFactory
-from .test_tick_loop import wait_for
 
 EXAMPLES = 60
 TICK = 0.005  # seconds between passes: garbage meets many passes in little time

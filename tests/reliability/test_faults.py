@@ -24,7 +24,7 @@ import pytest
 import requests
 from books import check_books, check_fills, check_orders_consistent
 from servers import Server, start_server
-from tests_helpers import free_port, keyspace
+from tests_helpers import free_port, keyspace, wait_for
 
 from mockexchange_ccxt import Engine, MockExchange, Settings
 from mockexchange_ccxt.engine import EmbeddedValkey
@@ -74,13 +74,6 @@ def check_all_books(engine: Engine) -> None:
     check_books(engine, dict(FUNDS))
 
 
-def wait_for(condition: Any, what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting until {what}"
-        time.sleep(0.02)
-
-
 def keyspace_of_copy(data_dir: Path, copy: Path) -> dict[str, Any]:
     """The keyspace that a Valkey started on a copy of ``data_dir`` loads (its own port, then stopped)."""
     shutil.copytree(data_dir, copy, ignore=shutil.ignore_patterns("*.sock", "*.lock"))
@@ -98,14 +91,16 @@ def test_valkey_restart_under_load(
     over_http = MockExchange({"apiKey": KEY, "options": {"serverUrl": served.url}})
     in_process = MockExchange({"options": {"redisUrl": valkey.url}})
     with HttpLoad(served.url, KEY) as load:
-        wait_for(lambda: load.statuses()[201] >= 50 * load_scale, "orders flow")
+        assert wait_for(lambda: load.statuses()[201] >= 50 * load_scale, 30), "waited in vain until orders flow"
         # Freeze writes (scripts included) so the keyspace we record is the last one before the stop.
         books.store.call("CLIENT", "PAUSE", 30_000, "WRITE")
         frozen_at = time.monotonic()
         before = keyspace(books)
         valkey.stop()  # SIGTERM: a clean shutdown that flushes the append-only file
 
-        wait_for(lambda: load.statuses(since=frozen_at)[503] >= 20, "requests fail with 503")
+        assert wait_for(lambda: load.statuses(since=frozen_at)[503] >= 20, 30), (
+            "waited in vain until requests fail with 503"
+        )
         time.sleep(OUTAGE_SEC * load_scale)  # a real outage, not a blip
         answer = requests.get(served.url + "/balance", headers={"x-api-key": KEY}, timeout=10)
         assert answer.status_code == 503 and answer.json()["error"]["code"] == "STORE_UNAVAILABLE"
@@ -118,7 +113,9 @@ def test_valkey_restart_under_load(
         assert keyspace_of_copy(valkey.data_dir, tmp_path / "copy") == before, "the restart lost or changed data"
         restarted_at = time.monotonic()  # the moment before it answers again
         valkey.start()
-        wait_for(lambda: load.statuses(since=restarted_at)[201] >= 50 * load_scale, "orders flow again")
+        assert wait_for(lambda: load.statuses(since=restarted_at)[201] >= 50 * load_scale, 30), (
+            "waited in vain until orders flow again"
+        )
     assert over_http.fetch_balance()["USDT"]["total"] > 0 and in_process.fetch_balance()["USDT"]["total"] > 0
 
     while_down = load.statuses(since=frozen_at, until=restarted_at)
@@ -139,13 +136,19 @@ def test_valkey_restart_under_load(
 def test_a_worker_killed_mid_load(books: Engine, served: Server, load_scale: int) -> None:
     victim, survivor = served.worker_pids()
     with HttpLoad(served.url, KEY) as load:
-        wait_for(lambda: load.statuses()[201] >= 50 * load_scale, "orders flow")
+        assert wait_for(lambda: load.statuses()[201] >= 50 * load_scale, 30), "waited in vain until orders flow"
         os.kill(victim, signal.SIGKILL)
         killed_at = time.monotonic()
-        wait_for(lambda: len(served.worker_pids()) == 2 and victim not in served.worker_pids(), "a new worker")
-        wait_for(lambda: served.output().count("Started worker") == 3, "the new worker serves")
+        assert wait_for(lambda: len(served.worker_pids()) == 2 and victim not in served.worker_pids(), 30), (
+            "waited in vain until a new worker"
+        )
+        assert wait_for(lambda: served.output().count("Started worker") == 3, 30), (
+            "waited in vain until the new worker serves"
+        )
         replaced_at = time.monotonic()
-        wait_for(lambda: load.statuses(since=replaced_at)[201] >= 50 * load_scale, "orders flow again")
+        assert wait_for(lambda: load.statuses(since=replaced_at)[201] >= 50 * load_scale, 30), (
+            "waited in vain until orders flow again"
+        )
     statuses = load.statuses()
     print(f"\nworker replaced in {replaced_at - killed_at:.2f} s; outcomes: {dict(statuses)}")
     assert served.process.poll() is None and survivor in served.worker_pids()
@@ -198,8 +201,12 @@ def test_a_price_hash_deleted_or_corrupted_while_orders_rest(books: Engine, serv
 
     books.store.call("DEL", feed)
     books.store.call("HSET", feed, "price", "48000", "timestamp", str(int(time.time() * 1000)))
-    wait_for(lambda: books.fetch_order(buy)["status"] == "closed", "the tick loop fills the buy", 5)
+    assert wait_for(lambda: books.fetch_order(buy)["status"] == "closed", 5), (
+        "waited in vain until the tick loop fills the buy"
+    )
     books.store.call("HSET", feed, "price", "52000")
-    wait_for(lambda: books.fetch_order(sell)["status"] == "closed", "the tick loop fills the sell", 5)
+    assert wait_for(lambda: books.fetch_order(sell)["status"] == "closed", 5), (
+        "waited in vain until the tick loop fills the sell"
+    )
     check_all_books(books)
     assert "Traceback" not in served.output()
