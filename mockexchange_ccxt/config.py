@@ -30,6 +30,10 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "ACCOUNT": ("account", "account name; also the Valkey Cluster hash tag of its keys ('main')"),
     "MOCKX_DATA_DIR": ("data_dir", "data directory of the embedded Valkey (a per-user directory)"),
     "SETTLE_BATCH": ("settle_batch", "orders filled per settlement script call, so no call blocks long (500)"),
+    "MARKETS_FILE": (
+        "markets_file",
+        "JSON file of market rules per symbol (tick, step, limits, fees, active); unset: defaults",
+    ),
 }
 
 
@@ -55,6 +59,7 @@ class Settings:
     account: str = "main"
     data_dir: Path = field(default_factory=default_data_dir)
     settle_batch: int = 500
+    markets_file: str | None = None  # a path, or the JSON itself (the ccxt class's options['markets'] dict)
 
     def __post_init__(self) -> None:
         for name in ("commission", "maker_commission", "taker_commission"):
@@ -67,6 +72,10 @@ class Settings:
             raise ValueError(f"settle_batch must be at least 1, got {self.settle_batch}")
         if any(c in self.account for c in "{}:"):
             raise ValueError("account may not contain '{', '}' or ':'")
+        if self.markets_file is not None:
+            from .engine.rules import load_rules  # a bad file stops whatever starts with these settings
+
+            load_rules(self.markets_file)
 
     @property
     def maker_rate(self) -> Decimal:

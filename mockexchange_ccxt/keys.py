@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 BUY, SELL = "buy", "sell"
+#: The two directions a trigger fires in: the last price rising to it, or falling to it.
+UP, DOWN = "up", "down"
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,25 @@ class Keys:
         """Sorted set: open limit orders of one symbol and side, member id, score the limit price in units."""
         return f"{self._base}book:{symbol}:{side}"
 
+    def triggers(self, symbol: str, direction: str) -> str:
+        """Sorted set: untriggered orders of one symbol that fire when the last price moves ``UP`` to their
+        trigger (last >= trigger) or ``DOWN`` to it (last <= trigger); member id, score the trigger in units."""
+        return f"{self._base}trig:{symbol}:{direction}"
+
+    def symbol_sets(self, symbol: str) -> list[str]:
+        """The four sets an open order of the symbol rests in, in the order the scripts take them: the buy
+        book, the sell book, the up triggers, the down triggers."""
+        return [self.book(symbol, BUY), self.book(symbol, SELL), self.triggers(symbol, UP), self.triggers(symbol, DOWN)]
+
+    @property
+    def fills(self) -> str:
+        """Sorted set: every trade id of the account, scored by the trade's time (ms)."""
+        return self._base + "fills"
+
+    def symbol_fills(self, symbol: str) -> str:
+        """Sorted set: the trade ids of one symbol, scored by the trade's time (ms)."""
+        return f"{self._base}fills:{symbol}"
+
     def price(self, symbol: str) -> str:
         """The feed's hash for a symbol (seed contract: fields ``price`` and ``timestamp``)."""
         return self.price_prefix + symbol
@@ -95,9 +116,10 @@ class Keys:
             self.open_ids,
             self.active_symbols,
             self.traded_symbols,
+            self.fills,
         ]
         for symbol in symbols:
-            keys += [self.symbol_ids(symbol), self.book(symbol, BUY), self.book(symbol, SELL)]
+            keys += [self.symbol_ids(symbol), self.symbol_fills(symbol), *self.symbol_sets(symbol)]
         return keys
 
 
@@ -115,3 +137,14 @@ def used_field(asset: str) -> str:
 def held_field(asset: str) -> str:
     """The part of ``used`` that open orders reserve; ``used`` may never fall below it."""
     return "held:" + asset
+
+
+def pending_field(asset: str) -> str:
+    """What the fills of open orders will bring in (a resting buy its amount of base, a resting sell its
+    proceeds): kept so that free + used + pending always fits in int64, which proves every later fill fits."""
+    return "pend:" + asset
+
+
+def asset_total_fields(asset: str) -> tuple[str, str, str]:
+    """The fields whose sum must stay within int64 for ``asset`` (``held`` is part of ``used``)."""
+    return free_field(asset), used_field(asset), pending_field(asset)

@@ -15,10 +15,11 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from .engine import Engine
-from .errors import BadRequest, NotFound
+from .errors import BadRequest, NotFound, NotSupported
 
-#: JSON types a body field may have ("number" accepts a JSON number or a decimal string, for exactness).
-NUMBER, STRING, INTEGER = "number", "string", "integer"
+#: JSON types a body field may have ("number" accepts a JSON number or a decimal string, for exactness;
+#: "strings" is an array of strings).
+NUMBER, STRING, INTEGER, BOOLEAN, STRINGS = "number", "string", "integer", "boolean", "strings"
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ def check_body(route: Route, body: Mapping[str, Any] | None) -> dict[str, Any]:
     known = {f.name: f for f in route.body}
     unknown = sorted(set(body) - set(known))
     if unknown:
-        raise BadRequest(f"unknown field(s): {', '.join(map(str, unknown))[:200]}")
+        raise NotSupported(f"field(s) the mock does not implement: {', '.join(map(str, unknown))[:200]}")
     for spec in route.body:
         value = body.get(spec.name)
         if value is None:
@@ -99,8 +100,12 @@ def check_body(route: Route, body: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def _has_kind(value: Any, kind: str) -> bool:
+    if kind == BOOLEAN:
+        return isinstance(value, bool)
     if isinstance(value, bool):
         return False
+    if kind == STRINGS:
+        return isinstance(value, list) and all(isinstance(item, str) for item in value)
     if kind == NUMBER:
         return isinstance(value, int | float | Decimal | str)
     if kind == INTEGER:
@@ -111,14 +116,30 @@ def _has_kind(value: Any, kind: str) -> bool:
 # -- handlers -----------------------------------------------------------------------------------------------
 
 
+#: Optional order fields of the REST body -> the engine's keyword (``order_request.validate_request``).
+ORDER_FLAGS = {
+    "timeInForce": "time_in_force",
+    "postOnly": "post_only",
+    "reduceOnly": "reduce_only",
+    "triggerPrice": "trigger_price",
+    "stopPrice": "stop_price",
+    "stopLossPrice": "stop_loss_price",
+    "takeProfitPrice": "take_profit_price",
+    "cost": "cost",
+}
+
+
 def _order_args(body: dict[str, Any]) -> dict[str, Any]:
+    """``POST /orders`` without ``type`` is a market order (the seed's contract); an empty type is refused."""
+    flags = {keyword: body[name] for name, keyword in ORDER_FLAGS.items() if body.get(name) is not None}
     return {
         "symbol": body["symbol"],
         "side": body["side"],
-        "type": body.get("type") or "market",
-        "amount": body["amount"],
+        "type": "market" if body.get("type") is None else body["type"],
+        "amount": body.get("amount"),
         "price": body.get("price"),
         "client_order_id": body.get("clientOrderId"),
+        **flags,
     }
 
 
@@ -151,10 +172,24 @@ def _tickers(engine: Engine, call: Call) -> dict[str, Any]:
 _ORDER_FIELDS = (
     Field("symbol", STRING, True, "market symbol, e.g. BTC/USDT"),
     Field("side", STRING, True, "buy or sell"),
-    Field("type", STRING, False, "market (default) or limit"),
-    Field("amount", NUMBER, True, "amount of the base asset"),
-    Field("price", NUMBER, False, "limit price (limit orders)"),
+    Field(
+        "type",
+        STRING,
+        False,
+        "market (default), limit, limit_maker (post-only limit), stop_loss, stop_loss_limit, take_profit or"
+        " take_profit_limit (Binance's trigger types, with stopPrice)",
+    ),
+    Field("amount", NUMBER, False, "amount of the base asset (required unless cost is given)"),
+    Field("price", NUMBER, False, "limit price (limit types; ignored for market orders)"),
     Field("clientOrderId", STRING, False, "your own id, unique per account"),
+    Field("timeInForce", STRING, False, "GTC (limit default), IOC, FOK or PO (post-only); market orders are IOC"),
+    Field("postOnly", BOOLEAN, False, "true: refused with ORDER_IMMEDIATELY_FILLABLE if it would take (same as PO)"),
+    Field("reduceOnly", BOOLEAN, False, "false only: a spot account has no position to reduce"),
+    Field("triggerPrice", NUMBER, False, "fire when the last price reaches it from the side it is on now"),
+    Field("stopPrice", NUMBER, False, "the trigger price of a stop_loss/take_profit type; else same as triggerPrice"),
+    Field("stopLossPrice", NUMBER, False, "stop-loss trigger: a sell fires at or below it, a buy at or above"),
+    Field("takeProfitPrice", NUMBER, False, "take-profit trigger: a sell fires at or above it, a buy at or below"),
+    Field("cost", NUMBER, False, "market buy: spend this much quote (Binance's quoteOrderQty) instead of amount"),
 )
 _SYMBOL_Q = Field("symbol", STRING, False, "only this symbol")
 
@@ -179,12 +214,20 @@ ROUTES: tuple[Route, ...] = (
         "orders",
         "GET",
         "/orders",
-        lambda e, c: e.fetch_orders(c.query.get("status"), c.query.get("symbol"), _int(c.query.get("tail"), "tail")),
+        lambda e, c: e.fetch_orders(
+            c.query.get("status"),
+            c.query.get("symbol"),
+            _int(c.query.get("tail"), "tail"),
+            _int(c.query.get("since"), "since"),
+            _int(c.query.get("limit"), "limit"),
+        ),
         "Orders, oldest first",
         (
             Field("status", STRING, False, "open, closed or canceled"),
             _SYMBOL_Q,
-            Field("tail", INTEGER, False, "only the newest N"),
+            Field("tail", INTEGER, False, "only the newest N (same as limit without since)"),
+            Field("since", INTEGER, False, "placed at or after this time (ms): the first `limit` of them"),
+            Field("limit", INTEGER, False, "at most N: the first after since, else the newest"),
         ),
     ),
     Route("order", "GET", "/orders/{oid}", lambda e, c: e.fetch_order(c.path["oid"]), "One order"),
@@ -199,7 +242,11 @@ ROUTES: tuple[Route, ...] = (
             c.query.get("symbol"), _int(c.query.get("since"), "since"), _int(c.query.get("limit"), "limit")
         ),
         "The account's fills, oldest first",
-        (_SYMBOL_Q, Field("since", INTEGER, False, "from this time (ms)"), Field("limit", INTEGER, False, "newest N")),
+        (
+            _SYMBOL_Q,
+            Field("since", INTEGER, False, "at or after this time (ms): the first `limit` of them"),
+            Field("limit", INTEGER, False, "at most N: the first after since, else the newest"),
+        ),
     ),
     Route(
         "create_order",
@@ -225,6 +272,22 @@ ROUTES: tuple[Route, ...] = (
         lambda e, c: e.cancel_order(c.path["oid"]),
         "Cancel an open order",
         body=(),
+    ),
+    Route(
+        "cancel_orders",
+        "POST",
+        "/orders/cancel",
+        lambda e, c: e.cancel_orders((c.body or {})["ids"]),
+        "Cancel several open orders at once: all or nothing",
+        body=(Field("ids", STRINGS, True, "order ids"),),
+    ),
+    Route(
+        "cancel_all_orders",
+        "POST",
+        "/orders/cancel_all",
+        lambda e, c: e.cancel_all_orders((c.body or {}).get("symbol")),
+        "Cancel every open order (of one symbol): each symbol's at once",
+        body=(Field("symbol", STRING, False, "only this symbol"),),
     ),
     Route(
         "edit_balance",
