@@ -29,7 +29,7 @@ from ..keys import BUY, free_field
 from .markets import Market
 from .money import MAX_AMOUNT, fmt, fmt_units, to_units, units_down, units_up
 from .moves import Moves
-from .order_request import FOK, IOC, LIMIT, PO, STOP_LOSS, TAKE_PROFIT, OrderRequest
+from .order_request import FOK, IOC, PO, STOP_LOSS, TAKE_PROFIT, OrderRequest
 from .prices import Quote
 from .rules import check_active, check_amount, check_notional, check_price
 

@@ -104,14 +104,18 @@ class TradingMixin:
         price (taker); other limits rest and reserve funds, or end at once if IOC/FOK; trigger orders rest
         untriggered and reserve funds.
         """
-        plan, quote = self._plan(symbol, side, type, amount, price, client_order_id, **flags)
+        return self._place(*self._plan(symbol, side, type, amount, price, client_order_id, **flags))
+
+    def _place(self, plan: OrderPlan, quote: Quote) -> dict[str, Any]:
+        """Apply a plan made at ``quote``. The feed is read again right after the script, in the same round
+        trip: a price written (and settled) between the plan's read and the script would leave a resting order
+        crossed, so its symbol is settled at once at the price read after the order was booked."""
+        symbol = plan.record["symbol"]
         try:
             order_id, (fresh,) = self.store.run_with_reads(self._place_command(plan), [self.feed.read_command(symbol)])
         except MockExchangeError as exc:
             raise explain(exc) from None
         if plan.rests_in:
-            # A price written (and settled) between our read and our script would leave this order resting
-            # though crossed: settle its symbol at the price read after it was booked.
             now = Quote.parse(symbol, fresh) if isinstance(fresh, list) else None
             if now is not None and now != quote:
                 self.settle_quote(now)
