@@ -18,6 +18,7 @@ from typing import Any, NoReturn, Protocol
 from . import __version__
 from .config import ENV_VARS, Settings
 from .engine import Engine
+from .engine.order_request import ORDER_TYPES, TIME_IN_FORCE
 from .errors import MockExchangeError
 from .routes import Call, dispatch, http_request
 
@@ -83,6 +84,15 @@ def _add_global_flags(parser: argparse.ArgumentParser, top: bool) -> None:
     parser.add_argument("--api-key", default=default, help=f"x-api-key sent with --url (env {ENV_API_KEY})")
 
 
+#: Trigger flags of ``order`` and ``can-execute`` -> the body field each sets.
+_TRIGGER_FLAGS = {
+    "trigger-price": "triggerPrice",
+    "stop-price": "stopPrice",
+    "stop-loss-price": "stopLossPrice",
+    "take-profit-price": "takeProfitPrice",
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="mockexchange",
@@ -119,14 +129,21 @@ def build_parser() -> argparse.ArgumentParser:
         order = command(name, help)
         order.add_argument("side", choices=("buy", "sell"))
         order.add_argument("symbol", metavar="SYMBOL")
-        order.add_argument("amount", metavar="AMOUNT")
+        order.add_argument("amount", nargs="?", metavar="AMOUNT", help="amount of base (omit with --cost)")
         order.add_argument("--price", help="limit price")
+        order.add_argument("--type", choices=ORDER_TYPES, help="order type (default: limit with --price, else market)")
         order.add_argument("--client-order-id", metavar="ID", help="your own id, unique per account")
+        order.add_argument("--time-in-force", choices=TIME_IN_FORCE, help="GTC (limit default), IOC, FOK, PO")
+        order.add_argument("--post-only", action="store_true", help="refused if it would take liquidity")
+        for flag, field in _TRIGGER_FLAGS.items():
+            order.add_argument(f"--{flag}", metavar="PRICE", help=f"trigger price ({field})")
+        order.add_argument("--cost", help="market buy: spend this much quote instead of an amount")
     orders = command("orders", "list orders, oldest first")
     orders.add_argument("--status", choices=("open", "closed", "canceled"))
     orders.add_argument("--symbol")
     orders.add_argument("--tail", type=int, metavar="N", help="only the newest N")
     command("cancel", "cancel an open order").add_argument("oid", metavar="OID")
+    command("cancel-all", "cancel every open order (of --symbol)").add_argument("--symbol")
     command("reset", "wipe balances and orders (prices stay)")
     return parser
 
@@ -145,17 +162,27 @@ def build_call(args: argparse.Namespace) -> Call:
     if command == "tickers":
         return Call("tickers")
     if command in ("order", "can-execute"):
-        body = {"symbol": args.symbol, "side": args.side, "type": "market", "amount": args.amount}
-        if args.price is not None:
-            body.update(type="limit", price=args.price)
-        if args.client_order_id is not None:
-            body["clientOrderId"] = args.client_order_id
+        body = {
+            "symbol": args.symbol,
+            "side": args.side,
+            "type": args.type or ("market" if args.price is None else "limit"),
+            "amount": args.amount,
+            "price": args.price,
+            "clientOrderId": args.client_order_id,
+            "timeInForce": args.time_in_force,
+            "postOnly": True if args.post_only else None,
+            "cost": args.cost,
+            **{field: getattr(args, flag.replace("-", "_")) for flag, field in _TRIGGER_FLAGS.items()},
+        }
+        body = {name: value for name, value in body.items() if value is not None}
         return Call("create_order" if command == "order" else "can_execute", body=body)
     if command == "orders":
         query = {"status": args.status, "symbol": args.symbol, "tail": args.tail}
         return Call("orders", query={name: value for name, value in query.items() if value is not None})
     if command == "cancel":
         return Call("cancel_order", path={"oid": args.oid})
+    if command == "cancel-all":
+        return Call("cancel_all_orders", body={} if args.symbol is None else {"symbol": args.symbol})
     if command == "reset":
         return Call("reset")
     raise CliError("USAGE", f"unknown command {command!r}", EXIT_USAGE)
@@ -306,6 +333,8 @@ def render(call: Call, answer: Any) -> str:
     if route == "set_price":
         body = call.body or {}
         return f"{answer['symbol']} price set to {body.get('price')}; {answer['filled']} order(s) filled"
+    if route == "cancel_all_orders":
+        return _orders_table(answer) if answer else "(no open orders)"
     if route in ("create_order", "cancel_order"):
         return _orders_table([answer])
     if route == "orders":

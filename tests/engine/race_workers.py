@@ -93,3 +93,28 @@ def cross_now_and_then(settings: Settings, symbol: str, prices: list[str], parti
         for price in prices:
             filled += engine.set_price(symbol, price)
     return {"filled": filled}
+
+
+def cancel_these(settings: Settings, ids: list[str], participants: int) -> list[str]:
+    """Cancel each id once; returns those the engine canceled (others had filled or fired first)."""
+    from mockexchange_ccxt.errors import OrderNotOpen
+
+    canceled: list[str] = []
+    with Engine(settings) as engine:
+        wait_at_gate(redis.Redis.from_url(engine.store.url), participants)
+        for order_id in ids:
+            with contextlib.suppress(OrderNotOpen):
+                canceled.append(engine.cancel_order(order_id)["id"])
+    return canceled
+
+
+def outside_feed_settler(settings: Settings, symbol: str, prices: list[str], participants: int) -> int:
+    """An outside feed writing the hash straight into Valkey, each write settled by this process's own
+    ``process_price_tick`` (a second settler racing the one that sets prices)."""
+    filled = 0
+    with Engine(settings) as engine:
+        wait_at_gate(redis.Redis.from_url(engine.store.url), participants)
+        for price in prices:
+            engine.store.call("HSET", engine.keys.price(symbol), "price", price, "timestamp", str(engine.now_ms()))
+            filled += engine.process_price_tick(symbol)
+    return filled
