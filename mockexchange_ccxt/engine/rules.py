@@ -54,7 +54,8 @@ class MarketRules:
 
     def market(self, symbol: str, maker: Decimal, taker: Decimal) -> Market:
         """The market of a symbol with the configured rates and the file's rules on top."""
-        return Market.of(symbol, maker, taker, **self.by_symbol.get(symbol, {}))
+        rules = dict(self.by_symbol.get(symbol, {}))
+        return Market.of(symbol, rules.pop("maker", maker), rules.pop("taker", taker), **rules)
 
 
 NO_RULES = MarketRules({})

@@ -138,6 +138,14 @@ def describe_mock(commission: float) -> dict[str, Any]:
                 "feeSide": "quote",
             }
         },
-        "options": {"serverUrl": None, "redisUrl": None, "account": None, "commission": None},
+        "options": {
+            "serverUrl": None,
+            "redisUrl": None,
+            "account": None,
+            "commission": None,
+            # read by ccxt's base helpers and by freqtrade: a market buy takes an amount, or a cost in params
+            "createMarketBuyOrderRequiresPrice": False,
+            "createMarketSellOrderRequiresPrice": False,
+        },
         "exceptions": {"exact": dict(EXCEPTIONS_BY_CODE), "broad": {}},
     }
