@@ -1,4 +1,5 @@
-"""In-process engine benchmark: orders/s, settlement of 10,000 crossed limits, idle ticks, back-test replay.
+"""In-process engine benchmark: orders/s, settlement of 10,000 crossed limits (with 10,000 trigger orders
+resting beside them), firing 10,000 triggers, idle ticks, back-test replay.
 
 Run: python bench/engine_bench.py [--quick] [--pin]
 Prints one line per figure with its target (DESIGN.md section 9) and the ratio.
@@ -24,26 +25,46 @@ class Sizes:
 
     orders: int
     settle: int
+    triggers: int
     idle_book: int
     ticks: int
 
 
-FULL = Sizes(orders=10_000, settle=10_000, idle_book=100_000, ticks=10_000)
-QUICK = Sizes(orders=1000, settle=1000, idle_book=5000, ticks=1000)
+FULL = Sizes(orders=10_000, settle=10_000, triggers=10_000, idle_book=100_000, ticks=10_000)
+QUICK = Sizes(orders=1000, settle=1000, triggers=1000, idle_book=5000, ticks=1000)
 
 PING = Metric(Group.ENGINE, "Valkey round trip (PING, median): the floor under every figure", "us", None, False)
 MARKET = Metric(Group.ENGINE, "market orders + fill, one thread", "orders/s", 10_000)
 PLACE = Metric(Group.ENGINE, "resting limit placements, one thread", "orders/s", None)
-SETTLE = Metric(Group.SETTLEMENT, "settle {settle:,} resting limits crossed by one tick", "s", 0.3, False)
-IDLE = Metric(Group.TICKS, "tick with no crossing, {idle_book:,} resting orders (median)", "ms", 1.0, False)
+SETTLE = Metric(
+    Group.SETTLEMENT,
+    "settle {settle:,} resting limits crossed by one tick, {triggers:,} trigger orders resting beside",
+    "s",
+    0.3,
+    False,
+)
+FIRE = Metric(Group.SETTLEMENT, "fire {triggers:,} stop-loss sells (market) reached by one tick", "s", None, False)
+IDLE = Metric(
+    Group.TICKS,
+    "tick with no crossing, {idle_book:,} resting limits and {triggers:,} triggers (median)",
+    "ms",
+    1.0,
+    False,
+)
 BACKTEST = Metric(Group.BACKTEST, "back-test set_price ticks with settlement", "ticks/s", 10_000)
-METRICS = (PING, MARKET, PLACE, SETTLE, IDLE, BACKTEST)
+METRICS = (PING, MARKET, PLACE, SETTLE, FIRE, IDLE, BACKTEST)
 
 
 def place_resting(engine: Engine, symbol: str, count: int, low: int, spread: int) -> None:
     """``count`` resting buys below the market, prices spread over ``spread`` ticks of 0.01."""
     for i in range(count):
         engine.create_order(symbol, "buy", "limit", "0.001", f"{low + (i % spread) / 100:.2f}")
+
+
+def place_triggers(engine: Engine, symbol: str, count: int, low: int, spread: int) -> None:
+    """``count`` stop-loss sells (market) with triggers spread over ``spread`` ticks of 0.01 from ``low``."""
+    for i in range(count):
+        engine.create_order(symbol, "sell", "market", "0.001", stop_loss_price=f"{low + (i % spread) / 100:.2f}")
 
 
 def ping_micros(engine: Engine) -> float:
@@ -64,23 +85,40 @@ def order_rates(engine: Engine, n: int) -> dict[Metric, float]:
     }
 
 
-def settle_seconds(engine: Engine, resting: int) -> float:
-    """Seconds for one price to cross ``resting`` buys, all of which must fill."""
+def settle_seconds(engine: Engine, resting: int, triggers: int) -> float:
+    """Seconds for one price to cross ``resting`` buys, all of which must fill, while ``triggers`` stop-loss
+    sells rest below it, none of which it reaches."""
     engine.reset()
     engine.fund("USDT", "1000000000")
+    engine.fund("ETH", "1000000")
     engine.set_price("ETH/USDT", "3000")
     place_resting(engine, "ETH/USDT", resting, 2000, 500)
+    place_triggers(engine, "ETH/USDT", triggers, 1000, 500)
     seconds = timed(lambda: engine.set_price("ETH/USDT", "1999"))
-    assert not engine.fetch_orders(status="open", symbol="ETH/USDT", tail=1), "every order should have filled"
+    assert len(engine.fetch_orders(status="open", symbol="ETH/USDT")) == triggers, "every limit should have filled"
     return seconds
 
 
-def idle_tick_ms(engine: Engine, resting: int) -> float:
-    """Median of 300 ticks that cross none of ``resting`` buys: the tick loop's cost per symbol."""
+def fire_seconds(engine: Engine, triggers: int) -> float:
+    """Seconds for one price to reach ``triggers`` stop-loss sells, each of which fires and fills at once."""
+    engine.reset()
+    engine.fund("BNB", "1000000")
+    engine.set_price("BNB/USDT", "600")
+    place_triggers(engine, "BNB/USDT", triggers, 500, 500)
+    seconds = timed(lambda: engine.set_price("BNB/USDT", "499"))
+    assert not engine.fetch_orders(status="open", symbol="BNB/USDT", tail=1), "every trigger should have fired"
+    return seconds
+
+
+def idle_tick_ms(engine: Engine, resting: int, triggers: int) -> float:
+    """Median of 300 ticks that cross none of ``resting`` buys and reach none of ``triggers`` stop-loss sells:
+    the tick loop's cost per symbol."""
     engine.reset()
     engine.fund("USDT", "1000000000")
+    engine.fund("SOL", "1000000")
     engine.set_price("SOL/USDT", "200")
     place_resting(engine, "SOL/USDT", resting, 100, 5000)
+    place_triggers(engine, "SOL/USDT", triggers, 50, 5000)
     return statistics.median(timed(lambda: engine.process_price_tick("SOL/USDT")) for _ in range(300)) * 1000
 
 
@@ -98,8 +136,9 @@ def run(sizes: Sizes, pin: bool) -> list[Figure]:
     with throwaway_engine(pin) as engine:
         values = order_rates(engine, sizes.orders)
         values[PING] = ping_micros(engine)
-        values[SETTLE] = settle_seconds(engine, sizes.settle)
-        values[IDLE] = idle_tick_ms(engine, sizes.idle_book)
+        values[SETTLE] = settle_seconds(engine, sizes.settle, sizes.triggers)
+        values[FIRE] = fire_seconds(engine, sizes.triggers)
+        values[IDLE] = idle_tick_ms(engine, sizes.idle_book, sizes.triggers)
     with throwaway_engine(pin) as engine:
         values[BACKTEST] = backtest_rate(engine, sizes.ticks)
     return emit(METRICS, values, sizes)

@@ -23,6 +23,8 @@ from .views import order_view, trade_id_order, trade_views
 _MAX_ID_LENGTH = 20
 #: Records read per round trip while paging an index.
 _CHUNK = 500
+#: A larger ``limit`` means "all": Valkey's LIMIT takes a 64-bit count, a Python int may be any size.
+_MAX_LIMIT = 2**31
 
 
 def check_id(order_id: Any) -> str:
@@ -144,6 +146,8 @@ class QueriesMixin:
             split_symbol(symbol)
         index = self.keys.symbol_fills(symbol) if symbol else self.keys.fills
         low = "-inf" if since is None else str(since)
+        if limit is not None:
+            limit = min(limit, _MAX_LIMIT)
         if limit is None:
             entries = self.store.read("ZRANGEBYSCORE", index, low, "+inf", "WITHSCORES")
         elif since is None:

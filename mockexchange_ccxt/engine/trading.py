@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InsufficientFunds, MockExchangeError, OrderNotFound
+from ..errors import BadRequest, InsufficientFunds, MockExchangeError, OrderNotFound
 from ..keys import DOWN, UP, Keys, free_field
 from .balances import Balances, explain
 from .markets import Market, split_symbol
@@ -171,6 +171,8 @@ class TradingMixin:
     def cancel_orders(self, order_ids: list[Any]) -> list[dict[str, Any]]:
         """Cancel several open orders at once, all or nothing: if one is unknown or no longer open, nothing is
         canceled and the error names it."""
+        if not isinstance(order_ids, list | tuple):
+            raise BadRequest(f"order ids must be a list, got {type(order_ids).__name__}")
         if not order_ids:
             return []
         ids = list(dict.fromkeys(check_id(order_id) for order_id in order_ids))  # each once
