@@ -146,42 +146,39 @@ def check_active(market: Market) -> None:
         raise InvalidOrder(f"market {market.symbol} is not active (the markets file sets active: false)")
 
 
+def _check_filter(
+    market: Market, name: str, what: str, value: Decimal, step: tuple[Decimal, str], low: Decimal, high: Decimal
+) -> None:
+    """One of Binance's filters: ``value`` a multiple of ``step`` and within ``low`` and ``high``; the message
+    names the filter, the rule (ccxt's key) and the allowed value."""
+    size, key = step
+    if value % size:
+        unit = "tick" if key == "price" else "step"
+        raise InvalidOrder(
+            f"Filter failure: {name}: {what} {fmt(value)} is not a multiple of the {unit} size {fmt(size)}"
+            f" of {market.symbol} (precision.{key})"
+        )
+    limits = "amount" if key == "amount" else "price"
+    if value < low:
+        raise InvalidOrder(
+            f"Filter failure: {name}: {what} {fmt(value)} is below the minimum {fmt(low)} of {market.symbol}"
+            f" (limits.{limits}.min)"
+        )
+    if value > high:
+        raise InvalidOrder(
+            f"Filter failure: {name}: {what} {fmt(value)} is above the maximum {fmt(high)} of {market.symbol}"
+            f" (limits.{limits}.max)"
+        )
+
+
 def check_amount(market: Market, amount: Decimal) -> None:
     """LOT_SIZE: step size, minimum and maximum amount."""
-    if amount % market.step:
-        raise InvalidOrder(
-            f"Filter failure: LOT_SIZE: amount {fmt(amount)} is not a multiple of the step size {fmt(market.step)}"
-            f" of {market.symbol} (precision.amount)"
-        )
-    if amount < market.min_amount:
-        raise InvalidOrder(
-            f"Filter failure: LOT_SIZE: amount {fmt(amount)} is below the minimum {fmt(market.min_amount)}"
-            f" of {market.symbol} (limits.amount.min)"
-        )
-    if amount > market.max_amount:
-        raise InvalidOrder(
-            f"Filter failure: LOT_SIZE: amount {fmt(amount)} is above the maximum {fmt(market.max_amount)}"
-            f" of {market.symbol} (limits.amount.max)"
-        )
+    _check_filter(market, "LOT_SIZE", "amount", amount, (market.step, "amount"), market.min_amount, market.max_amount)
 
 
 def check_price(market: Market, price: Decimal, what: str = "price") -> None:
     """PRICE_FILTER: tick size, minimum and maximum price (for limit and trigger prices alike)."""
-    if price % market.tick:
-        raise InvalidOrder(
-            f"Filter failure: PRICE_FILTER: {what} {fmt(price)} is not a multiple of the tick size {fmt(market.tick)}"
-            f" of {market.symbol} (precision.price)"
-        )
-    if price < market.min_price:
-        raise InvalidOrder(
-            f"Filter failure: PRICE_FILTER: {what} {fmt(price)} is below the minimum {fmt(market.min_price)}"
-            f" of {market.symbol} (limits.price.min)"
-        )
-    if price > market.max_price:
-        raise InvalidOrder(
-            f"Filter failure: PRICE_FILTER: {what} {fmt(price)} is above the maximum {fmt(market.max_price)}"
-            f" of {market.symbol} (limits.price.max)"
-        )
+    _check_filter(market, "PRICE_FILTER", what, price, (market.tick, "price"), market.min_price, market.max_price)
 
 
 def check_notional(market: Market, amount: Decimal, price: Decimal) -> None:

@@ -5,23 +5,16 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from mockexchange_ccxt import Engine
 from mockexchange_ccxt.cli import main
-from mockexchange_ccxt.config import ENV_VARS
-from mockexchange_ccxt.engine import EmbeddedValkey
 
 
 @pytest.fixture(autouse=True)
-def cli_env(engine: Engine, valkey_server: EmbeddedValkey, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for var in [*ENV_VARS, "MOCKX_URL"]:
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("REDIS_URL", valkey_server.url)
-    monkeypatch.setenv("MOCKX_DATA_DIR", str(tmp_path / "never-used"))
+def seeded(cli_env: None, engine: Engine) -> None:
     engine.set_price("BTC/USDT", "50000")
     engine.fund("USDT", "100000")
     engine.fund("BTC", "1")

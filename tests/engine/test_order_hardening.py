@@ -7,11 +7,13 @@ from __future__ import annotations
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from decimal import Decimal
+from functools import partial
+from typing import Any
 
 import pytest
 import redis
 from books import check_books, check_orders_consistent
-from tests_helpers import keyspace
+from tests_helpers import ccxt_pages, keyspace
 
 from mockexchange_ccxt import Engine, ReplayClock, Settings
 from mockexchange_ccxt.errors import InsufficientFunds, InvalidOrder
@@ -143,26 +145,26 @@ def test_orders_racing_price_writes_across_processes_never_stay_crossed(btc: Eng
 # -- item 7: trades paged with since and limit -----------------------------------------------------------------
 
 
-def test_fetch_my_trades_since_limit_pages_like_ccxt_without_missing_one(make_engine: EngineFactory) -> None:
+T0 = 1_700_000_000_000
+
+
+def one_order_a_second(make_engine: EngineFactory, count: int, *order: Any) -> tuple[Engine, list[str]]:
+    """A replayed account placing ``order`` once a second from T0; the engine and the ids."""
     replay = make_engine(clock=ReplayClock())
-    t0 = 1_700_000_000_000
-    replay.set_price("BTC/USDT", "50000", timestamp=t0)
+    replay.set_price("BTC/USDT", "50000", timestamp=T0)
     replay.fund("USDT", "100000")
     ids = []
-    for i in range(10):
-        replay.set_price("BTC/USDT", "50000", timestamp=t0 + 1000 * i)
-        ids.append(replay.create_order("BTC/USDT", "buy", "market", "0.001")["id"])
+    for i in range(count):
+        replay.set_price("BTC/USDT", "50000", timestamp=T0 + 1000 * i)
+        ids.append(replay.create_order(*order)["id"])
+    return replay, ids
+
+
+def test_fetch_my_trades_since_limit_pages_like_ccxt_without_missing_one(make_engine: EngineFactory) -> None:
+    replay, ids = one_order_a_second(make_engine, 10, "BTC/USDT", "buy", "market", "0.001")
     assert [t["id"] for t in replay.fetch_my_trades(limit=3)] == ids[-3:]  # without since: the newest
-    assert [t["id"] for t in replay.fetch_my_trades(since=t0, limit=3)] == ids[:3]  # with since: the first
-    seen: list[str] = []
-    since = t0
-    while True:  # ccxt's paging loop
-        page = replay.fetch_my_trades("BTC/USDT", since=since, limit=3)
-        if not page:
-            break
-        seen += [t["id"] for t in page]
-        since = page[-1]["timestamp"] + 1
-    assert seen == ids
+    assert [t["id"] for t in replay.fetch_my_trades(since=T0, limit=3)] == ids[:3]  # with since: the first
+    assert ccxt_pages(partial(replay.fetch_my_trades, "BTC/USDT"), T0, 3) == ids
 
 
 def test_trades_of_one_millisecond_are_cut_by_id(make_engine: EngineFactory) -> None:
@@ -199,17 +201,11 @@ def test_fetch_orders_pages_stay_exact_while_other_orders_come_and_go(btc: Engin
 
 
 def test_fetch_orders_since_and_limit(make_engine: EngineFactory) -> None:
-    replay = make_engine(clock=ReplayClock())
-    t0 = 1_700_000_000_000
-    replay.set_price("BTC/USDT", "50000", timestamp=t0)
-    replay.fund("USDT", "100000")
-    ids = []
-    for i in range(6):
-        replay.set_price("BTC/USDT", "50000", timestamp=t0 + 1000 * i)
-        ids.append(replay.create_order("BTC/USDT", "buy", "limit", "0.001", "40000")["id"])
+    replay, ids = one_order_a_second(make_engine, 6, "BTC/USDT", "buy", "limit", "0.001", "40000")
     assert [o["id"] for o in replay.fetch_orders(status="open", limit=2)] == ids[-2:]
-    assert [o["id"] for o in replay.fetch_orders(status="open", since=t0 + 1000, limit=2)] == ids[1:3]
-    assert [o["id"] for o in replay.fetch_orders(since=t0 + 4500)] == ids[5:]
+    assert [o["id"] for o in replay.fetch_orders(status="open", since=T0 + 1000, limit=2)] == ids[1:3]
+    assert [o["id"] for o in replay.fetch_orders(since=T0 + 4500)] == ids[5:]
+    assert ccxt_pages(partial(replay.fetch_orders, "open"), T0, 4) == ids
 
 
 # -- item 10: cancel_all_orders -------------------------------------------------------------------------------

@@ -6,11 +6,12 @@ from __future__ import annotations
 import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 
 import pytest
 import redis
 from engine.race_workers import cross_now_and_then
-from tests_helpers import wait_at_gate
+from tests_helpers import ccxt_pages, wait_at_gate
 
 from mockexchange_ccxt import MockExchange, Settings
 
@@ -22,15 +23,7 @@ def test_ccxt_paging_loop_over_my_trades_misses_nothing(funded: MockExchange) ->
     for _ in range(10):
         ids.append(funded.create_order("BTC/USDT", "market", "buy", 0.001)["id"])
         time.sleep(0.003)
-    since = 0
-    seen: list[str] = []
-    while True:
-        page = funded.fetch_my_trades("BTC/USDT", since=since, limit=3)
-        if not page:
-            break
-        seen += [t["id"] for t in page]
-        since = page[-1]["timestamp"] + 1
-    assert seen == ids
+    assert ccxt_pages(partial(funded.fetch_my_trades, "BTC/USDT"), 0, 3) == ids
     assert [t["id"] for t in funded.fetch_my_trades(limit=3)] == ids[-3:]
 
 
