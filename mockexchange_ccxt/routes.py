@@ -131,6 +131,8 @@ ORDER_FLAGS = {
 
 def _order_args(body: dict[str, Any]) -> dict[str, Any]:
     """``POST /orders`` without ``type`` is a market order (the seed's contract); an empty type is refused."""
+    if body.get("amount") is None and body.get("cost") is None:
+        raise BadRequest("field 'amount' is required (or, for a market buy, 'cost')")
     flags = {keyword: body[name] for name, keyword in ORDER_FLAGS.items() if body.get(name) is not None}
     return {
         "symbol": body["symbol"],

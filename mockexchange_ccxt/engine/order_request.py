@@ -123,7 +123,7 @@ def validate_request(
         spend = parse_positive(cost, "cost", InvalidOrder)
     else:
         if amount is None:
-            raise BadRequest("amount is required (or, for a market buy, cost)")
+            raise InvalidOrder("amount must be a number, got None (or give cost, for a market buy)")
         quantity = parse_positive(amount, "amount", InvalidOrder)
     if client_order_id is not None and (
         not isinstance(client_order_id, str) or not _CLIENT_ORDER_ID.fullmatch(client_order_id)
