@@ -113,14 +113,10 @@ class PriceFeed:
         return quote
 
     def symbols(self) -> Iterator[str]:
-        """Every symbol with a feed hash, found with SCAN (never KEYS), so a large keyspace never blocks."""
-        cursor = "0"
-        while True:
-            cursor, names = self.store.read("SCAN", cursor, "MATCH", self.keys.price_pattern, "COUNT", 1000)
-            for name in names:
-                yield self.keys.symbol_from_price_key(name)
-            if cursor == "0":
-                return
+        """Every symbol with a feed hash, found with SCAN (never KEYS) on every primary, so a large keyspace
+        never blocks."""
+        for name in self.store.scan_iter(self.keys.price_pattern):
+            yield self.keys.symbol_from_price_key(name)
 
     def quotes(self, symbols: list[str] | None = None) -> dict[str, Quote]:
         """Valid quotes of the given symbols (default: every symbol the feed prices), by symbol."""

@@ -115,18 +115,21 @@ def _drop_this_threads_connection(engine: Engine) -> None:
         assert admin.execute_command("CLIENT", "KILL", "ID", own_id) == 1
 
 
+@pytest.mark.single_node
 def test_a_read_survives_a_dropped_connection(btc: Engine) -> None:
     _drop_this_threads_connection(btc)
     assert btc.balance("USDT")["free"] == Decimal(100000)
     assert btc.fetch_orders() == []
 
 
+@pytest.mark.single_node
 def test_a_write_survives_a_dropped_idle_connection(btc: Engine) -> None:
     _drop_this_threads_connection(btc)
     btc.fund("USDT", "1")
     assert btc.balance("USDT")["free"] == Decimal(100001)
 
 
+@pytest.mark.single_node
 def test_each_thread_has_its_own_connection(engine: Engine) -> None:
     errors: list[str] = []
     barrier = threading.Barrier(4)
