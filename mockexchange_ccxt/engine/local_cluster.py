@@ -73,6 +73,7 @@ class LocalCluster:
                     "--cluster-port", str(_free_port()),
                     "--cluster-node-timeout", str(NODE_TIMEOUT_MS),
                     "--cluster-config-file", "nodes.conf",
+                    "--cluster-replica-validity-factor", "0",  # a replica may always take over
                 ],
             )  # fmt: skip
             try:
@@ -87,7 +88,8 @@ class LocalCluster:
         return [node for node in self.nodes if node.process is not None and node.process.poll() is None]
 
     def wait_healthy(self, timeout: float = 30.0) -> None:
-        """Until every running node says ``cluster_state:ok`` and all give the same slot map."""
+        """Until every running node says ``cluster_state:ok``, every replica has synced, and all give the same
+        slot map, whose primaries are all running (so after a primary died: until its replica took over)."""
         deadline = time.monotonic() + timeout
         while not self._healthy():
             if time.monotonic() > deadline:
@@ -96,16 +98,21 @@ class LocalCluster:
 
     def _healthy(self) -> bool:
         views = set()
-        for node in self.alive():
+        running = self.alive()
+        for node in running:
             try:
                 with redis.Redis.from_url(node.url, decode_responses=True, socket_timeout=2) as client:
                     if "cluster_state:ok" not in client.execute_command("CLUSTER", "INFO"):
                         return False
+                    replication = client.info("replication")
+                    if replication["role"] == "slave" and replication.get("master_link_status") != "up":
+                        return False  # a replica that has not synced yet could not take over
                     slots = client.execute_command("CLUSTER", "SLOTS")
             except redis.RedisError:
                 return False
             views.add(tuple(sorted((int(s[0]), int(s[1]), int(s[2][1])) for s in slots)))
-        return len(views) == 1
+        ports = {node.port for node in running}
+        return len(views) == 1 and all(primary in ports for _start, _end, primary in next(iter(views)))
 
     def primary_of(self, key: str) -> EmbeddedValkey:
         """The node that serves ``key`` now."""

@@ -187,13 +187,15 @@ class Store:
         server). On a cluster, commands for different primaries run side by side, in no set order.
 
         An error reply is raised after all replies are read, so the connection stays in step; with
-        ``errors_as_values`` it is returned in its place instead (a bad feed hash must not hide the others).
+        ``errors_as_values`` it is returned in its place instead (a bad feed hash must not hide the others),
+        unless it says that Valkey cannot serve (CLUSTERDOWN, LOADING, ...): that is always raised.
         """
         replies = self._routed(commands, writes) if self.cluster else self._seed.exchange(commands, writes)
-        if not errors_as_values:
-            for reply in replies:
-                if isinstance(reply, redis.ResponseError):
-                    raise self._translate(reply)
+        for reply in replies:
+            if isinstance(reply, redis.ResponseError):
+                error = self._translate(reply)
+                if not errors_as_values or isinstance(error, StoreUnavailable):  # a cluster that cannot serve
+                    raise error  # is no "malformed value"
         return replies
 
     def _routed(self, commands: list[tuple[Any, ...]], writes: bool) -> list[Any]:

@@ -105,6 +105,7 @@ class Outcome:
     action: str
     status: int | None
     order_id: str | None = None
+    code: str | None = None  # the error code of a refusal
 
 
 class HttpLoad:
@@ -147,13 +148,19 @@ class HttpLoad:
                 session = requests.Session()
                 self.outcomes.append(Outcome(time.monotonic(), action, None))
                 continue
-            order_id = response.json().get("id") if response.status_code in (200, 201) else None
+            answer = response.json()
+            order_id = answer.get("id") if response.status_code in (200, 201) else None
+            code = None if order_id else answer.get("error", {}).get("code")
             if action == "create" and order_id:
                 mine.append(order_id)
-            self.outcomes.append(Outcome(time.monotonic(), action, response.status_code, order_id))
+            self.outcomes.append(Outcome(time.monotonic(), action, response.status_code, order_id, code))
 
     def statuses(self, since: float = 0.0, until: float = float("inf")) -> Counter[int | None]:
         return Counter(o.status for o in list(self.outcomes) if since <= o.at <= until)
+
+    def codes(self, status: int) -> Counter[str | None]:
+        """The error codes of the answers with this status."""
+        return Counter(o.code for o in list(self.outcomes) if o.status == status)
 
     def created(self) -> list[str]:
         return [o.order_id for o in list(self.outcomes) if o.action == "create" and o.order_id]
