@@ -13,6 +13,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from .keys import ACCOUNT_NAME
+
 #: The seed's default API key; it is a placeholder and never authenticates.
 PLACEHOLDER_API_KEY = "invalid-key"
 
@@ -24,10 +26,11 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "TAKER_COMMISSION": ("taker_commission", "fee rate for market and marketable orders (defaults to COMMISSION)"),
     "TICK_LOOP_SEC": ("tick_loop_sec", "seconds between settlement passes over outside price writes (10)"),
     "TEST_ENV": ("test_env", "true turns off API-key auth and turns on /docs"),
-    "API_KEY": ("api_key", "the key clients send as x-api-key"),
+    "API_KEY": ("api_key", "the admin key, also the key of the default account main (clients send x-api-key)"),
+    "API_SECRET": ("api_secret", "the secret of API_KEY (signs requests of the Binance dialect)"),
     "KEY_PREFIX": ("key_prefix", "prefix of every key the engine owns ('mockx:')"),
     "PRICE_KEY_PREFIX": ("price_key_prefix", "prefix of the price-feed hashes ('sym_')"),
-    "ACCOUNT": ("account", "account name; also the Valkey Cluster hash tag of its keys ('main')"),
+    "ACCOUNT": ("account", "account of the engine in process and the CLI (1-32 of A-Z a-z 0-9 _ -; 'main')"),
     "MOCKX_DATA_DIR": ("data_dir", "data directory of the embedded Valkey (a per-user directory)"),
     "SETTLE_BATCH": ("settle_batch", "orders filled per settlement script call, so no call blocks long (500)"),
 }
@@ -50,6 +53,7 @@ class Settings:
     tick_loop_sec: float = 10.0
     test_env: bool = False
     api_key: str = PLACEHOLDER_API_KEY
+    api_secret: str = ""
     key_prefix: str = "mockx:"
     price_key_prefix: str = "sym_"
     account: str = "main"
@@ -65,8 +69,8 @@ class Settings:
             raise ValueError(f"tick_loop_sec must be positive, got {self.tick_loop_sec}")
         if self.settle_batch < 1:
             raise ValueError(f"settle_batch must be at least 1, got {self.settle_batch}")
-        if any(c in self.account for c in "{}:"):
-            raise ValueError("account may not contain '{', '}' or ':'")
+        if not ACCOUNT_NAME.fullmatch(self.account):
+            raise ValueError(f"account must be 1 to 32 letters, digits, '_' or '-', got {self.account[:40]!r}")
 
     @property
     def maker_rate(self) -> Decimal:
