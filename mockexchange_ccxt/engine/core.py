@@ -231,27 +231,26 @@ class Engine(AccountViews):
         limits rest and reserve funds. Returns the ccxt-unified order."""
         plan = self._plan(symbol, side, type, amount, price, client_order_id)
         keys = self.keys
-        place = self.store.eval_command(
-            "place_order",
-            [
-                keys.balances,
-                keys.orders,
-                keys.sequence,
-                keys.client_ids,
-                keys.all_ids,
-                keys.open_ids,
-                keys.active_symbols,
-                keys.symbol_ids(symbol),
-                keys.book(symbol, plan.request.side),
-                keys.traded_symbols,
-            ],
-            [client_order_id or "", symbol, plan.book_score, plan.record_tail(), self.account_number, *plan.moves],
-        )
-        joined = ("SADD", keys.symbol_accounts(symbol), self.settings.account)  # so a price settles its order
         try:
-            order_id = self.store.run_pipelined([joined, place])[-1]
+            order_id = self.store.run(
+                "place_order",
+                [
+                    keys.balances,
+                    keys.orders,
+                    keys.sequence,
+                    keys.client_ids,
+                    keys.all_ids,
+                    keys.open_ids,
+                    keys.active_symbols,
+                    keys.symbol_ids(symbol),
+                    keys.book(symbol, plan.request.side),
+                    keys.traded_symbols,
+                ],
+                [client_order_id or "", symbol, plan.book_score, plan.record_tail(), self.account_number, *plan.moves],
+            )
         except InsufficientFunds as exc:
             raise explain_shortfall(exc) from None
+        self.join_holders(symbol)
         return order_view({"id": order_id, **plan.record})
 
     def can_execute(

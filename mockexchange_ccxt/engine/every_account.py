@@ -6,10 +6,11 @@ keys), so a price that crosses the orders of many accounts is one settle call pe
 (on a cluster, one per primary, side by side). Which accounts to settle:
 
 - a price written through the engine (``set_price``) or noticed by a subscriber (``process_price_tick``): the
-  accounts in the symbol's holder set (``Keys.symbol_accounts``, in the feed hash's slot), which an account
-  joins in the round trip that places its first order on the symbol;
-- the tick loop: every registered account's set of symbols with open orders, the ground truth, so an order is
-  settled even if its account never made it into a holder set.
+  engine's own account and the accounts in the symbol's holder set (``Keys.symbol_accounts``, in the feed
+  hash's slot), which an account joins right after its first accepted order on the symbol and never leaves
+  (a holder with nothing open costs one settle call that finds nothing);
+- the tick loop: every registered account's set of symbols with open orders, the ground truth, so an order
+  placed a moment before its account joined the holders is settled by the next pass.
 """
 
 from __future__ import annotations
@@ -54,6 +55,14 @@ class AccountViews:
         view.balances = Balances(self.store, view.keys)
         view._number = 0 if name == DEFAULT_ACCOUNT else number
         return view  # type: ignore[return-value]
+
+    def join_holders(self, symbol: str) -> None:
+        """Put the account in the symbol's holder set, after its first accepted order there (a refused order
+        changes nothing). Remembered per engine: the set only grows, so one write per account and symbol."""
+        joined: set[tuple[str, str]] = self.__dict__.setdefault("_joined", set())
+        if (self.settings.account, symbol) not in joined:
+            self.store.call("SADD", self.keys.symbol_accounts(symbol), self.settings.account)
+            joined.add((self.settings.account, symbol))
 
     @property
     def account_number(self) -> int:
@@ -128,10 +137,6 @@ def delete_account(engine: Engine, name: Any) -> dict[str, Any]:
     if name == DEFAULT_ACCOUNT:
         raise BadRequest("main is the default account: reset it instead of deleting it")
     engine.accounts.revoke(name)
-    view = engine.for_account(name)
-    traded = view.store.read("SMEMBERS", view.keys.traded_symbols)
-    view.reset()
-    if traded:
-        view.store.pipeline([("SREM", view.keys.symbol_accounts(symbol), name) for symbol in traded])
+    engine.for_account(name).reset()  # it stays a holder of the symbols it traded: they settle nothing for it
     engine.accounts.unregister(name)
     return {"account": name, "deleted": True}

@@ -1,7 +1,7 @@
 """The REST API: a Falcon WSGI app over the route table of ``routes.py``.
 
-Every route of the table becomes an HTTP route; the app adds only what HTTP needs: the API key (constant-time
-compare, the seed's placeholder key never accepted), JSON in and out with exact decimals (numbers in bodies
+Every route of the table becomes an HTTP route; the app adds only what HTTP needs: who calls (``auth.py``: the
+admin key, trading keys of accounts, ``x-account``), JSON in and out with exact decimals (numbers in bodies
 are read as Decimals; answers carry decimal strings), a body size limit, and errors as
 ``{"error": {"code", "message"}}`` with the status of their code. No request can produce a 500 with a
 traceback: anything unexpected is logged and answered as INTERNAL.
@@ -9,7 +9,6 @@ traceback: anything unexpected is logged and answered as INTERNAL.
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 from decimal import Decimal
@@ -17,10 +16,9 @@ from typing import Any
 
 import falcon
 
-from ..config import PLACEHOLDER_API_KEY, Settings
+from ..config import Settings
 from ..engine import Engine
 from ..errors import (
-    AuthenticationFailed,
     BadRequest,
     InternalError,
     MethodNotAllowed,
@@ -29,12 +27,12 @@ from ..errors import (
     PayloadTooLarge,
 )
 from ..routes import ROUTES, Call, Route, dispatch
+from .auth import Authentication, acting_as
 from .openapi import openapi_document, swagger_page
 
 log = logging.getLogger("mockexchange_ccxt.web")
 
 MAX_BODY_BYTES = 64 * 1024
-API_KEY_HEADER = "x-api-key"
 
 
 def _encode(value: Any) -> str:
@@ -86,6 +84,7 @@ class RouteResource:
 
     def _serve(self, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
         route = self.by_method[req.method]
+        engine, account = acting_as(self.engine, req, route)
         if self.split_symbol:  # a symbol whose '/' reached us decoded: /tickers/BTC/USDT
             params["symbol"] = f"{params['symbol']}/{params.pop('quote')}"
         body = _read_body(req) if route.method == "POST" else None
@@ -93,23 +92,10 @@ class RouteResource:
             raise BadRequest("a query parameter is given twice")
         # a blank value means "not given", but its name must still be one the route knows
         query: dict[str, Any] = {name: value or None for name, value in req.params.items()}
-        result = dispatch(self.engine, Call(route.name, params, query, body))
+        result = dispatch(engine, Call(route.name, params, query, body, account))
         resp.data = to_json(result)
         resp.content_type = falcon.MEDIA_JSON
         resp.status = falcon.code_to_http_status(route.status)
-
-
-class ApiKeyAuth:
-    """Every request needs ``x-api-key`` equal to the configured key (compared in constant time)."""
-
-    def __init__(self, api_key: str) -> None:
-        self.expected = api_key.encode()
-        self.usable = bool(api_key) and api_key != PLACEHOLDER_API_KEY
-
-    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
-        given = (req.get_header(API_KEY_HEADER) or "").encode()
-        if not (self.usable and hmac.compare_digest(given, self.expected)):
-            raise AuthenticationFailed("missing or wrong x-api-key header")
 
 
 def _error_response(resp: falcon.Response, error: MockExchangeError) -> None:
@@ -146,8 +132,7 @@ def _handle_unexpected(req: falcon.Request, resp: falcon.Response, error: Except
 def create_app(engine: Engine, settings: Settings | None = None) -> falcon.App[falcon.Request, falcon.Response]:
     """The WSGI app serving ``engine``; ``settings`` decide auth and /docs (default: the engine's)."""
     settings = settings or engine.settings
-    middleware = [ApiKeyAuth(settings.api_key)] if settings.auth_required else []
-    app = falcon.App(middleware=middleware)
+    app = falcon.App(middleware=[Authentication(engine, settings)])
     app.req_options.auto_parse_qs_csv = False
     app.req_options.keep_blank_qs_values = True  # so that a blank value's name is still checked
     app.add_error_handler(Exception, _handle_unexpected)
