@@ -114,16 +114,16 @@ class Accounts:
         return sorted({DEFAULT_ACCOUNT, *self.store.read("HKEYS", self.keys.registry)})
 
     def list(self) -> list[dict[str, Any]]:
-        """Name, creation time and whether a trading key is active, of every account; never a key."""
+        """Name, creation time and whether a trading key is active (``hasKey``; main's admin key, API_KEY, is
+        not stored) of every account; never a key."""
         self.ensure_registered(DEFAULT_ACCOUNT)
         entries: dict[str, str] = self.store.read("HGETALL", self.keys.registry)
         result = []
         for name in sorted(entries):
             entry = json.loads(entries[name])
             created = int(entry["created"])
-            result.append(
-                {"account": name, "created": created, "datetime": iso8601(created), "key": entry["key"] != ""}
-            )
+            has_key = entry["key"] != ""
+            result.append({"account": name, "created": created, "datetime": iso8601(created), "hasKey": has_key})
         return result
 
     def ensure_registered(self, name: str) -> None:

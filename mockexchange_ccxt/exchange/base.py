@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from functools import wraps
 from typing import Any
 
@@ -44,6 +45,9 @@ class MockExchangeBase(UnifiedMixin):
 
     def sign(self, path: str, api: Any = "public", method: str = "GET", params: dict[str, Any] = {}) -> Any:  # noqa: B006
         call: Call = params["call"]
+        account = self.options.get("account")  # acting as another account: the admin key only
+        if account and call.account is None:
+            call = replace(call, account=account)
         return http_request(self.options["serverUrl"], self.apiKey, call)
 
     @staticmethod
