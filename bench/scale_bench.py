@@ -16,7 +16,6 @@ import http.client
 import json
 import multiprocessing
 import os
-import re
 import signal
 import statistics
 import subprocess
@@ -33,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import machine, parser
 from http_bench import free_port, percentile
+from report import README, replace_block
 
 from mockexchange_ccxt.engine import EmbeddedValkey
 from mockexchange_ccxt.engine.local_cluster import LocalCluster
@@ -41,8 +41,6 @@ HEADER = (
     "| Valkey | server workers | market orders/s | p99 ms | not 201 | CPU in the load (of all cores) | limit |\n"
     "|---|---|---|---|---|---|---|"
 )
-ROOT = Path(__file__).resolve().parent.parent
-README = ROOT / "README.md"
 START, END = "<!-- scale-report:start -->", "<!-- scale-report:end -->"
 ADMIN_KEY = "scale-bench-admin"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -241,13 +239,6 @@ def render(rows: list[Row], sizes: Sizes, quick: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def replace_block(text: str, block: str) -> str:
-    pattern = re.compile(f"{re.escape(START)}\n.*?{re.escape(END)}", re.S)
-    if not pattern.search(text):
-        raise SystemExit(f"README.md has no {START} ... {END} block")
-    return pattern.sub(lambda _: f"{START}\n{block}{END}", text, count=1)
-
-
 def main() -> None:
     p = parser(__doc__ or "")
     p.add_argument("--readme", action="store_true", help="also replace the scale-report block of README.md")
@@ -255,7 +246,7 @@ def main() -> None:
     sizes = QUICK if args.quick else FULL
     document = render(run(sizes), sizes, args.quick)
     if args.readme:
-        README.write_text(replace_block(README.read_text(encoding="utf-8"), document), encoding="utf-8")
+        README.write_text(replace_block(README.read_text(encoding="utf-8"), document, START, END), encoding="utf-8")
     print(document, end="")
 
 

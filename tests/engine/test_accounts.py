@@ -16,6 +16,7 @@ from books import check_books, check_orders_consistent
 from tests_helpers import keyspace, outside_client
 
 from mockexchange_ccxt import Engine, Settings
+from mockexchange_ccxt.engine.every_account import delete_account
 from mockexchange_ccxt.errors import AccountExists, AccountNotFound, BadRequest
 
 from .conftest import EngineFactory
@@ -43,8 +44,6 @@ def test_ids_are_the_account_number_and_its_own_counter(btc: Engine) -> None:
 
 
 def test_a_number_is_given_once_and_kept_across_delete(btc: Engine, make_engine: EngineFactory) -> None:
-    from mockexchange_ccxt.engine.every_account import delete_account
-
     btc.accounts.create("alice")
     alice = btc.for_account("alice")
     alice.fund("USDT", "1000")

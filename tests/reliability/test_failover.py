@@ -11,23 +11,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 
 import ccxt
 import pytest
 import requests
 from books import check_books, check_fills, check_orders_consistent
-from servers import Server, start_server
+from servers import Server
 from tests_helpers import wait_for
 
-from mockexchange_ccxt import Engine, MockExchange, Settings
+from mockexchange_ccxt import Engine, MockExchange
 from mockexchange_ccxt.engine.local_cluster import LocalCluster
 
 from .clients import HttpLoad
-
-KEY = "failover-test-key"
-FUNDS = {"USDT": Decimal(10_000_000), "BTC": Decimal(100)}
+from .conftest import FUNDS, KEY
 
 pytestmark = pytest.mark.slow
 
@@ -39,23 +36,8 @@ def cluster(tmp_path: Path) -> Iterator[LocalCluster]:
 
 
 @pytest.fixture
-def books(cluster: LocalCluster, tmp_path: Path) -> Iterator[Engine]:
-    with Engine(Settings(redis_url=cluster.url, data_dir=tmp_path / "unused")) as engine:
-        engine.set_price("BTC/USDT", "50000")
-        for asset, amount in FUNDS.items():
-            engine.fund(asset, amount)
-        yield engine
-
-
-@pytest.fixture
-def served(cluster: LocalCluster, books: Engine, tmp_path: Path) -> Iterator[Server]:
-    env = {"REDIS_URL": cluster.url, "API_KEY": KEY, "TICK_LOOP_SEC": "0.01"}
-    server = start_server(tmp_path / "serve.log", env, KEY, workers=2)
-    try:
-        yield server
-    finally:
-        code = server.stop()
-    assert code == 0, server.output()
+def store_url(cluster: LocalCluster) -> str:
+    return cluster.url
 
 
 def test_a_primary_killed_under_load_fails_over_and_the_books_balance(
