@@ -96,8 +96,15 @@ def test_set_price_settles_every_account(btc: Engine) -> None:
         check_orders_consistent(view)
 
 
+def _primary_port(engine: Engine, key: str) -> int:
+    slot = engine.store.read("CLUSTER", "KEYSLOT", key)
+    return next(int(p[1]) for start, end, p, *_ in engine.store.read("CLUSTER", "SLOTS") if start <= slot <= end)
+
+
 def test_an_outside_write_settles_every_account(btc: Engine, settings: Settings) -> None:
     views = _three_accounts_with_resting_orders(btc)
+    if btc.store.cluster:  # main, alice and bob live on the three primaries: the loop must reach each
+        assert len({_primary_port(btc, view.keys.balances) for view in views}) == 3
     outside_client(settings.redis_url or "").hset(btc.keys.price("BTC/USDT"), "price", "48000")
     assert btc.process_price_tick("BTC/USDT") == 3
     for view in views:

@@ -7,12 +7,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import ccxt
 import pytest
 import requests
-from servers import serving
+from servers import serving, start_server
 from tests_helpers import keyspace
 
 from mockexchange_ccxt import Engine, MockExchange, Settings
@@ -220,3 +221,17 @@ def test_the_ccxt_class_trades_in_the_account_of_its_key(api: Api) -> None:
     in_process = MockExchange({"options": {"redisUrl": api.engine.store.url, "account": "alice"}})
     assert in_process.fetch_balance()["BTC"]["total"] == 0.001
     assert Decimal(str(in_process.fetch_order(order["id"])["amount"])) == Decimal("0.001")
+
+
+def test_a_revoked_key_stops_at_once_on_every_worker(engine: Engine, valkey_server: Any, tmp_path: Path) -> None:
+    server = start_server(tmp_path / "serve.log", {"REDIS_URL": valkey_server.url, "API_KEY": ADMIN}, ADMIN, workers=2)
+    try:
+        admin = {"x-api-key": ADMIN}
+        created = requests.post(server.url + "/admin/accounts", json={"account": "alice"}, headers=admin, timeout=10)
+        key = {"x-api-key": created.json()["apiKey"]}
+        sessions = [requests.Session() for _ in range(8)]  # keep-alive connections, spread over both workers
+        assert {s.get(server.url + "/balance", headers=key, timeout=10).status_code for s in sessions} == {200}
+        requests.post(server.url + "/admin/accounts/alice/revoke", headers=admin, timeout=10)
+        assert {s.get(server.url + "/balance", headers=key, timeout=10).status_code for s in sessions} == {401}
+    finally:
+        assert server.stop() == 0, server.output()
