@@ -233,5 +233,7 @@ def test_a_revoked_key_stops_at_once_on_every_worker(engine: Engine, valkey_serv
         assert {s.get(server.url + "/balance", headers=key, timeout=10).status_code for s in sessions} == {200}
         requests.post(server.url + "/admin/accounts/alice/revoke", headers=admin, timeout=10)
         assert {s.get(server.url + "/balance", headers=key, timeout=10).status_code for s in sessions} == {401}
+        for session in sessions:
+            session.close()  # an open keep-alive connection would hold up the server's graceful stop
     finally:
         assert server.stop() == 0, server.output()
