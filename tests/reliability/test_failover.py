@@ -30,7 +30,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[LocalCluster]:
+def cluster(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[LocalCluster]:
+    if request.config.getoption("--store") == "single":
+        pytest.skip("--store single: no cluster in this run")
     with LocalCluster(tmp_path / "cluster", primaries=3, replicas=1) as formed:
         yield formed
 
