@@ -72,6 +72,7 @@ class Store:
         self._nodes_lock = threading.Lock()
         self._cluster: bool | None = None  # found out on first use, so a store can be made while Valkey is down
         self._slots: SlotMap | None = None
+        self._known: tuple[str, ...] = ()  # every node the last slot map named, to ask when the map is stale
         self._scripts: dict[str, Script] = {}
 
     # -- topology ----------------------------------------------------------------------------------------
@@ -128,9 +129,9 @@ class Store:
         return slots
 
     def _discover(self) -> SlotMap:
-        """Ask the nodes we know (the last map's primaries and replicas, then the seed URL) for the slot map."""
-        known = [] if self._slots is None else [*self._slots.primaries, *self._slots.replicas]
-        candidates = [self._node(address) for address in known] + [self._seed]
+        """Ask the nodes we know (the last map's primaries and replicas, then the seed URL, which may be the
+        primary that died) for the slot map."""
+        candidates = [self._node(address) for address in self._known] + [self._seed]
         problem: Exception | None = None
         for node in candidates:
             try:
@@ -143,6 +144,7 @@ class Store:
                 continue
             slots = SlotMap.parse(reply, self._seed_host)
             if slots.primaries:
+                self._known = (*slots.primaries, *slots.replicas)
                 return slots
         raise StoreUnavailable(f"no node of the Valkey cluster answers with its slots: {problem}")
 

@@ -22,6 +22,7 @@ from tests_helpers import wait_for
 
 from mockexchange_ccxt import Engine, MockExchange
 from mockexchange_ccxt.engine.local_cluster import LocalCluster
+from mockexchange_ccxt.keys import Keys
 
 from .clients import HttpLoad
 from .conftest import FUNDS, KEY
@@ -39,14 +40,16 @@ def cluster(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[LocalClu
 
 @pytest.fixture
 def store_url(cluster: LocalCluster) -> str:
-    return cluster.url
+    """The URL of the primary the test kills: the server and the books must find the others by themselves."""
+    return cluster.primary_of(Keys().balances).url
 
 
 def test_a_primary_killed_under_load_fails_over_and_the_books_balance(
-    cluster: LocalCluster, books: Engine, served: Server, load_scale: int
+    cluster: LocalCluster, store_url: str, books: Engine, served: Server, load_scale: int
 ) -> None:
     workers = served.worker_pids()
     victim = cluster.primary_of(books.keys.balances)
+    assert victim.url == store_url  # the very node whose URL everyone was given
     over_http = MockExchange({"apiKey": KEY, "options": {"serverUrl": served.url}})
     in_process = MockExchange({"options": {"redisUrl": next(n for n in cluster.nodes if n is not victim).url}})
     with HttpLoad(served.url, KEY) as load:
