@@ -58,8 +58,9 @@ class AccountViews:
 
     def join_holders(self, symbol: str) -> None:
         """Put the account in the symbol's holder set, after its first accepted order there (a refused order
-        changes nothing). Remembered per engine: the set only grows, so one write per account and symbol."""
-        joined: set[tuple[str, str]] = self.__dict__.setdefault("_joined", set())
+        changes nothing). Remembered by the engine and all its views (a request's view lives for one request):
+        the set only grows, so one write per account and symbol."""
+        joined: set[tuple[str, str]] = self._root.__dict__.setdefault("_joined", set())
         if (self.settings.account, symbol) not in joined:
             self.store.call("SADD", self.keys.symbol_accounts(symbol), self.settings.account)
             joined.add((self.settings.account, symbol))
