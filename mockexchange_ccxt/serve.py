@@ -7,8 +7,11 @@ generated API key (when none is configured). Workers configure themselves from t
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import secrets
+import socket
 
 from .config import PLACEHOLDER_API_KEY, Settings
 from .engine import EmbeddedValkey
@@ -33,6 +36,32 @@ def worker_threads() -> int:
     return 2 * (os.cpu_count() or 1) + 1
 
 
+def claim_port(host: str, port: int) -> socket.socket | None:
+    """Refuse a port something listens on, and keep other servers off it while granian starts.
+
+    granian's workers bind with SO_REUSEPORT, so a second server on a busy port would start and take half
+    the connections. A probe without SO_REUSEPORT fails on any listener (and on another server's guard),
+    while TIME_WAIT leftovers do not stop it (SO_REUSEADDR). The guard returned, bound with SO_REUSEPORT but
+    never listening, lets our own workers bind and makes every later probe fail; close it when serving ends.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            reason = "address in use" if exc.errno == errno.EADDRINUSE else exc.strerror or str(exc)
+            raise ServeError(f"cannot serve on {host}:{port}: {reason}") from None
+    guard = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        guard.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        guard.bind((host, port))
+    except OSError:  # the probe passed: serve without the guard rather than refuse a free port
+        guard.close()
+        return None
+    return guard
+
+
 def serve(host: str, port: int, workers: int, settings: Settings) -> int:
     """Serve the REST API until interrupted; returns the process exit code.
 
@@ -43,6 +72,7 @@ def serve(host: str, port: int, workers: int, settings: Settings) -> int:
     from granian.constants import Interfaces
 
     embedded: EmbeddedValkey | None = None
+    guard = claim_port(host, port)
     try:
         redis_url = settings.redis_url
         if redis_url is None:
@@ -80,3 +110,6 @@ def serve(host: str, port: int, workers: int, settings: Settings) -> int:
     finally:
         if embedded is not None:
             embedded.stop()
+        if guard is not None:
+            with contextlib.suppress(OSError):
+                guard.close()

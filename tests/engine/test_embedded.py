@@ -254,9 +254,7 @@ def test_a_busy_answer_means_alive(short_dir: Path) -> None:
     child, server_pid = start_child(short_dir, "--busy-reply-threshold", "50")
     try:
         busy = redis.Redis(unix_socket_path=str(short_dir / "valkey.sock"))
-        script = threading.Thread(
-            target=busy.eval, args=("local t = os.clock() while os.clock() - t < 1.5 do end", 0)
-        )
+        script = threading.Thread(target=busy.eval, args=("local t = os.clock() while os.clock() - t < 1.5 do end", 0))
         script.start()
         time.sleep(0.3)  # past the busy-reply threshold: PING now answers -BUSY
         try:
