@@ -70,8 +70,8 @@ def test_the_async_class_runs_the_loop_too(valkey_server: EmbeddedValkey, fast_t
 
 @pytest.mark.parametrize("value", ["no", 0, None, "false"])
 def test_tick_loop_takes_a_boolean(valkey_server: EmbeddedValkey, value: object) -> None:
-    if value is None:
-        MockExchange({"options": {"redisUrl": valkey_server.url, "tickLoop": None}})  # None: the default
+    if value is None:  # None: the default
+        MockExchange({"options": {"redisUrl": valkey_server.url, "account": "default-loop", "tickLoop": None}})
         return
     with pytest.raises(ccxt.BadRequest, match="tickLoop"):
         MockExchange({"options": {"redisUrl": valkey_server.url, "tickLoop": value}})
