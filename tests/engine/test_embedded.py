@@ -14,6 +14,7 @@ import textwrap
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from decimal import Decimal
 from pathlib import Path
 
@@ -222,12 +223,26 @@ def owner_url(data_dir: Path) -> str:
     return f"unix://{data_dir / 'valkey.sock'}"
 
 
+@contextmanager
+def owner(data_dir: Path, *extra_args: str) -> Iterator[int]:
+    """A child process owning the server of ``data_dir``; yields the server's pid. Killed at the end (a
+    stopped server resumed first), and its server gone with it."""
+    child, server_pid = start_child(data_dir, *extra_args)
+    try:
+        yield server_pid
+    finally:
+        with suppress(ProcessLookupError):
+            os.kill(server_pid, signal.SIGCONT)
+        child.kill()
+        child.wait()
+        assert wait_gone(server_pid)
+
+
 def test_a_server_that_does_not_answer_for_a_while_is_joined_not_doubled(short_dir: Path) -> None:
     """The owner's server is stopped (as by a long command, an AOF rewrite fork or swapping) while another
     process builds an Engine on the directory: it used to give up after one PING, unlink the live socket and
     start a second server on the same append-only file."""
-    child, server_pid = start_child(short_dir)
-    try:
+    with owner(short_dir) as server_pid:
         with Engine(Settings(redis_url=owner_url(short_dir))) as first:
             first.fund("USDT", "1000")
         os.kill(server_pid, signal.SIGSTOP)
@@ -242,17 +257,11 @@ def test_a_server_that_does_not_answer_for_a_while_is_joined_not_doubled(short_d
             resume.join()
         with Engine(Settings(redis_url=owner_url(short_dir))) as first:
             assert first.balance("USDT")["total"] == 1005
-    finally:
-        os.kill(server_pid, signal.SIGCONT)
-        child.kill()
-        child.wait()
-        assert wait_gone(server_pid)
 
 
 def test_a_busy_answer_means_alive(short_dir: Path) -> None:
     """A server running a long script answers BUSY: it is alive, so the newcomer waits and joins it."""
-    child, server_pid = start_child(short_dir, "--busy-reply-threshold", "50")
-    try:
+    with owner(short_dir, "--busy-reply-threshold", "50") as server_pid:
         busy = redis.Redis(unix_socket_path=str(short_dir / "valkey.sock"))
         script = threading.Thread(target=busy.eval, args=("local t = os.clock() while os.clock() - t < 1.5 do end", 0))
         script.start()
@@ -266,10 +275,6 @@ def test_a_busy_answer_means_alive(short_dir: Path) -> None:
         finally:
             script.join()
             busy.close()
-    finally:
-        child.kill()
-        child.wait()
-        assert wait_gone(server_pid)
 
 
 def test_a_joiner_takes_over_when_the_owner_exits(short_dir: Path) -> None:
