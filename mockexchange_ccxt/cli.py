@@ -9,7 +9,6 @@ are rendered as aligned tables, or printed as the API's raw JSON with ``--json``
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import json
 import os
 import sys
@@ -21,6 +20,7 @@ from .config import ENV_VARS, ConfigError, Settings
 from .engine import Engine
 from .errors import MockExchangeError
 from .routes import Call, dispatch, http_request
+from .serve import host_address, port_number, worker_count
 
 #: The CLI's own environment variables (the server's are in ``config.ENV_VARS``).
 ENV_URL = "MOCKX_URL"
@@ -75,33 +75,6 @@ class _Parser(argparse.ArgumentParser):
         raise CliError("USAGE", message, EXIT_USAGE, usage=self.format_usage())
 
 
-def _port(text: str) -> int:
-    """A TCP port to listen on: 1 to 65535."""
-    port = int(text)
-    if not 1 <= port <= 65535:
-        raise ValueError(text)
-    return port
-
-
-def _workers(text: str) -> int:
-    """A number of worker processes: at least one."""
-    count = int(text)
-    if count < 1:
-        raise ValueError(text)
-    return count
-
-
-def _host(text: str) -> str:
-    """An IP address to bind (the server binds addresses, not names)."""
-    return str(ipaddress.ip_address(text))
-
-
-# argparse names the expected kind after the function in "argument --port: invalid ... value"
-_port.__name__ = "port (1 to 65535)"
-_workers.__name__ = "worker count (1 or more)"
-_host.__name__ = "IP address (such as 127.0.0.1 or 0.0.0.0)"
-
-
 def _add_global_flags(parser: argparse.ArgumentParser, top: bool) -> None:
     """Global flags, accepted before or after the command: a command's copy defaults to SUPPRESS so it does
     not reset a value given before it (each parser gets its own actions: argparse shares a parent's)."""
@@ -128,9 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
         return child
 
     serve = command("serve", "run the REST server (granian; embedded Valkey when REDIS_URL is unset)")
-    serve.add_argument("--host", type=_host, default="127.0.0.1", help="IP address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=_port, default=8000, help="port, 1 to 65535 (default 8000)")
-    serve.add_argument("--workers", type=_workers, default=1, help="worker processes, 1 or more (default 1)")
+    serve.add_argument("--host", type=host_address, default="127.0.0.1", help="IP address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=port_number, default=8000, help="port, 1 to 65535 (default 8000)")
+    serve.add_argument("--workers", type=worker_count, default=1, help="worker processes, 1 or more (default 1)")
 
     command("balance", "show balances (all assets, or one)").add_argument("asset", nargs="?", metavar="ASSET")
     fund = command("fund", "deposit into the free balance of an asset")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import ipaddress
 import os
 import secrets
 import socket
@@ -24,6 +25,36 @@ WORKER_RESPAWN_SEC = 1.0
 
 class ServeError(RuntimeError):
     """The server could not start (the address is in use, say)."""
+
+
+# -- the flags of ``mockexchange serve`` (argparse types: a ValueError is a usage error) -----------------
+
+
+def port_number(text: str) -> int:
+    """A TCP port to listen on: 1 to 65535."""
+    port = int(text)
+    if not 1 <= port <= 65535:
+        raise ValueError(text)
+    return port
+
+
+def worker_count(text: str) -> int:
+    """A number of worker processes: at least one."""
+    count = int(text)
+    if count < 1:
+        raise ValueError(text)
+    return count
+
+
+def host_address(text: str) -> str:
+    """An IP address to bind (the server binds addresses, not names)."""
+    return str(ipaddress.ip_address(text))
+
+
+# argparse names the expected kind after the function in "argument --port: invalid ... value"
+port_number.__name__ = "port (1 to 65535)"
+worker_count.__name__ = "worker count (1 or more)"
+host_address.__name__ = "IP address (such as 127.0.0.1 or 0.0.0.0)"
 
 
 def needs_generated_key(settings: Settings) -> bool:
