@@ -81,6 +81,12 @@ class AccountExists(MockExchangeError):
     code, http_status = "ACCOUNT_EXISTS", 409
 
 
+class LengthRequired(MockExchangeError):
+    """A chunked body on a server that hands chunks over undecoded (REST only): send a Content-Length."""
+
+    code, http_status = "LENGTH_REQUIRED", 411
+
+
 class PayloadTooLarge(MockExchangeError):
     code, http_status = "PAYLOAD_TOO_LARGE", 413
 
@@ -116,6 +122,7 @@ ERRORS_BY_CODE: dict[str, type[MockExchangeError]] = {
         OrderNotOpen,
         DuplicateClientOrderId,
         AccountExists,
+        LengthRequired,
         PayloadTooLarge,
         NotSupported,
         StoreUnavailable,

@@ -75,6 +75,7 @@ class LocalCluster:
                     "--cluster-config-file", "nodes.conf",
                     "--cluster-replica-validity-factor", "0",  # a replica may always take over
                 ],
+                keep_serving=False,  # a node that died stays dead: restarted empty, it would hand back its slots
             )  # fmt: skip
             try:
                 node.start()

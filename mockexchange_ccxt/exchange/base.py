@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from functools import wraps
 from typing import Any
 
@@ -11,7 +10,13 @@ from ccxt.base.errors import BadResponse
 
 from ..routes import Call, http_request
 from .describe import describe_mock
-from .transport import InProcess, raise_for_error_body, settings_from_options
+from .transport import (
+    InProcess,
+    raise_for_error_body,
+    refuse_engine_options,
+    settings_from_options,
+    tick_loop_option,
+)
 from .unified import GENERATOR_METHODS, UnifiedMixin
 
 
@@ -29,8 +34,9 @@ class MockExchangeBase(UnifiedMixin):
         """In process unless ``options['serverUrl']`` names a server; in process there is no rate limit."""
         self.in_process = None
         if self.options.get("serverUrl"):
+            refuse_engine_options(self.options)
             return
-        self.in_process = InProcess(settings_from_options(self.options))
+        self.in_process = InProcess(settings_from_options(self.options), tick_loop_option(self.options))
         settings = self.in_process.settings
         self.fees["trading"].update(maker=float(settings.maker_rate), taker=float(settings.taker_rate))  # type: ignore[attr-defined]
         if "enableRateLimit" not in config:
@@ -45,9 +51,6 @@ class MockExchangeBase(UnifiedMixin):
 
     def sign(self, path: str, api: Any = "public", method: str = "GET", params: dict[str, Any] = {}) -> Any:  # noqa: B006
         call: Call = params["call"]
-        account = self.options.get("account")  # acting as another account: the admin key only
-        if account and call.account is None:
-            call = replace(call, account=account)
         return http_request(self.options["serverUrl"], self.apiKey, call)
 
     @staticmethod
