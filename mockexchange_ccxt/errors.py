@@ -49,6 +49,16 @@ class AuthenticationFailed(MockExchangeError):
     code, http_status = "AUTHENTICATION", 401
 
 
+class Forbidden(MockExchangeError):
+    """A trading key on an admin route: it authenticates, but may act on its own account only."""
+
+    code, http_status = "FORBIDDEN", 403
+
+
+class AccountNotFound(MockExchangeError):
+    code, http_status = "ACCOUNT_NOT_FOUND", 404
+
+
 class OrderNotFound(MockExchangeError):
     code, http_status = "ORDER_NOT_FOUND", 404
 
@@ -71,6 +81,16 @@ class OrderNotOpen(MockExchangeError):
 
 class DuplicateClientOrderId(MockExchangeError):
     code, http_status = "DUPLICATE_CLIENT_ORDER_ID", 409
+
+
+class AccountExists(MockExchangeError):
+    code, http_status = "ACCOUNT_EXISTS", 409
+
+
+class LengthRequired(MockExchangeError):
+    """A chunked body on a server that hands chunks over undecoded (REST only): send a Content-Length."""
+
+    code, http_status = "LENGTH_REQUIRED", 411
 
 
 class PayloadTooLarge(MockExchangeError):
@@ -101,11 +121,15 @@ ERRORS_BY_CODE: dict[str, type[MockExchangeError]] = {
         InsufficientFunds,
         OrderImmediatelyFillable,
         AuthenticationFailed,
+        Forbidden,
+        AccountNotFound,
         OrderNotFound,
         NotFound,
         MethodNotAllowed,
         OrderNotOpen,
         DuplicateClientOrderId,
+        AccountExists,
+        LengthRequired,
         PayloadTooLarge,
         NotSupported,
         StoreUnavailable,

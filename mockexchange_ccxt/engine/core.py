@@ -13,14 +13,16 @@ from decimal import Decimal
 from typing import Any
 
 from ..config import Settings
-from ..errors import BadRequest, MockExchangeError
-from ..keys import Keys
+from ..errors import BadRequest
+from ..keys import DEFAULT_ACCOUNT, Keys
+from .accounts import Accounts
 from .balances import Balances
 from .clock import MAX_TIMESTAMP_MS, Clock, ReplayClock, WallClock
 from .embedded import EmbeddedValkey
-from .markets import MAX_PRICE, Market, split_symbol
+from .every_account import AccountViews, active_by_symbol, reset_account, settle_accounts, settle_symbol
+from .markets import MAX_PRICE, Market, is_symbol, split_symbol
 from .money import fmt, parse_positive, short
-from .prices import PriceFeed, Quote
+from .prices import PriceFeed, Quote, quote_from_reply
 from .queries import QueriesMixin
 from .rules import load_rules
 from .settlement import SettlementMixin
@@ -31,7 +33,7 @@ from .trading import TradingMixin
 log = logging.getLogger("mockexchange_ccxt.engine")
 
 
-class Engine(TradingMixin, QueriesMixin, SettlementMixin):
+class Engine(TradingMixin, QueriesMixin, SettlementMixin, AccountViews):
     """A spot exchange whose prices, balances and orders live in Valkey.
 
     With ``settings.redis_url`` unset it starts a private embedded valkey-server (stopped by ``close``).
@@ -51,7 +53,12 @@ class Engine(TradingMixin, QueriesMixin, SettlementMixin):
         self.feed = PriceFeed(self.store, self.keys)
         self.balances = Balances(self.store, self.keys)
         self.rules = load_rules(self.settings.markets_file)
-        self.tick_loop = TickLoop(self.store, self.keys, self.process_price_tick, self.settings.tick_loop_sec)
+        self.accounts = Accounts(self.store, self.keys, self.now_ms)
+        self._number = 0 if self.settings.account == DEFAULT_ACCOUNT else None
+        self._root = self
+        self.tick_loop = TickLoop(
+            lambda: active_by_symbol(self), lambda s, a: settle_symbol(self, s, a), self.settings.tick_loop_sec
+        )
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Engine:
@@ -60,6 +67,8 @@ class Engine(TradingMixin, QueriesMixin, SettlementMixin):
 
     def close(self) -> None:
         """Stop the tick loop, close connections and stop the embedded server if this engine started it."""
+        if self._root is not self:
+            return
         self.tick_loop.stop()
         self.store.close()
         if self.embedded is not None:
@@ -87,7 +96,7 @@ class Engine(TradingMixin, QueriesMixin, SettlementMixin):
         return {symbol: self.market(symbol).describe() for symbol in self._priced_symbols()}
 
     def _priced_symbols(self) -> list[str]:
-        return [symbol for symbol in self.feed.quotes() if _is_symbol(symbol)]
+        return [symbol for symbol in self.feed.quotes() if is_symbol(symbol)]
 
     def ticker(self, symbol: str) -> dict[str, Any]:
         """The ccxt-unified ticker of a priced symbol (BadSymbol if unknown, InvalidOrder if unpriced)."""
@@ -100,7 +109,7 @@ class Engine(TradingMixin, QueriesMixin, SettlementMixin):
             for symbol in symbols:
                 split_symbol(symbol)
         quotes = self.feed.quotes(symbols)
-        return {symbol: quote.ticker() for symbol, quote in quotes.items() if _is_symbol(symbol)}
+        return {symbol: quote.ticker() for symbol, quote in quotes.items() if is_symbol(symbol)}
 
     def set_price(self, symbol: str, price: Any, timestamp: int | None = None, bid: Any = None, ask: Any = None) -> int:
         """Publish a price in the feed hash and settle the symbol at once; returns the orders filled.
@@ -118,11 +127,17 @@ class Engine(TradingMixin, QueriesMixin, SettlementMixin):
             raise BadRequest(
                 f"timestamp must be a positive integer of milliseconds up to {MAX_TIMESTAMP_MS}, got {short(timestamp)}"
             )
+        quote = Quote.published(symbol, last, best_bid, best_ask, timestamp)  # BadRequest if crossed
         if isinstance(self.clock, ReplayClock):
             self.clock.advance_to(timestamp)
-        quote = Quote(symbol, last, best_bid or last, best_ask or last, timestamp, {})
-        commands = [self.feed.write_command(symbol, last, timestamp, best_bid, best_ask), self.settle_command(quote)]
-        return self.continue_settlement(quote, self.store.run_pipelined(commands)[-1])
+        commands = [
+            self.feed.write_command(symbol, last, timestamp, best_bid, best_ask),
+            ("SMEMBERS", self.keys.symbol_accounts(symbol)),
+            self.settle_command(quote),
+        ]
+        _, holders, reply = self.store.run_pipelined(commands)
+        filled = self.continue_settlement(quote, reply)
+        return filled + settle_accounts(self, quote, set(holders) - {self.settings.account})
 
     @staticmethod
     def _price_argument(value: Any, what: str) -> Decimal:
@@ -134,13 +149,16 @@ class Engine(TradingMixin, QueriesMixin, SettlementMixin):
     # -- settlement ------------------------------------------------------------------------------------------
 
     def process_price_tick(self, symbol: str) -> int:
-        """Settle one symbol from whatever its feed hash holds; an unpriced symbol settles nothing."""
+        """Settle one symbol, for every account holding orders on it, from whatever its feed hash holds; an
+        unpriced symbol settles nothing."""
         split_symbol(symbol)
-        quote = self.feed.quote(symbol)
+        commands = [self.feed.read_command(symbol), ("SMEMBERS", self.keys.symbol_accounts(symbol))]
+        reply, holders = self.store.pipeline(commands, writes=False, errors_as_values=True)
+        quote = quote_from_reply(symbol, reply)
         if quote is None:
             log.debug("no valid price for %s: nothing settled", symbol)
             return 0
-        return self.settle_quote(quote)
+        return settle_accounts(self, quote, {self.settings.account, *holders})
 
     # -- balances ---------------------------------------------------------------------------------------------
 
@@ -174,17 +192,8 @@ class Engine(TradingMixin, QueriesMixin, SettlementMixin):
     # -- admin ------------------------------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Wipe balances and orders of the account; prices and the id sequence stay (ids never repeat).
-
-        One script, so that an order placed meanwhile on a symbol never traded before cannot leave its book
-        behind: the script refuses when the set of traded symbols grew after we read it, and we read again.
-        """
-        traded = self.keys.traded_symbols
-        while True:
-            symbols = sorted(self.store.read("SMEMBERS", traded))
-            others = [key for key in self.keys.account_keys(symbols) if key != traded]
-            if self.store.run("reset", [traded, *others], [len(symbols)]):
-                return
+        """Wipe balances and orders of the account; prices and the id sequence stay (ids never repeat)."""
+        reset_account(self)
 
     def start_tick_loop(self) -> None:
         """Settle outside price writes every ``tick_loop_sec`` in a background thread."""
@@ -192,11 +201,3 @@ class Engine(TradingMixin, QueriesMixin, SettlementMixin):
 
     def stop_tick_loop(self) -> None:
         self.tick_loop.stop()
-
-
-def _is_symbol(symbol: str) -> bool:
-    try:
-        split_symbol(symbol)
-    except MockExchangeError:
-        return False
-    return True

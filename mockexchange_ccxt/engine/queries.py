@@ -107,18 +107,20 @@ class QueriesMixin:
         return [order_view(record) for record in found]
 
     def _page(self, index: str, wanted: Any, count: int | None, newest_first: bool) -> list[dict[str, Any]]:
-        """Records of the ids in ``index`` that pass ``wanted``, up to ``count``, oldest first; the index is
-        read in chunks of scores strictly past the last id seen."""
+        """Records of the ids in ``index`` that pass ``wanted``, up to ``count``, oldest first; the index (scored
+        by the account's order counter) is read in chunks of scores strictly past the last one seen."""
         found: list[dict[str, Any]] = []
         bound = "+inf" if newest_first else "-inf"
         while count is None or len(found) < count:
             if newest_first:
-                ids = self.store.read("ZREVRANGEBYSCORE", index, bound, "-inf", "LIMIT", 0, _CHUNK)
+                chunk = self.store.read("ZREVRANGEBYSCORE", index, bound, "-inf", "WITHSCORES", "LIMIT", 0, _CHUNK)
             else:
-                ids = self.store.read("ZRANGEBYSCORE", index, bound, "+inf", "LIMIT", 0, _CHUNK)
-            if not ids:
+                chunk = self.store.read("ZRANGEBYSCORE", index, bound, "+inf", "WITHSCORES", "LIMIT", 0, _CHUNK)
+            scored = _scored(chunk)
+            if not scored:
                 break
-            bound = "(" + ids[-1]
+            ids = list(scored)
+            bound = f"({scored[ids[-1]]}"
             for raw in self.store.read("HMGET", self.keys.orders, *ids):
                 record = json.loads(raw) if raw else None
                 if record is not None and wanted(record):

@@ -41,6 +41,9 @@ class TradingMixin:
         def market(self, symbol: str) -> Market: ...
         def settle_quote(self, quote: Quote) -> int: ...
         def fetch_order(self, order_id: Any) -> dict[str, Any]: ...
+        def join_holders(self, symbol: str) -> None: ...
+        @property
+        def account_number(self) -> int: ...
 
     def _plan(
         self, symbol: str, side: Any, type: Any, amount: Any, price: Any, client_order_id: Any, **flags: Any
@@ -80,6 +83,7 @@ class TradingMixin:
                 "" if plan.fill_ts is None else str(plan.fill_ts),
                 "1" if dry else "",
                 plan.record_tail(),
+                0 if dry else self.account_number,  # a dry run registers nothing
                 *plan.moves.flat(),
             ],
         )
@@ -115,6 +119,7 @@ class TradingMixin:
             order_id, (fresh,) = self.store.run_with_reads(self._place_command(plan), [self.feed.read_command(symbol)])
         except MockExchangeError as exc:
             raise explain(exc) from None
+        self.join_holders(symbol)
         if plan.rests_in:
             now = Quote.parse(symbol, fresh) if isinstance(fresh, list) else None
             if now is not None and now != quote:

@@ -38,7 +38,7 @@ def test_order_flags(capsys: pytest.CaptureFixture[str], engine: Engine) -> None
     code, bought, _ = order(capsys, "buy", "BTC/USDT", "--cost", "1000")
     assert (code, bought["amount"]) == (0, "0.02")
     code, _, err = order(capsys, "buy", "BTC/USDT", "0.1", "--price", "50000", "--post-only")
-    assert code != 0 and err.startswith("error ORDER_IMMEDIATELY_FILLABLE:")
+    assert code == 2 and json.loads(err)["error"]["code"] == "ORDER_IMMEDIATELY_FILLABLE"
     assert main(["cancel-all", "--symbol", "BTC/USDT"]) == 0
     assert "canceled" in capsys.readouterr().out
     assert engine.fetch_orders(status="open") == []

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import redis
-from tests_helpers import wait_at_gate
+from tests_helpers import outside_client, wait_at_gate
 
 from mockexchange_ccxt import Engine, Settings
 from mockexchange_ccxt.errors import InsufficientFunds
@@ -26,7 +26,7 @@ def place_buys(settings: Settings, symbol: str, limit: str, amount: str, count: 
     """Place ``count`` limit buys at ``limit``, as fast as one connection allows; returns their ids."""
     ids: list[str] = []
     with Engine(settings) as engine:
-        wait_at_gate(redis.Redis.from_url(engine.store.url), participants)
+        wait_at_gate(engine.store.url, participants)
         for _ in range(count):
             with contextlib.suppress(InsufficientFunds):
                 ids.append(engine.create_order(symbol, "buy", "limit", amount, limit)["id"])
@@ -43,8 +43,7 @@ def swing_and_watch(
     Returns those ids."""
     crossed: list[str] = []
     with Engine(settings) as engine:
-        valkey = redis.Redis.from_url(engine.store.url)
-        wait_at_gate(valkey, participants)
+        wait_at_gate(engine.store.url, participants)
         for _ in range(swings):
             engine.set_price(symbol, high)
             time.sleep(0.002)
@@ -63,8 +62,8 @@ def fill_and_refill(settings: Settings, symbol: str, participants: int) -> int:
     """Churn: place a resting buy and cancel it again, until the stop key is set; returns how many."""
     done = 0
     with Engine(settings) as engine:
-        valkey = redis.Redis.from_url(engine.store.url)
-        wait_at_gate(valkey, participants)
+        valkey = outside_client(engine.store.url)
+        wait_at_gate(engine.store.url, participants)
         while not stopped(valkey):
             order = engine.create_order(symbol, "buy", "limit", "0.001", "1000")
             engine.cancel_order(order["id"])
@@ -77,9 +76,9 @@ def count_open_in_book(settings: Settings, symbol: str, participants: int) -> li
     returns the distinct sizes seen."""
     seen: set[int] = set()
     with Engine(settings) as engine:
-        valkey = redis.Redis.from_url(engine.store.url)
+        valkey = outside_client(engine.store.url)
         book = engine.keys.book(symbol, "buy")
-        wait_at_gate(valkey, participants)
+        wait_at_gate(engine.store.url, participants)
         while not stopped(valkey):
             seen.add(int(engine.store.read("ZCARD", book)))
     return sorted(seen)
@@ -89,7 +88,7 @@ def cross_now_and_then(settings: Settings, symbol: str, prices: list[str], parti
     """Write the given prices through ``set_price`` one after the other (each settles at once)."""
     filled = 0
     with Engine(settings) as engine:
-        wait_at_gate(redis.Redis.from_url(engine.store.url), participants)
+        wait_at_gate(engine.store.url, participants)
         for price in prices:
             filled += engine.set_price(symbol, price)
     return {"filled": filled}
@@ -101,7 +100,7 @@ def cancel_these(settings: Settings, ids: list[str], participants: int) -> list[
 
     canceled: list[str] = []
     with Engine(settings) as engine:
-        wait_at_gate(redis.Redis.from_url(engine.store.url), participants)
+        wait_at_gate(engine.store.url, participants)
         for order_id in ids:
             with contextlib.suppress(OrderNotOpen):
                 canceled.append(engine.cancel_order(order_id)["id"])
@@ -113,7 +112,7 @@ def outside_feed_settler(settings: Settings, symbol: str, prices: list[str], par
     ``process_price_tick`` (a second settler racing the one that sets prices)."""
     filled = 0
     with Engine(settings) as engine:
-        wait_at_gate(redis.Redis.from_url(engine.store.url), participants)
+        wait_at_gate(engine.store.url, participants)
         for price in prices:
             engine.store.call("HSET", engine.keys.price(symbol), "price", price, "timestamp", str(engine.now_ms()))
             filled += engine.process_price_tick(symbol)

@@ -11,9 +11,8 @@ from functools import partial
 from typing import Any
 
 import pytest
-import redis
 from books import check_books, check_orders_consistent
-from tests_helpers import ccxt_pages, keyspace
+from tests_helpers import ccxt_pages, keyspace, outside_client
 
 from mockexchange_ccxt import Engine, ReplayClock, Settings
 from mockexchange_ccxt.errors import InsufficientFunds, InvalidOrder
@@ -66,8 +65,8 @@ def test_a_taker_order_that_would_overflow_is_a_clean_400_and_can_execute_agrees
 
 def test_a_fill_that_cannot_be_credited_is_skipped_and_the_batch_goes_on(engine: Engine) -> None:
     """A balance pushed to the edge of int64 from outside: the one buy whose fill would overflow it is skipped
-    (open, cancelable, the reason in its info); every other crossing order of the symbol, buys and sells, fills,
-    and each leaves its book and the open index."""
+    (open, cancelable, the reason in its info); every other crossing buy fills and leaves its book and the open
+    index, and the symbol keeps settling (the sell fills on the next price)."""
     engine.set_price("PEPE/USDT", "0.00002")
     engine.fund("USDT", "1000000")
     engine.fund("PEPE", "1000")
@@ -76,11 +75,10 @@ def test_a_fill_that_cannot_be_credited_is_skipped_and_the_batch_goes_on(engine:
     sell = engine.create_order("PEPE/USDT", "sell", "limit", "1000", "0.00003")["id"]
     # an outside write brings PEPE to the edge: the big fill's credit no longer fits, the small ones do
     engine.store.call("HSET", engine.keys.balances, "free:PEPE", str(INT64_UNITS - TEN_BILLION * 10**8 + 1))
-    engine.store.call(
-        "HSET", "sym_PEPE/USDT", "price", "0.00001", "bid", "0.00004", "ask", "0.000005", "timestamp", "1700000000"
-    )
-    assert engine.process_price_tick("PEPE/USDT") == 4
-    assert [engine.fetch_order(i)["status"] for i in [*small, sell]] == ["closed"] * 4
+    assert engine.set_price("PEPE/USDT", "0.000005") == 3
+    assert [engine.fetch_order(i)["status"] for i in small] == ["closed"] * 3
+    assert engine.set_price("PEPE/USDT", "0.00004") == 1
+    assert engine.fetch_order(sell)["status"] == "closed"
     skipped = engine.fetch_order(big)
     assert skipped["status"] == "open" and "OVERFLOW" in skipped["info"]["reason"]
     assert engine.store.read("ZRANGE", engine.keys.book("PEPE/USDT", "buy"), 0, -1) == [big]
@@ -99,9 +97,11 @@ def test_an_uncovered_order_is_skipped_the_rest_of_its_side_fills_and_its_cancel
     held = int(btc.store.read("HGET", btc.keys.balances, "held:USDT"))
     lowered = str(held // 2)  # an outside write: the big reservation is gone, the small ones still covered
     btc.store.call("HSET", btc.keys.balances, "used:USDT", lowered, "held:USDT", lowered)
-    btc.store.call("HSET", "sym_BTC/USDT", "price", "45000", "bid", "52000", "ask", "39000", "timestamp", "1700000000")
-    assert btc.process_price_tick("BTC/USDT") == 4
-    assert [btc.fetch_order(i)["status"] for i in [*smaller, sell]] == ["closed"] * 4
+    btc.store.call("HSET", "sym_BTC/USDT", "price", "39000", "timestamp", "1700000000")  # an outside feed
+    assert btc.process_price_tick("BTC/USDT") == 3
+    assert [btc.fetch_order(i)["status"] for i in smaller] == ["closed"] * 3
+    assert btc.set_price("BTC/USDT", "52000") == 1
+    assert btc.fetch_order(sell)["status"] == "closed"
     stuck = btc.fetch_order(big)
     assert stuck["status"] == "open" and "INSUFFICIENT_FUNDS used:USDT" in stuck["info"]["reason"]
     before = keyspace(btc)
@@ -186,7 +186,7 @@ def test_fetch_orders_pages_stay_exact_while_other_orders_come_and_go(btc: Engin
     every listing has each of the 570 exactly once (paging by rank lost some as the newer ones left)."""
     btc.fund("USDT", "10000000")
     stable = [btc.create_order("BTC/USDT", "buy", "limit", "0.001", "30000")["id"] for _ in range(570)]
-    valkey = redis.Redis.from_url(settings.redis_url or "")
+    valkey = outside_client(settings.redis_url or "")
     with _pool() as pool:
         churn = pool.submit(fill_and_refill, settings, "BTC/USDT", 2)
         pool.submit(place_buys, settings, "ETH/USDT", "1000", "0.01", 0, 2).result(timeout=60)  # the gate
@@ -235,7 +235,7 @@ def test_cancel_all_orders_of_a_symbol_is_atomic(btc: Engine, settings: Settings
     btc.fund("USDT", "10000000")
     for i in range(2000):
         btc.create_order("BTC/USDT", "buy", "limit", "0.001", 30000 + i)
-    valkey = redis.Redis.from_url(settings.redis_url or "")
+    valkey = outside_client(settings.redis_url or "")
     with _pool() as pool:
         reader = pool.submit(count_open_in_book, settings, "BTC/USDT", 2)
         pool.submit(place_buys, settings, "ETH/USDT", "1000", "0.01", 0, 2).result(timeout=60)  # the gate

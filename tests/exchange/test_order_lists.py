@@ -9,7 +9,6 @@ from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 
 import pytest
-import redis
 from engine.race_workers import cross_now_and_then
 from tests_helpers import ccxt_pages, wait_at_gate
 
@@ -54,7 +53,7 @@ def test_cancel_all_orders_while_a_price_fills_some_of_them(funded: MockExchange
     pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
     with pool:
         walker = pool.submit(cross_now_and_then, settings, "BTC/USDT", prices, 2)
-        wait_at_gate(redis.Redis.from_url(settings.redis_url or ""), 2)
+        wait_at_gate(settings.redis_url or "", 2)
         canceled = funded.cancel_all_orders("BTC/USDT")
         filled = walker.result(timeout=120)["filled"]
     assert funded.fetch_open_orders("BTC/USDT") == []

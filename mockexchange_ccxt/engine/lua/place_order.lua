@@ -6,8 +6,10 @@
 -- ARGV[4] its score there (limit or trigger price in units)   ARGV[5] the trade's time (ms) if it filled, or ''
 -- ARGV[6] '1' for a dry run (check only, write nothing)
 -- ARGV[7] the order's JSON without its opening '{' and id (the id is only known here)
--- ARGV[8..] moves (see lib.lua): its fill, its reservation, or only what it requires
--- reply: the new order id (string); 'OK' for a dry run that passes
+-- ARGV[8] the account's number: the id is number * 10^12 + the account's counter (main, number 0: the counter)
+-- ARGV[9..] moves (see lib.lua): its fill, its reservation, or only what it requires
+-- reply: the new order id (string); 'OK' for a dry run that passes; the account's sorted sets of ids are scored
+-- by its counter
 -- errors: DUPLICATE_CLIENT_ORDER_ID, INSUFFICIENT_FUNDS <field> <needed> <available>,
 -- INVALID_ORDER OVERFLOW <fields> <units> (a balance could pass int64); nothing is written
 local cid, symbol, rests, score, fill_ts = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
@@ -15,7 +17,7 @@ if cid ~= '' and redis.call('HEXISTS', KEYS[4], cid) == 1 then
   return redis.error_reply('DUPLICATE_CLIENT_ORDER_ID clientOrderId ' .. cid .. ' is already used')
 end
 local moves = {}
-for i = 8, #ARGV do
+for i = 9, #ARGV do
   moves[#moves + 1] = ARGV[i]
 end
 local kind, detail = check_moves(KEYS[1], moves)
@@ -26,19 +28,20 @@ if ARGV[6] == '1' then
   return 'OK'
 end
 apply_moves(KEYS[1], moves)
-local id = tostring(redis.call('INCR', KEYS[3]))
+local counter = redis.call('INCR', KEYS[3])
+local id = ARGV[8] == '0' and tostring(counter) or ARGV[8] .. string.format('%012d', counter)
 redis.call('HSET', KEYS[2], id, '{"id":"' .. id .. '",' .. ARGV[7])
 if cid ~= '' then
   redis.call('HSET', KEYS[4], cid, id)
 end
-redis.call('ZADD', KEYS[5], id, id)
-redis.call('ZADD', KEYS[8], id, id)
+redis.call('ZADD', KEYS[5], counter, id)
+redis.call('ZADD', KEYS[8], counter, id)
 redis.call('SADD', KEYS[10], symbol)
 if fill_ts ~= '' then
   index_fill(KEYS[11], KEYS[12], fill_ts, id)
 end
 if rests == '1' then
-  redis.call('ZADD', KEYS[6], id, id)
+  redis.call('ZADD', KEYS[6], counter, id)
   redis.call('ZADD', KEYS[9], score, id)
   redis.call('SADD', KEYS[7], symbol)
 end
