@@ -18,9 +18,9 @@ from typing import Any, NoReturn, Protocol
 
 from . import __version__
 from .cli_accounts import ACCOUNT_ROUTES, accounts_call, add_accounts_command, render_accounts
+from .cli_orders import add_order_commands, order_call
 from .config import ENV_VARS, ConfigError, Settings
 from .engine import Engine
-from .engine.order_request import ORDER_TYPES, TIME_IN_FORCE
 from .errors import MockExchangeError
 from .routes import Call, dispatch, http_request
 from .serve import host_address, port_number, worker_count
@@ -88,15 +88,6 @@ def _add_global_flags(parser: argparse.ArgumentParser, top: bool) -> None:
     parser.add_argument("--account", default=default, help="act as this account (the admin key; default main)")
 
 
-#: Trigger flags of ``order`` and ``can-execute`` -> the body field each sets.
-_TRIGGER_FLAGS = {
-    "trigger-price": "triggerPrice",
-    "stop-price": "stopPrice",
-    "stop-loss-price": "stopLossPrice",
-    "take-profit-price": "takeProfitPrice",
-}
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="mockexchange",
@@ -126,22 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     price.add_argument("symbol", metavar="SYMBOL")
     price.add_argument("price", nargs="?", metavar="PRICE")
     command("tickers", "show the ticker of every priced symbol")
-    for name, help in (
-        ("order", "place an order: limit with --price, else market"),
-        ("can-execute", "would this order be accepted now? (changes nothing)"),
-    ):
-        order = command(name, help)
-        order.add_argument("side", choices=("buy", "sell"))
-        order.add_argument("symbol", metavar="SYMBOL")
-        order.add_argument("amount", nargs="?", metavar="AMOUNT", help="amount of base (omit with --cost)")
-        order.add_argument("--price", help="limit price")
-        order.add_argument("--type", choices=ORDER_TYPES, help="order type (default: limit with --price, else market)")
-        order.add_argument("--client-order-id", metavar="ID", help="your own id, unique per account")
-        order.add_argument("--time-in-force", choices=TIME_IN_FORCE, help="GTC (limit default), IOC, FOK, PO")
-        order.add_argument("--post-only", action="store_true", help="refused if it would take liquidity")
-        for flag, field in _TRIGGER_FLAGS.items():
-            order.add_argument(f"--{flag}", metavar="PRICE", help=f"trigger price ({field})")
-        order.add_argument("--cost", help="market buy: spend this much quote instead of an amount")
+    add_order_commands(command)
     orders = command("orders", "list orders, oldest first")
     orders.add_argument("--status", choices=("open", "closed", "canceled"))
     orders.add_argument("--symbol")
@@ -167,20 +143,7 @@ def build_call(args: argparse.Namespace) -> Call:
     if command == "tickers":
         return Call("tickers")
     if command in ("order", "can-execute"):
-        body = {
-            "symbol": args.symbol,
-            "side": args.side,
-            "type": args.type or ("market" if args.price is None else "limit"),
-            "amount": args.amount,
-            "price": args.price,
-            "clientOrderId": args.client_order_id,
-            "timeInForce": args.time_in_force,
-            "postOnly": True if args.post_only else None,
-            "cost": args.cost,
-            **{field: getattr(args, flag.replace("-", "_")) for flag, field in _TRIGGER_FLAGS.items()},
-        }
-        body = {name: value for name, value in body.items() if value is not None}
-        return Call("create_order" if command == "order" else "can_execute", body=body)
+        return order_call(args)
     if command == "orders":
         query = {"status": args.status, "symbol": args.symbol, "tail": args.tail}
         return Call("orders", query={name: value for name, value in query.items() if value is not None})

@@ -17,20 +17,13 @@ from urllib.parse import quote, urlencode
 from .engine import Engine
 from .engine.every_account import delete_account, reset_all, target
 from .errors import BadRequest, NotFound, NotSupported
+from .fields import BOOLEAN, INTEGER, NUMBER, STRING, STRINGS, Field
+from .order_fields import ORDER_FIELDS, order_args
 
-#: JSON types a body field may have ("number" accepts a JSON number or a decimal string, for exactness;
-#: "strings" is an array of strings).
-NUMBER, STRING, INTEGER, BOOLEAN, STRINGS = "number", "string", "integer", "boolean", "strings"
+__all__ = ["BOOLEAN", "INTEGER", "NUMBER", "ROUTES", "STRING", "STRINGS", "Call", "Field", "Route", "dispatch"]
+
 #: The header with which the admin key (or anyone under TEST_ENV) acts as another account.
 ACCOUNT_HEADER = "x-account"
-
-
-@dataclass(frozen=True)
-class Field:
-    name: str
-    kind: str
-    required: bool = False
-    doc: str = ""
 
 
 @dataclass(frozen=True)
@@ -119,35 +112,6 @@ def _has_kind(value: Any, kind: str) -> bool:
 # -- handlers -----------------------------------------------------------------------------------------------
 
 
-#: Optional order fields of the REST body -> the engine's keyword (``order_request.validate_request``).
-ORDER_FLAGS = {
-    "timeInForce": "time_in_force",
-    "postOnly": "post_only",
-    "reduceOnly": "reduce_only",
-    "triggerPrice": "trigger_price",
-    "stopPrice": "stop_price",
-    "stopLossPrice": "stop_loss_price",
-    "takeProfitPrice": "take_profit_price",
-    "cost": "cost",
-}
-
-
-def _order_args(body: dict[str, Any]) -> dict[str, Any]:
-    """``POST /orders`` without ``type`` is a market order (the seed's contract); an empty type is refused."""
-    if body.get("amount") is None and body.get("cost") is None:
-        raise BadRequest("field 'amount' is required (or, for a market buy, 'cost')")
-    flags = {keyword: body[name] for name, keyword in ORDER_FLAGS.items() if body.get(name) is not None}
-    return {
-        "symbol": body["symbol"],
-        "side": body["side"],
-        "type": "market" if body.get("type") is None else body["type"],  # only an absent type means market
-        "amount": body.get("amount"),
-        "price": body.get("price"),
-        "client_order_id": body.get("clientOrderId"),
-        **flags,
-    }
-
-
 def _balance_of(engine: Engine, call: Call) -> dict[str, Any]:
     asset = call.path["asset"]
     return {"asset": asset, **engine.balance(asset)}
@@ -192,28 +156,6 @@ def _tickers(engine: Engine, call: Call) -> dict[str, Any]:
     return engine.tickers(symbols.split(",") if symbols else None)
 
 
-_ORDER_FIELDS = (
-    Field("symbol", STRING, True, "market symbol, e.g. BTC/USDT"),
-    Field("side", STRING, True, "buy or sell"),
-    Field(
-        "type",
-        STRING,
-        False,
-        "market (default), limit, limit_maker (post-only limit), stop_loss, stop_loss_limit, take_profit or"
-        " take_profit_limit (Binance's trigger types, with stopPrice)",
-    ),
-    Field("amount", NUMBER, False, "amount of the base asset (required unless cost is given)"),
-    Field("price", NUMBER, False, "limit price (limit types; ignored for market orders)"),
-    Field("clientOrderId", STRING, False, "your own id, unique per account"),
-    Field("timeInForce", STRING, False, "GTC (limit default), IOC, FOK or PO (post-only); market orders are IOC"),
-    Field("postOnly", BOOLEAN, False, "true: refused with ORDER_IMMEDIATELY_FILLABLE if it would take (same as PO)"),
-    Field("reduceOnly", BOOLEAN, False, "false only: a spot account has no position to reduce"),
-    Field("triggerPrice", NUMBER, False, "fire when the last price reaches it from the side it is on now"),
-    Field("stopPrice", NUMBER, False, "the trigger price of a stop_loss/take_profit type; else same as triggerPrice"),
-    Field("stopLossPrice", NUMBER, False, "stop-loss trigger: a sell fires at or below it, a buy at or above"),
-    Field("takeProfitPrice", NUMBER, False, "take-profit trigger: a sell fires at or above it, a buy at or below"),
-    Field("cost", NUMBER, False, "market buy: spend this much quote (Binance's quoteOrderQty) instead of amount"),
-)
 _SYMBOL_Q = Field("symbol", STRING, False, "only this symbol")
 _ACCOUNT = Field("account", STRING, False, "the account (default: the one the request acts as, main for the admin)")
 
@@ -283,18 +225,18 @@ ROUTES: tuple[Route, ...] = (
         "create_order",
         "POST",
         "/orders",
-        lambda e, c: e.create_order(**_order_args(dict(c.body or {}))),
+        lambda e, c: e.create_order(**order_args(dict(c.body or {}))),
         "Place an order (market when type is absent)",
-        body=_ORDER_FIELDS,
+        body=ORDER_FIELDS,
         status=201,
     ),
     Route(
         "can_execute",
         "POST",
         "/orders/can_execute",
-        lambda e, c: e.can_execute(**_order_args(dict(c.body or {}))),
+        lambda e, c: e.can_execute(**order_args(dict(c.body or {}))),
         "Would this order be accepted now? Changes nothing",
-        body=_ORDER_FIELDS,
+        body=ORDER_FIELDS,
     ),
     Route(
         "cancel_order",
