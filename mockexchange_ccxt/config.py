@@ -25,6 +25,7 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "TICK_LOOP_SEC": ("tick_loop_sec", "seconds between settlement passes over outside price writes (10)"),
     "TEST_ENV": ("test_env", "true turns off API-key auth and turns on /docs"),
     "API_KEY": ("api_key", "the key clients send as x-api-key"),
+    "API_SECRET": ("api_secret", "secret of API_KEY: signs requests to the Binance dialect (HMAC-SHA256)"),
     "KEY_PREFIX": ("key_prefix", "prefix of every key the engine owns ('mockx:')"),
     "PRICE_KEY_PREFIX": ("price_key_prefix", "prefix of the price-feed hashes ('sym_')"),
     "ACCOUNT": ("account", "account name; also the Valkey Cluster hash tag of its keys ('main')"),
@@ -50,6 +51,7 @@ class Settings:
     tick_loop_sec: float = 10.0
     test_env: bool = False
     api_key: str = PLACEHOLDER_API_KEY
+    api_secret: str = ""
     key_prefix: str = "mockx:"
     price_key_prefix: str = "sym_"
     account: str = "main"

@@ -17,6 +17,7 @@ from typing import Any
 
 import falcon
 
+from ..binance.app import WithDialect, with_dialect
 from ..config import PLACEHOLDER_API_KEY, Settings
 from ..engine import Engine
 from ..errors import (
@@ -143,8 +144,9 @@ def _handle_unexpected(req: falcon.Request, resp: falcon.Response, error: Except
     _error_response(resp, InternalError("internal error; the server log has the details"))
 
 
-def create_app(engine: Engine, settings: Settings | None = None) -> falcon.App[falcon.Request, falcon.Response]:
-    """The WSGI app serving ``engine``; ``settings`` decide auth and /docs (default: the engine's)."""
+def create_app(engine: Engine, settings: Settings | None = None) -> WithDialect:
+    """The WSGI app serving ``engine`` (with Binance's dialect beside it under ``/api/``, ``/sapi/``);
+    ``settings`` decide auth and /docs (default: the engine's)."""
     settings = settings or engine.settings
     middleware = [ApiKeyAuth(settings.api_key)] if settings.auth_required else []
     app = falcon.App(middleware=middleware)
@@ -166,7 +168,7 @@ def create_app(engine: Engine, settings: Settings | None = None) -> falcon.App[f
         document = to_json(openapi_document())
         app.add_route("/openapi.json", _Static(document, falcon.MEDIA_JSON))
         app.add_route("/docs", _Static(swagger_page().encode(), falcon.MEDIA_HTML))
-    return app
+    return with_dialect(app, engine, settings)
 
 
 class _Static:
