@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import ccxt
+import pytest
 from servers import serving
 
 from mockexchange_ccxt import Engine, MockExchange, Settings
@@ -29,10 +30,8 @@ def scenario(ex: Any, set_price: SetPrice) -> None:
     ex.create_order("BTC/USDT", "limit", "buy", 0.05, 52_200, {"clientOrderId": "chase-1"})  # marketable: a taker
     set_price("ETH/USDT", "2400")
     ex.cancel_order(ex.fetch_open_orders("BTC/USDT")[0]["id"], "BTC/USDT")
-    try:
+    with pytest.raises(ccxt.InsufficientFunds):
         ex.create_order("ETH/USDT", "market", "buy", 1000, None, {"clientOrderId": "too-big"})
-    except ccxt.InsufficientFunds:
-        pass
     set_price("ETH/USDT", "2651")  # the ETH take-profit fills
     ex.create_order("ETH/USDT", "market", "sell", 1, None, {"clientOrderId": "exit-2"})
     ex.create_order("ETH/USDT", "limit", "buy", 0.5, 2_000, {"clientOrderId": "late-1"})
@@ -66,7 +65,9 @@ def test_mockexchange_and_ccxt_binance_keep_identical_books(engine: Engine, valk
         return seeded_engine
 
     with seeded("mock") as mock_engine, seeded("facade", api_key=KEY, api_secret=SECRET) as facade_engine:
-        mock = MockExchange({"options": {"redisUrl": valkey_server.url, "keyPrefix": "mock:", "priceKeyPrefix": "mock_sym_"}})
+        mock = MockExchange(
+            {"options": {"redisUrl": valkey_server.url, "keyPrefix": "mock:", "priceKeyPrefix": "mock_sym_"}}
+        )
         scenario(mock, mock.set_price)
         with serving(facade_engine) as url:
             scenario(binance(url), lambda symbol, price: facade_engine.set_price(symbol, price))
