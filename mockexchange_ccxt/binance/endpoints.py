@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..routes import ROUTES_BY_NAME
 from . import account, orders, public
 from .context import Context
 from .params import Params
@@ -40,6 +41,14 @@ _PUBLIC: tuple[tuple[str, Handler], ...] = (
     ("aggTrades", public.recent_trades),
 )
 
+#: Depth and candles, each served once the route table has the engine route it reads.
+_MARKET_HISTORY: tuple[tuple[str, Handler, str], ...] = (
+    ("depth", public.depth, "order_book"),
+    ("klines", public.klines, "ohlcv"),
+    ("uiKlines", public.klines, "ohlcv"),
+)
+_PUBLIC += tuple((name, handler) for name, handler, route in _MARKET_HISTORY if route in ROUTES_BY_NAME)
+
 _ORDERS: tuple[tuple[str, str, Handler], ...] = (
     ("POST", "order", orders.new_order),
     ("POST", "order/test", orders.test_order),
@@ -52,7 +61,7 @@ _ORDERS: tuple[tuple[str, str, Handler], ...] = (
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     *(
-        Endpoint("GET", prefix + name, handler, public.PARAMS[name], False)
+        Endpoint("GET", prefix + name, handler, public.PARAMS[name.replace("uiK", "k")], False)
         for prefix in (V3, V1)
         for name, handler in _PUBLIC
     ),

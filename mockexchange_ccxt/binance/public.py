@@ -93,6 +93,34 @@ def book_ticker(ctx: Context, p: dict[str, Any]) -> Any:
     return answers[0] if single else answers
 
 
+def depth(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
+    """``GET /api/v3/depth``: the engine's book (the feed's depth or its synthetic book); ``lastUpdateId`` is the
+    snapshot's time, so it grows with every new snapshot."""
+    book = ctx.call("order_book", path={"symbol": ctx.symbol(p["symbol"])}, query={"limit": p["limit"]})
+    return {
+        "lastUpdateId": book["timestamp"],
+        "bids": [[shapes.b8(price), shapes.b8(amount)] for price, amount in book["bids"]],
+        "asks": [[shapes.b8(price), shapes.b8(amount)] for price, amount in book["asks"]],
+    }
+
+
+def klines(ctx: Context, p: dict[str, Any]) -> list[list[Any]]:
+    """``GET /api/v3/klines`` (and ``uiKlines``): the engine's candles, paged as Binance pages them: from
+    ``startTime`` the first ``limit``; otherwise the newest ``limit`` (up to ``endTime``)."""
+    interval, limit, start, end = p["interval"], p["limit"], p["startTime"], p["endTime"]
+    if start is not None and end is not None and start > end:
+        raise e.BinanceError(-1127, "Lookup interval is too big.")
+    query: dict[str, Any] = {"timeframe": interval, "limit": limit}
+    if start is not None:
+        query["since"] = start
+    elif end is not None:  # the newest before endTime: read from far enough back, keep the last ``limit``
+        query["since"] = max(0, end - limit * shapes.INTERVAL_MS[interval])
+    rows = ctx.call("ohlcv", path={"symbol": ctx.symbol(p["symbol"])}, query=query)
+    if end is not None:
+        rows = [row for row in rows if row[0] <= end][-limit:]
+    return [shapes.kline(row, interval) for row in rows]
+
+
 def recent_trades(ctx: Context, p: dict[str, Any]) -> list[Any]:
     """Public trades: the engine records prices, not the market's trades, so the list is empty (as Binance's is
     for a symbol nobody traded)."""
@@ -117,6 +145,17 @@ PARAMS = {
     "ticker/price": Params(_SYMBOLS),
     "ticker/bookTicker": Params(_SYMBOLS),
     "trades": Params((Param("symbol", symbol, True), Param("limit", up_to(1000), default=500))),
+    "depth": Params((Param("symbol", symbol, True), Param("limit", up_to(5000), default=100))),
+    "klines": Params(
+        (
+            Param("symbol", symbol, True),
+            Param("interval", one_of(tuple(shapes.INTERVAL_MS), e.BinanceError(-1120, e.INVALID_INTERVAL)), True),
+            Param("startTime", long),
+            Param("endTime", long),
+            Param("limit", up_to(1000), default=500),
+        ),
+        ("timeZone",),
+    ),
     "aggTrades": Params(
         (
             Param("symbol", symbol, True),

@@ -7,6 +7,8 @@ statistic before any history exists, say) the field is ``null`` rather than an i
 
 from __future__ import annotations
 
+import calendar
+import time
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Any
 
@@ -165,6 +167,46 @@ def book_ticker(ticker: dict[str, Any]) -> dict[str, Any]:
         "askPrice": b8(ticker["ask"]),
         "askQty": b8(ticker.get("askVolume")),
     }
+
+
+# -- candles -------------------------------------------------------------------------------------------------
+
+_MINUTE = 60_000
+#: Binance's kline intervals and their lengths (``1M``: the longest month, the bound used to page back).
+INTERVAL_MS = {
+    "1s": 1_000, "1m": _MINUTE, "3m": 3 * _MINUTE, "5m": 5 * _MINUTE, "15m": 15 * _MINUTE, "30m": 30 * _MINUTE,
+    "1h": 60 * _MINUTE, "2h": 120 * _MINUTE, "4h": 240 * _MINUTE, "6h": 360 * _MINUTE, "8h": 480 * _MINUTE,
+    "12h": 720 * _MINUTE, "1d": DAY_MS, "3d": 3 * DAY_MS, "1w": 7 * DAY_MS, "1M": 31 * DAY_MS,
+}  # fmt: skip
+
+
+def close_time(open_ms: int, interval: str) -> int:
+    """The last millisecond of a candle (a month's is the last of that month)."""
+    if interval != "1M":
+        return open_ms + INTERVAL_MS[interval] - 1
+    year, month = time.gmtime(open_ms // 1000)[:2]
+    year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return calendar.timegm((year, month, 1, 0, 0, 0)) * 1000 - 1
+
+
+def kline(row: list[Any], interval: str) -> list[Any]:
+    """A ccxt OHLCV row as Binance's 12-field kline. The feed gives base volume only: quote volume, trade count
+    and taker volumes are zero."""
+    opened, open_, high, low, close, volume = row
+    return [
+        opened,
+        b8(open_),
+        b8(high),
+        b8(low),
+        b8(close),
+        b8(volume),
+        close_time(opened, interval),
+        ZERO,
+        0,
+        ZERO,
+        ZERO,
+        "0",
+    ]
 
 
 # -- orders and trades ---------------------------------------------------------------------------------------
