@@ -13,7 +13,7 @@ from ..routes import Call, dispatch
 from . import errors as e
 from .shapes import market_id
 
-Overrides = dict[str, tuple[int, int, str | None]]
+Overrides = dict[str, e.Mapping]
 
 
 class SymbolIndex:

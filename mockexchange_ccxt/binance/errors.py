@@ -9,6 +9,7 @@ only says it the way Binance does.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..errors import MockExchangeError
@@ -51,6 +52,8 @@ INVALID_ORDER_TYPE = "Invalid orderType."
 INVALID_TIME_IN_FORCE = "Invalid timeInForce."
 CANCEL_REPLACE_FAILED = "Order cancel-replace failed."
 CANCEL_REPLACE_PARTIAL = "Order cancel-replace partially failed."
+NOT_AUTHORIZED = "You are not authorized to execute this request."
+MARKET_CLOSED = "Market is closed."
 
 
 def mandatory(name: str) -> BinanceError:
@@ -89,19 +92,25 @@ def invalid_symbol() -> BinanceError:
 
 # -- engine error code -> Binance ----------------------------------------------------------------------------
 
+Mapping = tuple[int, int, "str | None"]
+
 #: engine code -> (Binance code, HTTP status, Binance's text or None to keep the engine's message). The README's
 #: dialect error table is checked against it, and every engine code must be here.
-ENGINE_TO_BINANCE: dict[str, tuple[int, int, str | None]] = {
+ENGINE_TO_BINANCE: dict[str, Mapping] = {
     "BAD_REQUEST": (-1100, 400, None),
     "BAD_SYMBOL": (-1121, 400, INVALID_SYMBOL),
     "INVALID_ORDER": (-2010, 400, None),
     "INSUFFICIENT_FUNDS": (-2010, 400, INSUFFICIENT_BALANCE),
+    "ORDER_IMMEDIATELY_FILLABLE": (-2010, 400, WOULD_TAKE),
     "AUTHENTICATION": (-2015, 401, REJECTED_API_KEY),
+    "FORBIDDEN": (-1002, 401, NOT_AUTHORIZED),
     "ORDER_NOT_FOUND": (-2013, 400, NO_SUCH_ORDER),
+    "ACCOUNT_NOT_FOUND": (-2015, 401, REJECTED_API_KEY),
     "NOT_FOUND": (-1020, 404, UNSUPPORTED_OPERATION),
     "METHOD_NOT_ALLOWED": (-1020, 405, UNSUPPORTED_OPERATION),
     "ORDER_NOT_OPEN": (-2011, 400, UNKNOWN_ORDER),
     "DUPLICATE_CLIENT_ORDER_ID": (-2010, 400, DUPLICATE_ORDER),
+    "ACCOUNT_EXISTS": (-1100, 400, None),
     "PAYLOAD_TOO_LARGE": (-1101, 413, None),
     "NOT_SUPPORTED": (-1020, 400, None),
     "STORE_UNAVAILABLE": (-1001, 503, DISCONNECTED),
@@ -109,12 +118,23 @@ ENGINE_TO_BINANCE: dict[str, tuple[int, int, str | None]] = {
 }
 
 #: What an engine error means on a route that looks an order up to cancel it: Binance answers -2011 there.
-CANCEL_OVERRIDES: dict[str, tuple[int, int, str | None]] = {"ORDER_NOT_FOUND": (-2011, 400, UNKNOWN_ORDER)}
+CANCEL_OVERRIDES: dict[str, Mapping] = {"ORDER_NOT_FOUND": (-2011, 400, UNKNOWN_ORDER)}
+
+#: The engine words a market-rule breach as Binance does (``Filter failure: LOT_SIZE: ...``): Binance's code for
+#: it is -1013. A market that is not active is Binance's closed market.
+FILTER_FAILURE = "Filter failure: "
+INACTIVE_MARKET = re.compile(r"market \S+ is not active")
 
 
-def from_engine(
-    error: MockExchangeError, overrides: dict[str, tuple[int, int, str | None]] | None = None
-) -> BinanceError:
-    """The Binance error for an engine error; a code missing from the table is an internal error."""
-    code, status, text = (overrides or {}).get(error.code) or ENGINE_TO_BINANCE.get(error.code, (-1000, 500, UNKNOWN))
-    return BinanceError(code, text if text is not None else error.message, status)
+def from_engine_code(code: str, message: str, overrides: dict[str, Mapping] | None = None) -> BinanceError:
+    """The Binance error for an engine error code and message; an unknown code is an internal error."""
+    if code == "INVALID_ORDER" and message.startswith(FILTER_FAILURE):
+        return BinanceError(-1013, message)
+    if code == "INVALID_ORDER" and INACTIVE_MARKET.match(message):
+        return BinanceError(-1013, MARKET_CLOSED)
+    binance_code, status, text = (overrides or {}).get(code) or ENGINE_TO_BINANCE.get(code, (-1000, 500, UNKNOWN))
+    return BinanceError(binance_code, message if text is None else text, status)
+
+
+def from_engine(error: MockExchangeError, overrides: dict[str, Mapping] | None = None) -> BinanceError:
+    return from_engine_code(error.code, error.message, overrides)

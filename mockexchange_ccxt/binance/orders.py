@@ -1,47 +1,20 @@
-"""Placing, testing, replacing and canceling orders in Binance's dialect.
-
-``order_body`` is the whole translation of a Binance order into the body of the route table's
-``create_order``: Binance's names in, the engine's names out. What an order type means (how it fills, what it
-reserves, when it is refused) is decided by the engine; a Binance type or time in force the engine does not
-implement is refused here with Binance's own code and text, and nothing is sent.
-"""
+"""Placing, testing, replacing and canceling orders in Binance's dialect (the translation of a new order is
+``order_types.order_body``)."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
-from ..errors import error_from_code
 from . import errors as e
 from . import shapes
 from .context import Context, Overrides
+from .order_types import REFUSED, TYPES, is_triggered, order_body
+from .order_types import TIME_IN_FORCE as TIME_IN_FORCES
 from .params import SIDE, Param, Params, boolean, client_id, decimal, long, one_of, symbol
 
-ORDER_TYPE = one_of(
-    ("LIMIT", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT", "LIMIT_MAKER"),
-    e.BinanceError(-1116, e.INVALID_ORDER_TYPE),
-)
-TIME_IN_FORCE = one_of(("GTC", "IOC", "FOK"), e.BinanceError(-1115, e.INVALID_TIME_IN_FORCE))
+ORDER_TYPE = one_of(tuple(TYPES), e.BinanceError(-1116, e.INVALID_ORDER_TYPE))
+TIME_IN_FORCE = one_of(TIME_IN_FORCES, e.BinanceError(-1115, e.INVALID_TIME_IN_FORCE))
 RESPONSE_TYPE = one_of(("ACK", "RESULT", "FULL"))
-
-#: Binance type -> (engine type, time in force values the engine honours for it; empty: none may be sent).
-ENGINE_TYPES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "MARKET": ("market", ()),
-    "LIMIT": ("limit", ("GTC",)),
-}
-
-#: New-order parameters Binance defines that the mock does not implement: refused with -1106, never dropped.
-REFUSED = (
-    "quoteOrderQty",
-    "stopPrice",
-    "trailingDelta",
-    "icebergQty",
-    "strategyId",
-    "strategyType",
-    "pegPriceType",
-    "pegOffsetValue",
-    "pegOffsetType",
-)
 
 _NEW_ORDER = (
     Param("symbol", symbol, True),
@@ -49,7 +22,9 @@ _NEW_ORDER = (
     Param("type", ORDER_TYPE, True),
     Param("timeInForce", TIME_IN_FORCE),
     Param("quantity", decimal),
+    Param("quoteOrderQty", decimal),
     Param("price", decimal),
+    Param("stopPrice", decimal),
     Param("newClientOrderId", client_id),
     Param("newOrderRespType", RESPONSE_TYPE),
     # the mock's orders never trade with each other, so every prevention mode holds trivially
@@ -57,36 +32,10 @@ _NEW_ORDER = (
 )
 
 
-def order_body(ctx: Context, p: dict[str, Any], client_order_id: str | None = None) -> dict[str, Any]:
-    """The route table's ``create_order`` body for a Binance new-order request."""
-    kind = p["type"]
-    if kind not in ENGINE_TYPES:
-        raise e.BinanceError(-1116, e.INVALID_ORDER_TYPE)
-    engine_type, time_in_force = ENGINE_TYPES[kind]
-    if p["quantity"] is None:
-        raise e.mandatory("quantity")
-    if time_in_force:
-        if p["timeInForce"] is None:
-            raise e.mandatory("timeInForce")
-        if p["timeInForce"] not in time_in_force:
-            raise e.BinanceError(-1115, e.INVALID_TIME_IN_FORCE)
-    elif p["timeInForce"] is not None:
-        raise e.not_required("timeInForce")
-    if engine_type == "limit" and p["price"] is None:
-        raise e.mandatory("price")
-    if engine_type == "market" and p["price"] is not None:
-        raise e.not_required("price")
-    body = {
-        "symbol": ctx.symbol(p["symbol"]),
-        "side": p["side"].lower(),
-        "type": engine_type,
-        "amount": p["quantity"],
-        # Binance names every order; so does the facade when the client does not (22 characters, as Binance's)
-        "clientOrderId": client_order_id or p["newClientOrderId"] or secrets.token_urlsafe(16),
-    }
-    if p["price"] is not None:
-        body["price"] = p["price"]
-    return body
+def _placing(p: dict[str, Any]) -> Overrides:
+    """A refusal on arrival, in Binance's words for this type."""
+    text = e.WOULD_TRIGGER if is_triggered(p["type"]) else e.WOULD_TAKE
+    return {"ORDER_IMMEDIATELY_FILLABLE": (-2010, 400, text)}
 
 
 def response_type(p: dict[str, Any]) -> str:
@@ -100,15 +49,15 @@ def _placed(ctx: Context, order: dict[str, Any], answer: str) -> dict[str, Any]:
 
 
 def new_order(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
-    order = ctx.call("create_order", body=order_body(ctx, p))
+    order = ctx.call("create_order", body=order_body(ctx, p), on=_placing(p))
     return _placed(ctx, order, response_type(p))
 
 
 def test_order(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     """Validates through the engine's dry run (``can_execute``); changes nothing, answers ``{}``."""
-    verdict = ctx.call("can_execute", body=order_body(ctx, p))
+    verdict = ctx.call("can_execute", body=order_body(ctx, p), on=_placing(p))
     if not verdict["ok"]:
-        raise e.from_engine(error_from_code(verdict["code"], verdict["reason"]))
+        raise e.from_engine_code(verdict["code"], verdict["reason"], _placing(p))
     if not p["computeCommissionRates"]:
         return {}
     market = next(m for m in ctx.markets() if m["symbol"] == ctx.symbol(p["symbol"]))
@@ -208,7 +157,7 @@ def cancel_replace(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
             data = {"cancelResult": "FAILURE", "newOrderResult": "NOT_ATTEMPTED", "cancelResponse": cancel_error}
             raise e.BinanceError(-2022, e.CANCEL_REPLACE_FAILED, 400, {**data, "newOrderResponse": None}) from None
     try:
-        placed = _placed(ctx, ctx.call("create_order", body=body), answer)
+        placed = _placed(ctx, ctx.call("create_order", body=body, on=_placing(p)), answer)
     except e.BinanceError as exc:
         data = {
             "cancelResult": "FAILURE" if cancel is None else "SUCCESS",

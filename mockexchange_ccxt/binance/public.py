@@ -10,11 +10,8 @@ from typing import Any
 from . import errors as e
 from . import shapes
 from .context import Context
+from .order_types import SERVED_TYPES, TAKES_QUOTE_AMOUNT
 from .params import Param, Params, boolean, long, names, one_of, symbol, symbols, up_to
-
-#: The Binance order types the facade places (each one translated in ``orders.py``); exchangeInfo lists them,
-#: and ccxt refuses any other type before sending it.
-ORDER_TYPES = ["LIMIT", "MARKET"]
 
 
 def ping(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
@@ -47,7 +44,8 @@ def exchange_info(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
         if any(mid not in by_id for mid in wanted):
             raise e.invalid_symbol()
         markets = [by_id[mid] for mid in wanted]
-    entries = [shapes.symbol_info(m, ORDER_TYPES, p.get("showPermissionSets") is not False) for m in markets]
+    permission_sets = p.get("showPermissionSets") is not False
+    entries = [shapes.symbol_info(m, SERVED_TYPES, TAKES_QUOTE_AMOUNT, permission_sets) for m in markets]
     if p.get("symbolStatus") is not None:
         entries = [entry for entry in entries if entry["status"] == p["symbolStatus"]]
     if p.get("permissions") is not None and "SPOT" not in p["permissions"]:

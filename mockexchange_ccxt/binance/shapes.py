@@ -50,7 +50,9 @@ def market_id(symbol: str) -> str:
 # -- markets -------------------------------------------------------------------------------------------------
 
 
-def symbol_info(market: dict[str, Any], order_types: list[str], permission_sets: bool = True) -> dict[str, Any]:
+def symbol_info(
+    market: dict[str, Any], order_types: list[str], quote_order_qty: bool, permission_sets: bool = True
+) -> dict[str, Any]:
     """One entry of ``exchangeInfo.symbols``: the market's precision and limits as Binance's filters."""
     precision, limits = market["precision"], market["limits"]
     market_limits = limits.get("market") or limits["amount"]
@@ -69,7 +71,7 @@ def symbol_info(market: dict[str, Any], order_types: list[str], permission_sets:
         "ocoAllowed": False,
         "otoAllowed": False,
         "opoAllowed": False,
-        "quoteOrderQtyMarketAllowed": False,
+        "quoteOrderQtyMarketAllowed": quote_order_qty,
         "allowTrailingStop": False,
         "cancelReplaceAllowed": True,
         "amendAllowed": False,
@@ -213,29 +215,48 @@ def kline(row: list[Any], interval: str) -> list[Any]:
 
 
 def order_type(order: dict[str, Any]) -> str:
-    return str(order["type"]).upper()
+    """Binance's type: the name the order was placed with (``stop_loss_limit``, ``limit_maker``), else its type."""
+    return str(order["info"].get("orderType") or order["type"]).upper()
 
 
 def order_status(order: dict[str, Any]) -> str:
+    """An order the engine ended by itself (an IOC or FOK that could not fill, a trigger whose fill was not
+    covered: ``info.reason``) is Binance's EXPIRED; one the owner canceled is CANCELED."""
     if order["status"] == "open" and order["filled"] > 0:
         return "PARTIALLY_FILLED"
+    if order["status"] == "canceled" and order["info"].get("reason"):
+        return "EXPIRED"
     return STATUSES.get(order["status"], str(order["status"]).upper())
+
+
+def _decimal(text: Any) -> Decimal | None:
+    return None if text is None else Decimal(str(text))
 
 
 def _core(order: dict[str, Any]) -> dict[str, Any]:
     """The fields every order answer shares after its ids, in Binance's order."""
     market = order["type"] == "market"
+    time_in_force = order["timeInForce"]
     return {
         "price": ZERO if market else n8(order["price"]),
         "origQty": n8(order["amount"]),
         "executedQty": n8(order["filled"]),
-        "origQuoteOrderQty": ZERO,
+        "origQuoteOrderQty": n8(_decimal(order["info"].get("quoteOrderQty"))),
         "cummulativeQuoteQty": n8(order["cost"]),
         "status": order_status(order),
-        "timeInForce": "GTC" if market else order["timeInForce"],
+        # Binance shows GTC for market and LIMIT_MAKER orders
+        "timeInForce": "GTC" if market or time_in_force in (None, "PO") else time_in_force,
         "type": order_type(order),
         "side": str(order["side"]).upper(),
     }
+
+
+def _working(order: dict[str, Any]) -> tuple[bool, int]:
+    """``isWorking`` and ``workingTime``: a trigger order works once it fired (-1 until then)."""
+    if order.get("triggerPrice") is None:
+        return True, order["timestamp"]
+    fired = order["info"].get("triggerTimestamp")
+    return fired is not None, -1 if fired is None else int(fired)
 
 
 def _ids(order: dict[str, Any]) -> dict[str, Any]:
@@ -249,6 +270,7 @@ def _ids(order: dict[str, Any]) -> dict[str, Any]:
 
 def order_view(order: dict[str, Any]) -> dict[str, Any]:
     """``GET /api/v3/order`` (and the lists of orders)."""
+    working, working_time = _working(order)
     return {
         **_ids(order),
         **_core(order),
@@ -256,8 +278,8 @@ def order_view(order: dict[str, Any]) -> dict[str, Any]:
         "icebergQty": ZERO,
         "time": order["timestamp"],
         "updateTime": order["lastUpdateTimestamp"] or order["timestamp"],
-        "isWorking": True,
-        "workingTime": order["timestamp"],
+        "isWorking": working,
+        "workingTime": working_time,
         "selfTradePreventionMode": "NONE",
     }
 
@@ -277,7 +299,7 @@ def placed_view(order: dict[str, Any], response_type: str, fills: list[dict[str,
     answer = {**_ids(order), "transactTime": order["lastUpdateTimestamp"] or order["timestamp"]}
     if response_type == "ACK":
         return answer
-    answer.update(_core(order), workingTime=order["timestamp"], selfTradePreventionMode="NONE")
+    answer.update(_core(order), workingTime=_working(order)[1], selfTradePreventionMode="NONE")
     if response_type == "FULL":
         answer["fills"] = [fill_view(trade) for trade in fills]
     return answer

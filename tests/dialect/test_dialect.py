@@ -12,6 +12,7 @@ import requests
 from tests_helpers import keyspace
 
 from mockexchange_ccxt import Engine
+from mockexchange_ccxt.binance.order_types import HONOURS_TIME_IN_FORCE, SERVED_TYPES, TAKES_QUOTE_AMOUNT
 
 from .support import error_of, send
 
@@ -41,7 +42,7 @@ def test_exchange_info(facade: tuple[str, Engine]) -> None:
         "TRADING",
         "BTC",
         "USDT",
-        ["LIMIT", "MARKET"],
+        SERVED_TYPES,
     )
     filters = {f["filterType"]: f for f in btc["filters"]}
     assert filters["PRICE_FILTER"] == {
@@ -281,11 +282,10 @@ def without(params: dict[str, str], name: str) -> dict[str, str]:
 REFUSED_ORDERS: dict[str, tuple[dict[str, Any], tuple[int, str]]] = {
     "an unknown parameter": ({**MARKET, "leverage": "3"}, (-1104, UNREAD)),
     "an iceberg (not implemented)": ({**LIMIT, "icebergQty": "0.01"}, not_required("icebergQty")),
-    "a quote amount (not yet implemented)": ({**MARKET, "quoteOrderQty": "100"}, not_required("quoteOrderQty")),
+    "a quote amount on a limit": ({**LIMIT, "quoteOrderQty": "100"}, not_required("quoteOrderQty")),
+    "a stop price on a limit": ({**LIMIT, "stopPrice": "100"}, not_required("stopPrice")),
     "a bad side": ({**MARKET, "side": "LONG"}, (-1117, "Invalid side.")),
     "a bad type": ({**MARKET, "type": "STOP"}, (-1116, "Invalid orderType.")),
-    "a type the engine does not place yet": ({**LIMIT, "type": "LIMIT_MAKER"}, (-1116, "Invalid orderType.")),
-    "a time in force not honoured yet": ({**LIMIT, "timeInForce": "IOC"}, (-1115, "Invalid timeInForce.")),
     "a bad time in force": ({**LIMIT, "timeInForce": "GTX"}, (-1115, "Invalid timeInForce.")),
     "a market order with a time in force": ({**MARKET, "timeInForce": "GTC"}, not_required("timeInForce")),
     "a market order with a price": ({**MARKET, "price": "1"}, not_required("price")),
@@ -310,6 +310,21 @@ REFUSED_ORDERS: dict[str, tuple[dict[str, Any], tuple[int, str]]] = {
     ),
     "no funds (the engine's rule)": ({**MARKET, "quantity": "2"}, (-2010, NO_FUNDS)),
 }
+if not TAKES_QUOTE_AMOUNT:
+    REFUSED_ORDERS["a quote amount, before the engine takes one"] = (
+        {**MARKET, "quoteOrderQty": "100"},
+        not_required("quoteOrderQty"),
+    )
+if "LIMIT_MAKER" not in SERVED_TYPES:
+    REFUSED_ORDERS["a type before the engine places it"] = (
+        {**LIMIT, "type": "LIMIT_MAKER"},
+        (-1116, "Invalid orderType."),
+    )
+if not HONOURS_TIME_IN_FORCE:
+    REFUSED_ORDERS["IOC before the engine honours it"] = (
+        {**LIMIT, "timeInForce": "IOC"},
+        (-1115, "Invalid timeInForce."),
+    )
 
 
 @pytest.mark.parametrize("case", list(REFUSED_ORDERS))

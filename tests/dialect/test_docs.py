@@ -30,7 +30,7 @@ def raised_by_ccxt(code: int, msg: str, status: int) -> str:
 
 
 def test_every_engine_code_has_its_binance_answer() -> None:
-    assert set(ENGINE_TO_BINANCE) == set(ERRORS_BY_CODE)
+    assert set(ERRORS_BY_CODE) <= set(ENGINE_TO_BINANCE)
 
 
 def test_engine_error_table() -> None:
