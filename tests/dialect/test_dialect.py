@@ -291,7 +291,13 @@ REFUSED_ORDERS: dict[str, tuple[dict[str, Any], tuple[int, str]]] = {
     "a market order with a price": ({**MARKET, "price": "1"}, not_required("price")),
     "a limit without price": (without(LIMIT, "price"), mandatory("price")),
     "a limit without time in force": (without(LIMIT, "timeInForce"), mandatory("timeInForce")),
-    "no quantity": (without(MARKET, "quantity"), mandatory("quantity")),
+    "no quantity": (
+        without(MARKET, "quantity"),
+        (-1102, "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!")
+        if TAKES_QUOTE_AMOUNT
+        else mandatory("quantity"),
+    ),
+    "a limit without quantity": (without(LIMIT, "quantity"), mandatory("quantity")),
     "an empty quantity": ({**MARKET, "quantity": ""}, (-1105, "Parameter 'quantity' was empty.")),
     "a negative quantity": ({**MARKET, "quantity": "-1"}, illegal("quantity", DECIMAL)),
     "a quantity in exponent form": ({**MARKET, "quantity": "1e-3"}, illegal("quantity", DECIMAL)),
