@@ -25,7 +25,8 @@ ORDER = {"symbol": "BTCUSDT", "quantity": "0.1"}
 
 
 def place(url: str, **params: Any) -> Any:
-    merged = {name: value for name, value in {**ORDER, **params}.items() if value is not None}
+    merged = {"newOrderRespType": "RESULT", **ORDER, **params}
+    merged = {name: value for name, value in merged.items() if value is not None}
     response = send(url, "POST", "/api/v3/order", merged)
     assert response.status_code == 200, response.text
     return response.json()
@@ -78,7 +79,7 @@ def test_stop_orders(facade: tuple[str, Engine]) -> None:
     assert error_of(no_stop)[:2] == (400, -1102)
     assert keyspace(engine) == before
     take_profit = place(url, side="SELL", type="TAKE_PROFIT", stopPrice="47000")
-    assert (take_profit["type"], take_profit["status"]) == ("TAKE_PROFIT", "NEW")  # ACK for other types: no status
+    assert (take_profit["type"], take_profit["status"]) == ("TAKE_PROFIT", "NEW")
     engine.set_price("BTC/USDT", "47000")
     assert (
         send(url, "GET", "/api/v3/order", {"symbol": "BTCUSDT", "orderId": take_profit["orderId"]}).json()["status"]
@@ -121,7 +122,8 @@ def test_ccxt_binance_order_types(facade: tuple[str, Engine]) -> None:
 
 def test_market_filters(engine: Engine, valkey_server: Any, tmp_path: Any) -> None:
     """The engine's market rules as Binance's filters, and a breach as Binance's -1013."""
-    rules = {"BTC/USDT": {"precision": {"price": "0.01", "amount": "0.0001"}, "limits": {"cost": {"min": "10"}}}}
+    limits = {"amount": {"min": "0.001"}, "cost": {"min": "100"}}
+    rules = {"BTC/USDT": {"precision": {"price": "0.01", "amount": "0.0001"}, "limits": limits}}
     settings = Settings(redis_url=valkey_server.url, api_key=KEY, api_secret=SECRET, data_dir=tmp_path)
     served = Engine(settings.with_overrides(markets_file=json.dumps(rules)))
     with served, serving(served) as url:
@@ -130,14 +132,14 @@ def test_market_filters(engine: Engine, valkey_server: Any, tmp_path: Any) -> No
         info = send(url, "GET", "/api/v3/exchangeInfo", {"symbol": "BTCUSDT"}, signed=False).json()["symbols"][0]
         filters = {f["filterType"]: f for f in info["filters"]}
         assert (filters["PRICE_FILTER"]["tickSize"], filters["LOT_SIZE"]["stepSize"]) == ("0.01000000", "0.00010000")
-        assert filters["NOTIONAL"]["minNotional"] == "10.00000000"
+        assert (filters["NOTIONAL"]["minNotional"], filters["LOT_SIZE"]["minQty"]) == ("100.00000000", "0.00100000")
         lot = send(url, "POST", "/api/v3/order", {**ORDER, "side": "BUY", "type": "MARKET", "quantity": "0.00015"})
         code, status_code, msg = error_of(lot)[1], lot.status_code, error_of(lot)[2]
         assert (status_code, code) == (400, -1013) and msg.startswith("Filter failure: LOT_SIZE")
         ex = binance(url)
         ex.load_markets()
         assert ex.markets["BTC/USDT"]["precision"]["amount"] == 0.0001
-        with pytest.raises(ccxt.InvalidOrder):
-            ex.create_order("BTC/USDT", "limit", "buy", 0.0001, 40000.001)  # ccxt rounds the price: 40000.0
+        with pytest.raises(ccxt.InvalidOrder):  # LOT_SIZE: below the minimum amount
+            ex.create_order("BTC/USDT", "limit", "buy", 0.0005, 40000)
         with pytest.raises(ccxt.BadRequest):  # NOTIONAL: ccxt's class for -1013, as against Binance
-            ex.create_order("BTC/USDT", "market", "buy", 0.0001)
+            ex.create_order("BTC/USDT", "market", "buy", 0.001)

@@ -42,8 +42,10 @@ def books(engine: Engine) -> dict[str, Any]:
     """Everything the account holds, without times."""
     timeless = ("timestamp", "datetime", "lastTradeTimestamp", "lastUpdateTimestamp")
 
-    def strip(entry: dict[str, Any]) -> dict[str, Any]:
-        return {k: strip(v) if isinstance(v, dict) else v for k, v in entry.items() if k not in timeless}
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k not in timeless}
+        return [strip(item) for item in value] if isinstance(value, list) else value
 
     balance = engine.fetch_balance()
     return {
