@@ -25,7 +25,7 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "TICK_LOOP_SEC": ("tick_loop_sec", "seconds between settlement passes over outside price writes (10)"),
     "TEST_ENV": ("test_env", "true turns off API-key auth and turns on /docs"),
     "API_KEY": ("api_key", "the key clients send as x-api-key"),
-    "API_SECRET": ("api_secret", "secret of API_KEY: signs requests to the Binance dialect (HMAC-SHA256)"),
+    "API_SECRET": ("api_secret", "the secret of API_KEY (signs requests of the Binance dialect)"),
     "KEY_PREFIX": ("key_prefix", "prefix of every key the engine owns ('mockx:')"),
     "PRICE_KEY_PREFIX": ("price_key_prefix", "prefix of the price-feed hashes ('sym_')"),
     "ACCOUNT": ("account", "account name; also the Valkey Cluster hash tag of its keys ('main')"),

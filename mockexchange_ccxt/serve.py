@@ -1,8 +1,8 @@
 """``mockexchange serve``: the REST app under granian, with the embedded Valkey and an API key when needed.
 
 The parent process owns what must exist once: the embedded valkey-server (when ``REDIS_URL`` is unset) and a
-generated API key and secret (when none is configured). Workers configure themselves from the environment
-(``mockexchange_ccxt.web.wsgi``), so these are handed to them as ``REDIS_URL``, ``API_KEY`` and ``API_SECRET``.
+generated admin key and secret (when none is configured). Workers configure themselves from the environment
+(``mockexchange_ccxt.web.wsgi``), so they are handed to them as ``REDIS_URL``, ``API_KEY`` and ``API_SECRET``.
 """
 
 from __future__ import annotations
@@ -26,11 +26,6 @@ class ServeError(RuntimeError):
 def needs_generated_key(settings: Settings) -> bool:
     """True when auth is on but no usable key is configured (unset or the seed's placeholder)."""
     return settings.auth_required and settings.api_key in ("", PLACEHOLDER_API_KEY)
-
-
-def needs_generated_secret(settings: Settings) -> bool:
-    """True when auth is on but no secret is configured: the Binance dialect signs with it."""
-    return settings.auth_required and not settings.api_secret
 
 
 def worker_threads() -> int:
@@ -60,11 +55,11 @@ def serve(host: str, port: int, workers: int, settings: Settings) -> int:
             os.environ["API_KEY"] = api_key
             print(f"API key: {api_key}", flush=True)
             print("(generated; set API_KEY to choose your own; clients send it as the x-api-key header)", flush=True)
-        if needs_generated_secret(settings):
+        if settings.auth_required and not settings.api_secret:
             api_secret = secrets.token_urlsafe(32)
             os.environ["API_SECRET"] = api_secret
             print(f"API secret: {api_secret}", flush=True)
-            print("(generated; set API_SECRET to choose your own; Binance clients sign with it)", flush=True)
+            print("(generated; set API_SECRET to choose your own; it signs requests of API_KEY)", flush=True)
         if settings.test_env:
             print("TEST_ENV=true: no API key required; OpenAPI docs at /docs", flush=True)
         print(f"Serving mockexchange on http://{host}:{port} ({workers} worker(s))", flush=True)

@@ -9,9 +9,7 @@ from pathlib import Path
 import requests
 from servers import start_server
 
-from mockexchange_ccxt import Settings
 from mockexchange_ccxt.engine import EmbeddedValkey
-from mockexchange_ccxt.serve import needs_generated_secret
 
 from .support import KEY, binance
 
@@ -35,10 +33,3 @@ def test_serve_prints_a_secret_that_signs(valkey_server: EmbeddedValkey, tmp_pat
         assert requests.get(server.url + "/balance/BTC", headers=headers, timeout=10).json()["total"] == "0.01"
     finally:
         assert server.stop() == 0, server.output()
-
-
-def test_when_a_secret_is_generated() -> None:
-    assert needs_generated_secret(Settings())
-    assert needs_generated_secret(Settings(api_key="chosen"))
-    assert not needs_generated_secret(Settings(api_secret="chosen"))
-    assert not needs_generated_secret(Settings(test_env=True))
