@@ -114,9 +114,9 @@ class Engine:
             raise BadRequest(
                 f"timestamp must be a positive integer of milliseconds up to {MAX_TIMESTAMP_MS}, got {short(timestamp)}"
             )
+        quote = Quote.published(symbol, last, best_bid, best_ask, timestamp)  # BadRequest if crossed
         if isinstance(self.clock, ReplayClock):
             self.clock.advance_to(timestamp)
-        quote = Quote(symbol, last, best_bid or last, best_ask or last, timestamp, {})
         commands = [self.feed.write_command(symbol, last, timestamp, best_bid, best_ask), self._settle_command(quote)]
         taken, filled = self.store.run_pipelined(commands)[-1]
         return int(filled) + self._settle_more(quote, taken, filled)
