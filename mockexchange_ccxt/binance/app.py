@@ -18,6 +18,7 @@ import falcon
 from ..config import Settings
 from ..engine import Engine
 from ..errors import MockExchangeError
+from ..web.body import BodyKeeper
 from . import errors as e
 from .auth import KEY_HEADER, Lookup, authenticate, settings_lookup
 from .context import Context, SymbolIndex
@@ -28,8 +29,6 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 log = logging.getLogger("mockexchange_ccxt.binance")
-
-MAX_BODY_BYTES = 64 * 1024
 
 
 class Dialect:
@@ -59,12 +58,8 @@ class Dialect:
 
 
 def _read_form(req: falcon.Request) -> str:
-    length = req.content_length or 0
-    if length > MAX_BODY_BYTES:
-        raise e.BinanceError(-1101, "Too many parameters sent for this endpoint.", 413)
-    raw = req.bounded_stream.read(MAX_BODY_BYTES + 1)
-    if len(raw) > MAX_BODY_BYTES:
-        raise e.BinanceError(-1101, "Too many parameters sent for this endpoint.", 413)
+    """The form body as text (read within the REST API's bounds: ``web.body``)."""
+    raw = req.context.body.read()
     try:
         return str(raw.decode("utf-8"))
     except UnicodeDecodeError:
@@ -119,7 +114,7 @@ def create_dialect_app(
 ) -> falcon.App[falcon.Request, falcon.Response]:
     """The Binance dialect alone (``with_dialect`` serves it beside the seed's API)."""
     dialect = Dialect(engine, settings or engine.settings, lookup)
-    app = falcon.App()
+    app = falcon.App(middleware=[BodyKeeper()])
     app.req_options.auto_parse_qs_csv = False
     app.add_error_handler(Exception, _on_unexpected)
     app.add_error_handler(falcon.HTTPError, _on_http)

@@ -14,11 +14,10 @@ import hmac
 import json
 import logging
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import falcon
 
-from ..binance.app import WithDialect, with_dialect
 from ..config import PLACEHOLDER_API_KEY, Settings
 from ..engine import Engine
 from ..errors import (
@@ -30,8 +29,11 @@ from ..errors import (
     NotFound,
 )
 from ..routes import ROUTES, Call, Route, dispatch
-from .body import Body
+from .body import BodyKeeper
 from .openapi import openapi_document, swagger_page
+
+if TYPE_CHECKING:
+    from ..binance.app import WithDialect
 
 log = logging.getLogger("mockexchange_ccxt.web")
 
@@ -97,24 +99,6 @@ class RouteResource:
         resp.data = to_json(result)
         resp.content_type = falcon.MEDIA_JSON
         resp.status = falcon.code_to_http_status(route.status)
-
-
-class BodyKeeper:
-    """First in, last out: gives each request its ``Body``, and after the answer (whatever answered it, auth
-    and routing errors included) drains what is left of the body, or says ``Connection: close``."""
-
-    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
-        req.context.body = Body(req.env)
-
-    def process_response(self, req: falcon.Request, resp: falcon.Response, resource: Any, ok: bool) -> None:
-        body: Body | None = getattr(req.context, "body", None)
-        if body is not None and not body.drain() and not _closes_every_connection(req.env):
-            resp.set_header("Connection", "close")
-
-
-def _closes_every_connection(env: dict[str, Any]) -> bool:
-    """wsgiref answers HTTP/1.0 and closes every connection, and refuses a hop-by-hop header from the app."""
-    return str(env.get("SERVER_SOFTWARE", "")).startswith("WSGIServer/")
 
 
 class ApiKeyAuth:
@@ -190,6 +174,8 @@ def create_app(engine: Engine, settings: Settings | None = None) -> WithDialect:
         document = to_json(openapi_document())
         app.add_route("/openapi.json", _Static(document, falcon.MEDIA_JSON))
         app.add_route("/docs", _Static(swagger_page().encode(), falcon.MEDIA_HTML))
+    from ..binance.app import with_dialect  # here: the dialect reads bodies with web.body, so it imports web
+
     return with_dialect(app, engine, settings)
 
 
