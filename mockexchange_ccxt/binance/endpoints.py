@@ -51,7 +51,7 @@ _PUBLIC += tuple((name, handler) for name, handler, route in _MARKET_HISTORY if 
 
 _ORDERS: tuple[tuple[str, str, Handler], ...] = (
     ("POST", "order", orders.new_order),
-    ("POST", "order/test", orders.test_order),
+    ("POST", "order/test", orders.dry_run_order),
     ("GET", "order", orders.get_order),
     ("DELETE", "order", orders.cancel_order),
     ("GET", "openOrders", orders.open_orders),
@@ -73,6 +73,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", V3 + "allOrders", account.all_orders, account.PARAMS["allOrders"], True),
     Endpoint("GET", V3 + "myTrades", account.my_trades, account.PARAMS["myTrades"], True),
     Endpoint("GET", SAPI + "asset/tradeFee", account.trade_fee, account.PARAMS["tradeFee"], True),
+    Endpoint("GET", SAPI + "system/status", public.system_status, public.PARAMS["ping"], False),
 )
 
 #: Path prefixes the dialect answers (Binance-style errors for anything under them it does not serve). None of

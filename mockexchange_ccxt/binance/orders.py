@@ -53,14 +53,17 @@ def new_order(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     return _placed(ctx, order, response_type(p))
 
 
-def test_order(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
+def dry_run_order(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     """Validates through the engine's dry run (``can_execute``); changes nothing, answers ``{}``."""
     verdict = ctx.call("can_execute", body=order_body(ctx, p), on=_placing(p))
     if not verdict["ok"]:
         raise e.from_engine_code(verdict["code"], verdict["reason"], _placing(p))
     if not p["computeCommissionRates"]:
         return {}
-    market = next(m for m in ctx.markets() if m["symbol"] == ctx.symbol(p["symbol"]))
+    engine_symbol = ctx.symbol(p["symbol"])
+    market = next((m for m in ctx.markets() if m["symbol"] == engine_symbol), None)
+    if market is None:  # stopped being priced since the order was checked
+        raise e.invalid_symbol()
     zero = {"maker": shapes.ZERO, "taker": shapes.ZERO}
     return {
         "standardCommissionForOrder": {"maker": shapes.n8(market["maker"]), "taker": shapes.n8(market["taker"])},

@@ -19,6 +19,12 @@ def ping(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+def system_status(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
+    """``GET /sapi/v1/system/status`` (ccxt's ``fetch_status``): normal while the engine's store answers."""
+    ctx.call("status")
+    return {"status": 0, "msg": "normal"}
+
+
 def server_time(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     return {"serverTime": ctx.now_ms()}
 

@@ -76,6 +76,7 @@ def test_market_data(facade: tuple[str, Engine], mode: str) -> None:
         check_trading_fee(ex, {}, "fetchTradingFees", "BTC/USDT", fees["BTC/USDT"])
         assert (fees["BTC/USDT"]["maker"], fees["BTC/USDT"]["taker"]) == (0.001, 0.001)
         assert await run(ex, "fetch_trades", "BTC/USDT") == []
+        assert (await run(ex, "fetch_status"))["status"] == "ok"
 
     in_mode(mode, url, scenario)
 
@@ -119,6 +120,9 @@ def test_trading(facade: tuple[str, Engine], mode: str) -> None:
         ]
         for trade in trades:
             check_trade(ex, {}, "fetchMyTrades", trade, "BTC/USDT", now, False)
+        later = await run(ex, "fetch_my_trades", "BTC/USDT", trades[1]["timestamp"])
+        assert [t["order"] for t in later] == [take_profit["id"]]
+        assert len(await run(ex, "fetch_orders", "BTC/USDT", now - 1000, 2)) == 2
         canceled = await run(ex, "cancel_order", dip["id"], "BTC/USDT")
         assert (canceled["status"], canceled["id"]) == ("canceled", dip["id"])
         a = await run(ex, "create_order", "BTC/USDT", "limit", "buy", 0.01, 30000)
