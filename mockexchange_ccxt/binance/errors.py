@@ -10,6 +10,7 @@ only says it the way Binance does.
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 
 from ..errors import MockExchangeError
@@ -56,34 +57,33 @@ NOT_AUTHORIZED = "You are not authorized to execute this request."
 MARKET_CLOSED = "Market is closed."
 
 
-def mandatory(name: str) -> BinanceError:
-    return BinanceError(-1102, f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed.")
+#: Binance's texts that name a parameter, by code.
+_ABOUT_A_PARAMETER = {
+    -1101: "Duplicate values for parameter '{}'.",
+    -1102: "Mandatory parameter '{}' was not sent, was empty/null, or malformed.",
+    -1105: "Parameter '{}' was empty.",
+    -1106: "Parameter '{}' sent when not required.",  # Binance knows it, this endpoint (or the mock) does not
+    -1130: "Data sent for parameter '{}' is not valid.",
+}
 
 
-def empty(name: str) -> BinanceError:
-    return BinanceError(-1105, f"Parameter '{name}' was empty.")
+def about(code: int, name: str) -> BinanceError:
+    """Binance's error ``code`` naming the parameter ``name``."""
+    return BinanceError(code, _ABOUT_A_PARAMETER[code].format(name))
+
+
+duplicate, mandatory, empty, not_required, not_valid = (
+    partial(about, code) for code in (-1101, -1102, -1105, -1106, -1130)
+)
 
 
 def illegal(name: str, legal: str) -> BinanceError:
     return BinanceError(-1100, f"Illegal characters found in parameter '{name}'; legal range is '{legal}'.")
 
 
-def not_valid(name: str) -> BinanceError:
-    return BinanceError(-1130, f"Data sent for parameter '{name}' is not valid.")
-
-
-def not_required(name: str) -> BinanceError:
-    """A parameter Binance knows but this endpoint (or the mock) does not take."""
-    return BinanceError(-1106, f"Parameter '{name}' sent when not required.")
-
-
 def unread(read: int, sent: int) -> BinanceError:
     """Binance's answer to parameters it does not know."""
     return BinanceError(-1104, f"Not all sent parameters were read; read '{read}' parameter(s) but was sent '{sent}'.")
-
-
-def duplicate(name: str) -> BinanceError:
-    return BinanceError(-1101, f"Duplicate values for parameter '{name}'.")
 
 
 def invalid_symbol() -> BinanceError:

@@ -56,17 +56,26 @@ def collect(query: str, body: str) -> dict[str, str]:
 # -- value kinds -------------------------------------------------------------------------------------------------
 
 
-def decimal(name: str, text: str) -> str:
-    """A decimal as Binance writes it (digits, one optional dot); kept as text so the engine sees it exactly."""
-    if not _DECIMAL.fullmatch(text):
-        raise e.illegal(name, DECIMAL_RANGE)
-    return text
+def matching(pattern: re.Pattern[str], legal: str) -> Parser:
+    """Text in Binance's format for the parameter; -1100 naming the legal range otherwise. A decimal stays text,
+    so the engine sees it exactly."""
+
+    def parse(name: str, text: str) -> str:
+        if not pattern.fullmatch(text):
+            raise e.illegal(name, legal)
+        return text
+
+    return parse
+
+
+decimal = matching(_DECIMAL, DECIMAL_RANGE)
+symbol = matching(_SYMBOL, SYMBOL_RANGE)
+client_id = matching(_CLIENT_ID, CLIENT_ID_RANGE)
+_digits = matching(_LONG, LONG_RANGE)
 
 
 def long(name: str, text: str) -> int:
-    if not _LONG.fullmatch(text):
-        raise e.illegal(name, LONG_RANGE)
-    return int(text)
+    return int(_digits(name, text))
 
 
 def boolean(name: str, text: str) -> bool:
@@ -74,12 +83,6 @@ def boolean(name: str, text: str) -> bool:
     if lowered not in ("true", "false"):
         raise e.not_valid(name)
     return lowered == "true"
-
-
-def symbol(name: str, text: str) -> str:
-    if not _SYMBOL.fullmatch(text):
-        raise e.illegal(name, SYMBOL_RANGE)
-    return text
 
 
 def symbols(name: str, text: str) -> list[str]:
@@ -104,12 +107,6 @@ def names(name: str, text: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise e.not_valid(name)
     return value
-
-
-def client_id(name: str, text: str) -> str:
-    if not _CLIENT_ID.fullmatch(text):
-        raise e.illegal(name, CLIENT_ID_RANGE)
-    return text
 
 
 def text(name: str, value: str) -> str:
