@@ -357,3 +357,14 @@ def test_unknown_paths_and_methods(facade: tuple[str, Engine]) -> None:
     response = requests.put(url + "/api/v3/order", timeout=10)
     assert response.status_code == 405 and "POST" in response.headers["Allow"]
     assert json.loads(response.text)["code"] == -1020
+
+
+def test_bodies_are_bounded(facade: tuple[str, Engine]) -> None:
+    """The REST API's body rules hold here too: a body over 64 KiB is refused (413) without reading it all."""
+    url, engine = facade
+    before = keyspace(engine)
+    huge = "symbol=BTCUSDT&" + "x" * 70_000
+    headers = {"X-MBX-APIKEY": "anything", "Content-Type": "application/x-www-form-urlencoded"}
+    response = requests.post(url + "/api/v3/order", data=huge, headers=headers, timeout=10)
+    assert error_of(response)[:2] == (413, -1101)
+    assert keyspace(engine) == before
