@@ -18,9 +18,11 @@ import falcon
 from ..config import Settings
 from ..engine import Engine
 from ..errors import MockExchangeError
+from ..routes import ACCOUNT_HEADER
+from ..web.auth import key_owner
 from ..web.body import BodyKeeper
 from . import errors as e
-from .auth import KEY_HEADER, Lookup, authenticate, settings_lookup
+from .auth import KEY_HEADER, Lookup, authenticate
 from .context import Context, SymbolIndex
 from .endpoints import ENDPOINTS, PREFIXES, Endpoint
 from .params import collect
@@ -32,12 +34,12 @@ log = logging.getLogger("mockexchange_ccxt.binance")
 
 
 class Dialect:
-    """Serves the endpoints for one engine; ``lookup`` maps an API key to its account and secret."""
+    """Serves the endpoints for one engine; ``lookup`` maps an API key to its holder (account and secret)."""
 
     def __init__(self, engine: Engine, settings: Settings, lookup: Lookup | None = None) -> None:
         self.engine = engine
         self.settings = settings
-        self.lookup = lookup or settings_lookup(settings)
+        self.lookup = lookup or (lambda api_key: key_owner(engine, api_key, settings))
         self.symbols = SymbolIndex()
 
     def serve(self, endpoint: Endpoint, req: falcon.Request) -> Any:
@@ -45,16 +47,19 @@ class Dialect:
         body = _read_form(req)
         raw = collect(query, body)
         ctx = Context(self.engine, self.symbols)
-        if endpoint.signed and self.settings.auth_required:
-            account = authenticate(self.lookup, req.get_header(KEY_HEADER), query, body, raw, ctx.now_ms())
-            ctx = Context(self.engine_for(account), self.symbols)
+        if endpoint.signed:
+            ctx = self._signed(ctx, req, query, body, raw)
         return endpoint.handler(ctx, endpoint.params.read(raw, endpoint.signed))
 
-    def engine_for(self, account: str) -> Engine:
-        """The engine of an authenticated account (today every key belongs to the engine's own account)."""
-        if account != self.engine.settings.account:
-            raise e.BinanceError(-2015, e.REJECTED_API_KEY, 401)
-        return self.engine
+    def _signed(self, ctx: Context, req: falcon.Request, query: str, body: str, raw: dict[str, str]) -> Context:
+        """The context of a signed request: its key's account. As on the REST API, the admin key (or anyone
+        under TEST_ENV, where nothing is checked) may act as another account with the ``x-account`` header."""
+        other = req.get_header(ACCOUNT_HEADER) or None
+        if not self.settings.auth_required:
+            return Context(self.engine, self.symbols, other)
+        owner = authenticate(self.lookup, req.get_header(KEY_HEADER), query, body, raw, ctx.now_ms())
+        engine = self.engine.for_account(owner.account, owner.number)
+        return Context(engine, self.symbols, other if owner.admin else None)
 
 
 def _read_form(req: falcon.Request) -> str:

@@ -1,5 +1,6 @@
-"""Binance's authentication: ``X-MBX-APIKEY`` names the account, ``signature`` is the hex HMAC-SHA256 of the
-request's exact parameter text under the account's secret, and ``timestamp``/``recvWindow`` bound its age.
+"""Binance's authentication: ``X-MBX-APIKEY`` names the account (the admin key ``API_KEY``, or a trading key of
+``POST /admin/accounts``), ``signature`` is the hex HMAC-SHA256 of the request's exact parameter text under the
+key's secret, and ``timestamp``/``recvWindow`` bound its age.
 
 The signed text is what the client sent, byte for byte: the query string, then the form body, with the
 ``signature`` parameter taken out (Binance's ``totalParams``). Nothing is re-encoded, so a client that signs
@@ -12,10 +13,9 @@ import hashlib
 import hmac
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 
-from ..config import PLACEHOLDER_API_KEY, Settings
+from ..web.auth import KeyOwner
 from . import errors as e
 
 #: Binance's default and largest ``recvWindow`` (ms), and how far ahead of the server a request may be.
@@ -26,30 +26,8 @@ KEY_HEADER = "X-MBX-APIKEY"
 _RECV_WINDOW = re.compile(r"[0-9]{1,20}(\.[0-9]{1,3})?")
 
 
-@dataclass(frozen=True)
-class Credential:
-    """The account an API key acts for, and the secret its requests are signed with."""
-
-    account: str
-    secret: str
-
-
-#: api key -> its credential, or None for a key nobody holds.
-Lookup = Callable[[str], "Credential | None"]
-
-
-def settings_lookup(settings: Settings) -> Lookup:
-    """The default account's credential: ``API_KEY`` with ``API_SECRET``. The seed's placeholder key and an
-    unset secret never authenticate."""
-    expected = settings.api_key.encode()
-    usable = bool(settings.api_key) and settings.api_key != PLACEHOLDER_API_KEY and bool(settings.api_secret)
-
-    def lookup(api_key: str) -> Credential | None:
-        if usable and hmac.compare_digest(api_key.encode(), expected):
-            return Credential(settings.account, settings.api_secret)
-        return None
-
-    return lookup
+#: api key -> its holder (``web.auth.key_owner``: the admin key, a trading key, or None for a key nobody holds).
+Lookup = Callable[[str], "KeyOwner | None"]
 
 
 def signed_payload(query: str, body: str) -> tuple[str, str | None]:
@@ -74,22 +52,22 @@ def sign(secret: str, payload: str) -> str:
 
 def authenticate(
     lookup: Lookup, api_key: str | None, query: str, body: str, params: Mapping[str, str], now_ms: int
-) -> str:
-    """The account a signed request acts for, or the Binance error: key (-2014, -2015), signature (-1102, -1022),
-    then time (-1102, -1021, and -1131 for a ``recvWindow`` over 60 s)."""
+) -> KeyOwner:
+    """Who signed the request, or the Binance error: key (-2014, -2015; also a key without a secret), signature
+    (-1102, -1022), then time (-1102, -1021, and -1131 for a ``recvWindow`` over 60 s)."""
     if not api_key:
         raise e.BinanceError(-2014, e.BAD_API_KEY_FORMAT, 401)
-    credential = lookup(api_key)
-    if credential is None:
+    owner = lookup(api_key)
+    if owner is None or not owner.secret:
         raise e.BinanceError(-2015, e.REJECTED_API_KEY, 401)
     payload, signature = signed_payload(query, body)
     if not signature:
         raise e.mandatory("signature")
-    expected = sign(credential.secret, payload)
+    expected = sign(owner.secret, payload)
     if not hmac.compare_digest(signature.lower().encode(), expected.encode()):
         raise e.BinanceError(-1022, e.BAD_SIGNATURE)
     check_time(params, now_ms)
-    return credential.account
+    return owner
 
 
 def check_time(params: Mapping[str, str], now_ms: int) -> None:

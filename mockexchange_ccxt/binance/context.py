@@ -44,15 +44,19 @@ class SymbolIndex:
 
 @dataclass
 class Context:
+    """The engine (the account's view), the symbol index, and the account calls name (None: the engine's own;
+    an unknown one is refused by ``routes.dispatch``)."""
+
     engine: Engine
     symbols: SymbolIndex
+    account: str | None = None
 
     def call(
         self, route: str, *, path: Any = None, query: Any = None, body: Any = None, on: Overrides | None = None
     ) -> Any:
         """One route of the table; an engine error comes back as Binance's (``on`` changes the mapping)."""
         try:
-            return dispatch(self.engine, Call(route, path or {}, query or {}, body))
+            return dispatch(self.engine, Call(route, path or {}, query or {}, body, self.account))
         except MockExchangeError as exc:
             raise e.from_engine(exc, on) from None
 
