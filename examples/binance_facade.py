@@ -62,6 +62,7 @@ with tempfile.TemporaryDirectory() as data_dir:
         balance = exchange.fetch_balance()
         print(f"take-profit {take_profit['status']}; {len(trades)} trades; USDT {balance['USDT']['total']}")
         assert take_profit["status"] == "closed" and balance["BTC"]["total"] == 0
+        exchange.session.close()  # no keep-alive connection left to hold up the server's stop
     finally:
         server.terminate()
         server.wait(30)

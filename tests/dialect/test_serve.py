@@ -31,5 +31,6 @@ def test_serve_prints_a_secret_that_signs(valkey_server: EmbeddedValkey, tmp_pat
         assert (order["status"], order["cost"]) == ("closed", 500.0)
         assert exchange.fetch_balance()["BTC"]["total"] == 0.01
         assert requests.get(server.url + "/balance/BTC", headers=headers, timeout=10).json()["total"] == "0.01"
+        exchange.session.close()  # an open keep-alive connection would hold up the server's graceful stop
     finally:
         assert server.stop() == 0, server.output()
