@@ -3,9 +3,12 @@ exact query string and body), so each test can also sign wrongly on purpose."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import inspect
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -68,3 +71,26 @@ def async_binance(url: str, key: str = KEY, secret: str = SECRET) -> ccxt.async_
     exchange = ccxt.async_support.binance(ccxt_config(url, key, secret))
     exchange.set_sandbox_mode(True)
     return exchange
+
+
+MODES = ["sync", "async"]
+
+
+async def run(exchange: Any, method: str, *args: Any) -> Any:
+    """One call, awaited when the exchange is ccxt.async_support's."""
+    result = getattr(exchange, method)(*args)
+    return await result if inspect.isawaitable(result) else result
+
+
+def in_mode(mode: str, url: str, scenario: Callable[[Any], Any], **config: Any) -> Any:
+    """Run ``scenario(exchange)`` with a sync or an async ccxt.binance (closed afterwards)."""
+
+    async def main() -> Any:
+        exchange = binance(url, **config) if mode == "sync" else async_binance(url, **config)
+        try:
+            return await scenario(exchange)
+        finally:
+            if mode == "async":
+                await exchange.close()
+
+    return asyncio.run(main())

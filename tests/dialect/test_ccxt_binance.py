@@ -3,9 +3,6 @@ unified call a spot bot makes, checked with ccxt's own structure validators and 
 
 from __future__ import annotations
 
-import asyncio
-import inspect
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -21,30 +18,7 @@ from tests_helpers import keyspace
 
 from mockexchange_ccxt import Engine
 
-from .support import async_binance, binance
-
-
-async def run(exchange: Any, method: str, *args: Any) -> Any:
-    """One call, awaited when the exchange is ccxt.async_support's."""
-    result = getattr(exchange, method)(*args)
-    return await result if inspect.isawaitable(result) else result
-
-
-def in_mode(mode: str, url: str, scenario: Callable[[Any], Any], **config: Any) -> Any:
-    """Run ``scenario(exchange)`` with a sync or an async ccxt.binance (closed afterwards)."""
-
-    async def main() -> Any:
-        exchange = binance(url, **config) if mode == "sync" else async_binance(url, **config)
-        try:
-            return await scenario(exchange)
-        finally:
-            if mode == "async":
-                await exchange.close()
-
-    return asyncio.run(main())
-
-
-MODES = ["sync", "async"]
+from .support import MODES, in_mode, run
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -13,7 +13,7 @@ from ccxt.test.exchange.base.test_order_book import test_order_book as check_ord
 from mockexchange_ccxt import Engine
 from mockexchange_ccxt.routes import ROUTES_BY_NAME
 
-from .support import binance, error_of, send
+from .support import MODES, error_of, in_mode, run, send
 
 pytestmark = pytest.mark.skipif(
     "ohlcv" not in ROUTES_BY_NAME or "order_book" not in ROUTES_BY_NAME,
@@ -89,18 +89,22 @@ def test_depth(facade: tuple[str, Engine]) -> None:
     assert error_of(too_deep)[:2] == (400, -1130)
 
 
-def test_ccxt_binance_reads_candles_book_and_statistics(history: tuple[str, Engine, int]) -> None:
+@pytest.mark.parametrize("mode", MODES)
+def test_ccxt_binance_reads_candles_book_and_statistics(history: tuple[str, Engine, int], mode: str) -> None:
     url, engine, first = history
-    exchange = binance(url)
-    exchange.load_markets()
-    candles = exchange.fetch_ohlcv("BTC/USDT", "1m", since=first, limit=4)
-    assert [c[0] for c in candles] == [first + i * MINUTE for i in range(4)]
-    assert candles[0][1:] == [50000.0, 50100.0, 49900.0, 50050.0, 2.0]
-    for candle in candles:
-        check_ohlcv(exchange, {}, "fetchOHLCV", candle, "BTC/USDT", int(time.time() * 1000))
-    book = exchange.fetch_order_book("BTC/USDT", 5)
-    check_order_book(exchange, {}, "fetchOrderBook", book, "BTC/USDT")
-    ticker = exchange.fetch_ticker("BTC/USDT")
-    unified = engine.ticker("BTC/USDT")
-    assert (ticker["open"], ticker["high"], ticker["low"]) == tuple(float(unified[k]) for k in ("open", "high", "low"))
-    assert ticker["baseVolume"] == float(unified["baseVolume"])
+
+    async def scenario(ex: Any) -> None:
+        await run(ex, "load_markets")
+        candles = await run(ex, "fetch_ohlcv", "BTC/USDT", "1m", first, 4)
+        assert [c[0] for c in candles] == [first + i * MINUTE for i in range(4)]
+        assert candles[0][1:] == [50000.0, 50100.0, 49900.0, 50050.0, 2.0]
+        for candle in candles:
+            check_ohlcv(ex, {}, "fetchOHLCV", candle, "BTC/USDT", int(time.time() * 1000))
+        book = await run(ex, "fetch_order_book", "BTC/USDT", 5)
+        check_order_book(ex, {}, "fetchOrderBook", book, "BTC/USDT")
+        ticker = await run(ex, "fetch_ticker", "BTC/USDT")
+        unified = engine.ticker("BTC/USDT")
+        assert [ticker[k] for k in ("open", "high", "low")] == [float(unified[k]) for k in ("open", "high", "low")]
+        assert ticker["baseVolume"] == float(unified["baseVolume"])
+
+    in_mode(mode, url, scenario)

@@ -14,7 +14,7 @@ from tests_helpers import keyspace
 from mockexchange_ccxt import Engine, Settings
 from mockexchange_ccxt.binance.order_types import HONOURS_TIME_IN_FORCE, SERVED_TYPES, TAKES_QUOTE_AMOUNT
 
-from .support import KEY, SECRET, binance, error_of, send
+from .support import KEY, MODES, SECRET, binance, error_of, in_mode, run, send
 
 pytestmark = pytest.mark.skipif(
     not (HONOURS_TIME_IN_FORCE and TAKES_QUOTE_AMOUNT and len(SERVED_TYPES) == 7),
@@ -99,25 +99,29 @@ def test_quote_order_qty(facade: tuple[str, Engine]) -> None:
     assert error_of(both)[:2] == (400, -1106)
 
 
-def test_ccxt_binance_order_types(facade: tuple[str, Engine]) -> None:
+@pytest.mark.parametrize("mode", MODES)
+def test_ccxt_binance_order_types(facade: tuple[str, Engine], mode: str) -> None:
     url, engine = facade
     engine.fund("BTC", "1")
-    ex = binance(url)
-    ex.load_markets()
-    with pytest.raises(ccxt.OrderImmediatelyFillable):
-        ex.create_order("BTC/USDT", "limit", "buy", 0.1, 51000, {"postOnly": True})
-    post_only = ex.create_order("BTC/USDT", "limit", "buy", 0.1, 49000, {"postOnly": True})
-    assert post_only["postOnly"] and post_only["status"] == "open"
-    ioc = ex.create_order("BTC/USDT", "limit", "buy", 0.1, 49000, {"timeInForce": "IOC"})
-    assert (ioc["status"], ioc["filled"]) == ("expired", 0.0)
-    stop = ex.create_order("BTC/USDT", "limit", "sell", 0.5, 44000, {"stopLossPrice": 45000})
-    assert ex.fetch_order(stop["id"], "BTC/USDT")["triggerPrice"] == 45000.0
-    with pytest.raises(ccxt.OrderImmediatelyFillable):
-        ex.create_order("BTC/USDT", "market", "sell", 0.1, None, {"stopLossPrice": 51000})
-    by_cost = ex.create_order("BTC/USDT", "market", "buy", None, None, {"cost": 500})
-    assert (by_cost["filled"], by_cost["cost"]) == (0.01, 500.0)
-    engine.set_price("BTC/USDT", "44950")
-    assert ex.fetch_order(stop["id"], "BTC/USDT")["status"] == "closed"
+
+    async def scenario(ex: Any) -> None:
+        await run(ex, "load_markets")
+        with pytest.raises(ccxt.OrderImmediatelyFillable):
+            await run(ex, "create_order", "BTC/USDT", "limit", "buy", 0.1, 51000, {"postOnly": True})
+        post_only = await run(ex, "create_order", "BTC/USDT", "limit", "buy", 0.1, 49000, {"postOnly": True})
+        assert post_only["postOnly"] and post_only["status"] == "open"
+        ioc = await run(ex, "create_order", "BTC/USDT", "limit", "buy", 0.1, 49000, {"timeInForce": "IOC"})
+        assert (ioc["status"], ioc["filled"]) == ("expired", 0.0)
+        stop = await run(ex, "create_order", "BTC/USDT", "limit", "sell", 0.5, 44000, {"stopLossPrice": 45000})
+        assert (await run(ex, "fetch_order", stop["id"], "BTC/USDT"))["triggerPrice"] == 45000.0
+        with pytest.raises(ccxt.OrderImmediatelyFillable):
+            await run(ex, "create_order", "BTC/USDT", "market", "sell", 0.1, None, {"stopLossPrice": 51000})
+        by_cost = await run(ex, "create_order", "BTC/USDT", "market", "buy", None, None, {"cost": 500})
+        assert (by_cost["filled"], by_cost["cost"]) == (0.01, 500.0)
+        engine.set_price("BTC/USDT", "44950")
+        assert (await run(ex, "fetch_order", stop["id"], "BTC/USDT"))["status"] == "closed"
+
+    in_mode(mode, url, scenario)
 
 
 def test_market_filters(engine: Engine, valkey_server: Any, tmp_path: Any) -> None:
