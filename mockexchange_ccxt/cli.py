@@ -111,6 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
     price = command("price", "show a symbol's ticker, or set its price (settles resting orders at once)")
     price.add_argument("symbol", metavar="SYMBOL")
     price.add_argument("price", nargs="?", metavar="PRICE")
+    price.add_argument("--timestamp", type=int, metavar="MS", help="the price's time in ms (default now)")
+    price.add_argument("--bid", help="best bid (default: the price)")
+    price.add_argument("--ask", help="best ask (default: the price)")
+    price.add_argument("--volume", help="base amount traded since the previous price (recorded in the candles)")
     command("tickers", "show the ticker of every priced symbol")
     for name, help in (
         ("order", "place an order: limit with --price, else market"),
@@ -139,9 +143,13 @@ def build_call(args: argparse.Namespace) -> Call:
     if command == "fund":
         return Call("fund", body={"asset": args.asset, "amount": args.amount})
     if command == "price":
+        extra = {"timestamp": args.timestamp, "bid": args.bid, "ask": args.ask, "volume": args.volume}
         if args.price is None:
+            if any(value is not None for value in extra.values()):
+                raise CliError("USAGE", "--timestamp, --bid, --ask and --volume need a PRICE", EXIT_USAGE)
             return Call("ticker", path={"symbol": args.symbol})
-        return Call("set_price", body={"symbol": args.symbol, "price": args.price})
+        given = {name: value for name, value in extra.items() if value is not None}
+        return Call("set_price", body={"symbol": args.symbol, "price": args.price, **given})
     if command == "tickers":
         return Call("tickers")
     if command in ("order", "can-execute"):

@@ -30,7 +30,15 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "ACCOUNT": ("account", "account name; also the Valkey Cluster hash tag of its keys ('main')"),
     "MOCKX_DATA_DIR": ("data_dir", "data directory of the embedded Valkey (a per-user directory)"),
     "SETTLE_BATCH": ("settle_batch", "orders filled per settlement script call, so no call blocks long (500)"),
+    "HISTORY_DAYS": ("history_days", "days of price history (1m, 1h and 1d candles) kept per symbol, 1 to 3650 (30)"),
+    "BOOK_LEVELS": ("book_levels", "levels per side of the synthetic order book, 1 to 1000 (20)"),
+    "BOOK_STEP_BPS": ("book_step_bps", "gap between synthetic book levels in basis points, (0, 1000] (10)"),
+    "BOOK_LEVEL_NOTIONAL": ("book_level_notional", "quote-currency value of each synthetic book level (10000)"),
 }
+
+#: Settings fields read as integers and as exact decimals from the environment.
+_INT_FIELDS = ("settle_batch", "history_days", "book_levels")
+_DECIMAL_FIELDS = ("commission", "maker_commission", "taker_commission", "book_step_bps", "book_level_notional")
 
 
 def default_data_dir() -> Path:
@@ -55,6 +63,10 @@ class Settings:
     account: str = "main"
     data_dir: Path = field(default_factory=default_data_dir)
     settle_batch: int = 500
+    history_days: int = 30
+    book_levels: int = 20
+    book_step_bps: Decimal = Decimal(10)
+    book_level_notional: Decimal = Decimal(10000)
 
     def __post_init__(self) -> None:
         for name in ("commission", "maker_commission", "taker_commission"):
@@ -65,6 +77,14 @@ class Settings:
             raise ValueError(f"tick_loop_sec must be positive, got {self.tick_loop_sec}")
         if self.settle_batch < 1:
             raise ValueError(f"settle_batch must be at least 1, got {self.settle_batch}")
+        if not 1 <= self.history_days <= 3650:
+            raise ValueError(f"history_days must be 1 to 3650, got {self.history_days}")
+        if not 1 <= self.book_levels <= 1000:
+            raise ValueError(f"book_levels must be 1 to 1000, got {self.book_levels}")
+        if not (self.book_step_bps.is_finite() and 0 < self.book_step_bps <= 1000):
+            raise ValueError(f"book_step_bps must be in (0, 1000], got {self.book_step_bps}")
+        if not (self.book_level_notional.is_finite() and 0 < self.book_level_notional <= Decimal(10) ** 10):
+            raise ValueError(f"book_level_notional must be in (0, 10^10], got {self.book_level_notional}")
         if any(c in self.account for c in "{}:"):
             raise ValueError("account may not contain '{', '}' or ':'")
 
@@ -101,11 +121,11 @@ class Settings:
 def _convert(name: str, raw: str, var: str) -> Any:
     """Parse one environment value into the type of its Settings field."""
     try:
-        if name in ("commission", "maker_commission", "taker_commission"):
+        if name in _DECIMAL_FIELDS:
             return Decimal(raw)
         if name == "tick_loop_sec":
             return float(raw)
-        if name == "settle_batch":
+        if name in _INT_FIELDS:
             return int(raw)
         if name == "test_env":
             return parse_bool(raw)

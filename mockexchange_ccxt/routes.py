@@ -17,8 +17,9 @@ from urllib.parse import quote, urlencode
 from .engine import Engine
 from .errors import BadRequest, NotFound
 
-#: JSON types a body field may have ("number" accepts a JSON number or a decimal string, for exactness).
-NUMBER, STRING, INTEGER = "number", "string", "integer"
+#: JSON types a body field may have ("number" accepts a JSON number or a decimal string, for exactness;
+#: "levels" is order-book depth, an array of [price, amount] pairs).
+NUMBER, STRING, INTEGER, LEVELS = "number", "string", "integer", "levels"
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,8 @@ def _has_kind(value: Any, kind: str) -> bool:
         return isinstance(value, int | float | Decimal | str)
     if kind == INTEGER:
         return isinstance(value, int)
+    if kind == LEVELS:
+        return isinstance(value, list)
     return isinstance(value, str)
 
 
@@ -128,9 +131,15 @@ def _balance_of(engine: Engine, call: Call) -> dict[str, Any]:
 
 
 def _set_price(engine: Engine, call: Call) -> dict[str, Any]:
-    body = call.body or {}
-    filled = engine.set_price(body["symbol"], body["price"], body.get("timestamp"), body.get("bid"), body.get("ask"))
+    body = dict(call.body or {})
+    filled = engine.set_price(**body)
     return {"symbol": body["symbol"], "filled": filled}
+
+
+def _ohlcv(engine: Engine, call: Call) -> list[list[Any]]:
+    query = call.query
+    since, limit = _int(query.get("since"), "since"), _int(query.get("limit"), "limit")
+    return engine.ohlcv(call.path["symbol"], query.get("timeframe") or "1m", since, limit)
 
 
 def _reset(engine: Engine, call: Call) -> dict[str, Any]:
@@ -173,6 +182,26 @@ ROUTES: tuple[Route, ...] = (
         (Field("symbols", STRING, False, "comma-separated symbols"),),
     ),
     Route("ticker", "GET", "/tickers/{symbol}", lambda e, c: e.ticker(c.path["symbol"]), "Ticker of one symbol"),
+    Route(
+        "ohlcv",
+        "GET",
+        "/ohlcv/{symbol}",
+        _ohlcv,
+        "Candles [timestamp, open, high, low, close, volume], oldest first",
+        (
+            Field("timeframe", STRING, False, "1m (default) to 1M: 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M"),
+            Field("since", INTEGER, False, "open time (ms) of the first candle, inclusive; default: the newest"),
+            Field("limit", INTEGER, False, "how many (default 500; above 1000 served as 1000)"),
+        ),
+    ),
+    Route(
+        "order_book",
+        "GET",
+        "/orderbook/{symbol}",
+        lambda e, c: e.order_book(c.path["symbol"], _int(c.query.get("limit"), "limit")),
+        "Order book: the feed's depth, or a synthetic book (info.synthetic)",
+        (Field("limit", INTEGER, False, "levels per side"),),
+    ),
     Route("balance", "GET", "/balance", lambda e, c: e.fetch_balance(), "Balance of every asset"),
     Route("balance_of", "GET", "/balance/{asset}", _balance_of, "Balance of one asset"),
     Route(
@@ -256,6 +285,9 @@ ROUTES: tuple[Route, ...] = (
             Field("timestamp", INTEGER, False, "ms; default now"),
             Field("bid", NUMBER),
             Field("ask", NUMBER),
+            Field("volume", NUMBER, False, "base amount traded since the previous price"),
+            Field("bids", LEVELS, False, "depth: [price, amount] pairs, best first"),
+            Field("asks", LEVELS, False, "depth: [price, amount] pairs, best first"),
         ),
         admin=True,
     ),

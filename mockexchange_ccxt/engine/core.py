@@ -15,10 +15,12 @@ from ..config import Settings
 from ..errors import BadRequest, InsufficientFunds, MockExchangeError, OrderNotFound
 from ..keys import BUY, SELL, Keys
 from .balances import Balances, explain_shortfall
-from .clock import MAX_TIMESTAMP_MS, Clock, ReplayClock, WallClock
+from .clock import Clock, WallClock
 from .embedded import EmbeddedValkey
-from .markets import MAX_PRICE, Market, split_symbol
-from .money import UNITS_PER_ONE, fmt, from_units, parse_positive, short
+from .history import History
+from .market_data import MarketData
+from .markets import Market, is_symbol, split_symbol
+from .money import UNITS_PER_ONE, fmt, from_units
 from .orders import STATUSES, OrderPlan, order_view, plan_order, trade_view, validate_request
 from .prices import PriceFeed, Quote
 from .store import Store
@@ -29,7 +31,7 @@ log = logging.getLogger("mockexchange_ccxt.engine")
 _MAX_ID_LENGTH = 20
 
 
-class Engine:
+class Engine(MarketData):
     """A spot exchange whose prices, balances and orders live in Valkey.
 
     With ``settings.redis_url`` unset it starts a private embedded valkey-server (stopped by ``close``).
@@ -48,6 +50,7 @@ class Engine:
         self.keys = Keys(self.settings.key_prefix, self.settings.account, self.settings.price_key_prefix)
         self.feed = PriceFeed(self.store, self.keys)
         self.balances = Balances(self.store, self.keys)
+        self.history = History(self.store, self.keys, self.settings.history_days)
         self.tick_loop = TickLoop(self.store, self.keys, self.process_price_tick, self.settings.tick_loop_sec)
 
     @classmethod
@@ -83,50 +86,7 @@ class Engine:
         return {symbol: self.market(symbol).describe() for symbol in self._priced_symbols()}
 
     def _priced_symbols(self) -> list[str]:
-        return [symbol for symbol in self.feed.quotes() if _is_symbol(symbol)]
-
-    def ticker(self, symbol: str) -> dict[str, Any]:
-        """The ccxt-unified ticker of a priced symbol (BadSymbol if unknown, InvalidOrder if unpriced)."""
-        split_symbol(symbol)
-        return self.feed.require_quote(symbol).ticker()
-
-    def tickers(self, symbols: list[str] | None = None) -> dict[str, dict[str, Any]]:
-        """Tickers of the given symbols, or of every priced one; unpriced symbols are left out."""
-        if symbols is not None:
-            for symbol in symbols:
-                split_symbol(symbol)
-        quotes = self.feed.quotes(symbols)
-        return {symbol: quote.ticker() for symbol, quote in quotes.items() if _is_symbol(symbol)}
-
-    def set_price(self, symbol: str, price: Any, timestamp: int | None = None, bid: Any = None, ask: Any = None) -> int:
-        """Publish a price in the feed hash and settle the symbol at once; returns the orders filled.
-
-        ``timestamp`` (ms) defaults to the engine clock; a ``ReplayClock`` moves forward to it. The price
-        write and the first settlement batch go to Valkey in one round trip.
-        """
-        split_symbol(symbol)
-        last = self._price_argument(price, "price")
-        best_bid = None if bid is None else self._price_argument(bid, "bid")
-        best_ask = None if ask is None else self._price_argument(ask, "ask")
-        if timestamp is None:
-            timestamp = self.now_ms()
-        elif isinstance(timestamp, bool) or not isinstance(timestamp, int) or not 0 < timestamp <= MAX_TIMESTAMP_MS:
-            raise BadRequest(
-                f"timestamp must be a positive integer of milliseconds up to {MAX_TIMESTAMP_MS}, got {short(timestamp)}"
-            )
-        if isinstance(self.clock, ReplayClock):
-            self.clock.advance_to(timestamp)
-        quote = Quote(symbol, last, best_bid or last, best_ask or last, timestamp, {})
-        commands = [self.feed.write_command(symbol, last, timestamp, best_bid, best_ask), self._settle_command(quote)]
-        taken, filled = self.store.run_pipelined(commands)[-1]
-        return int(filled) + self._settle_more(quote, taken, filled)
-
-    @staticmethod
-    def _price_argument(value: Any, what: str) -> Decimal:
-        number = parse_positive(value, what, BadRequest)
-        if number > MAX_PRICE:
-            raise BadRequest(f"{what} {fmt(number)} is above the maximum {fmt(MAX_PRICE)}")
-        return number
+        return [symbol for symbol in self.feed.quotes() if is_symbol(symbol)]
 
     # -- settlement ------------------------------------------------------------------------------------------
 
@@ -140,11 +100,13 @@ class Engine:
         taken, filled = self.store.run_pipelined([self._settle_command(quote)])[0]
         return int(filled) + self._settle_more(quote, taken, filled)
 
-    def _settle_command(self, quote: Quote) -> tuple[Any, ...]:
+    def _settle_command(self, quote: Quote, checked: bool = False) -> tuple[Any, ...]:
+        """``checked``: settle only if the feed still holds this quote's price and timestamp (set_price)."""
         # Limits are whole units: a buy fills when limit >= ask, a sell when limit <= bid.
         ask_units = int((quote.ask * UNITS_PER_ONE).to_integral_value(rounding=ROUND_CEILING))
         bid_units = int((quote.bid * UNITS_PER_ONE).to_integral_value(rounding=ROUND_FLOOR))
         keys = self.keys
+        check = ([keys.price(quote.symbol)], [fmt(quote.price), str(quote.timestamp)]) if checked else ([], [])
         return self.store.eval_command(
             "settle",
             [
@@ -154,8 +116,9 @@ class Engine:
                 keys.active_symbols,
                 keys.book(quote.symbol, BUY),
                 keys.book(quote.symbol, SELL),
+                *check[0],
             ],
-            [quote.symbol, ask_units, bid_units, quote.timestamp, self.settings.settle_batch],
+            [quote.symbol, ask_units, bid_units, quote.timestamp, self.settings.settle_batch, *check[1]],
         )
 
     def _settle_more(self, quote: Quote, taken: int, filled: int) -> int:
@@ -373,14 +336,6 @@ class Engine:
 
     def stop_tick_loop(self) -> None:
         self.tick_loop.stop()
-
-
-def _is_symbol(symbol: str) -> bool:
-    try:
-        split_symbol(symbol)
-    except MockExchangeError:
-        return False
-    return True
 
 
 def _check_count(value: Any, name: str) -> None:

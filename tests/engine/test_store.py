@@ -165,16 +165,18 @@ def test_a_forked_child_opens_its_own_connection(btc: Engine) -> None:
     assert btc.store.pipeline([("SET", "after", "fork"), ("GET", "after")]) == ["OK", "fork"]
 
 
-def test_every_engine_key_carries_the_account_hash_tag(btc: Engine) -> None:
+def test_every_engine_key_carries_the_account_or_feed_hash_tag(btc: Engine) -> None:
+    """Account keys are tagged with the account; per-symbol market data (candles) with the feed hash's own
+    name, so that it shares the feed hash's slot."""
     btc.fund("BTC", "1")
     btc.create_order("BTC/USDT", "buy", "limit", "0.1", "40000", client_order_id="c1")
     btc.create_order("BTC/USDT", "sell", "limit", "0.1", "60000")
     btc.create_order("ETH/USDT", "buy", "market", "1")
     keys = btc.store.read("KEYS", "*")
     owned = sorted(k for k in keys if not k.startswith("sym_"))
-    assert all(k.startswith("mockx:{main}:") for k in owned), owned
+    assert all(k.startswith("mockx:{") for k in owned), owned
     tags = {k[k.index("{") + 1 : k.index("}")] for k in owned}  # the part Valkey Cluster hashes
-    assert tags == {"main"}
+    assert tags == {"main", "sym_BTC/USDT", "sym_ETH/USDT"}
     assert sorted(k for k in keys if k.startswith("sym_")) == ["sym_BTC/USDT", "sym_ETH/USDT"]
 
 

@@ -1,0 +1,60 @@
+-- record_price.lua: fold one price into the symbol's candles (1m, 1h, 1d), and in 'publish' mode also write
+-- it into the feed hash (set_price), so that the price and its history are written in one step.
+-- KEYS[1] the feed hash sym_<SYMBOL>  KEYS[2..4] candles 1m, 1h, 1d  KEYS[5] history bookkeeping
+-- ARGV[1] 'publish' or 'record'  ARGV[2] price  ARGV[3] timestamp (ms)  ARGV[4] volume ('' for none)
+-- ARGV[5] quote volume (price * volume, '0' for none)  ARGV[6] days kept
+-- publish: ARGV[7] bid, ARGV[8] ask, ARGV[9] bids, ARGV[10] asks ('' drops the field)
+-- record (a write made by someone else, noticed later): ARGV[7] the fingerprint the caller parsed
+-- reply: 1 when the feed hash holds this price afterwards; 0 when it did not change it: a publish older than
+-- the feed's newest price (late data is recorded in its minute, never moves the last price back), or a
+-- record whose snapshot was already recorded (by the engine's own publish, or by another process) or has
+-- been replaced meanwhile.
+local feed, meta = KEYS[1], KEYS[5]
+local mode, price, stamp, volume, quote_volume = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local days, ts = tonumber(ARGV[6]), tonumber(ARGV[3])
+local kind = redis.call('TYPE', feed)['ok']
+local current = 1
+
+if mode == 'publish' then
+  if kind ~= 'hash' and kind ~= 'none' then -- not a price: replace it (the settlement that follows reads it)
+    redis.call('DEL', feed)
+    kind = 'none'
+  end
+  local newest = feed_time(feed)
+  if newest == nil or ts >= newest then
+    redis.call('HSET', feed, 'price', price, 'timestamp', stamp)
+    local optional = {volume = volume, bid = ARGV[7], ask = ARGV[8], bids = ARGV[9], asks = ARGV[10]}
+    for _, name in ipairs({'volume', 'bid', 'ask', 'bids', 'asks'}) do
+      if optional[name] == '' then
+        redis.call('HDEL', feed, name)
+      else
+        redis.call('HSET', feed, name, optional[name])
+      end
+    end
+    redis.call('HSET', meta, 'seen', feed_fingerprint(feed))
+  else
+    current = 0
+  end
+else
+  if kind ~= 'hash' then
+    return 0
+  end
+  local fingerprint = feed_fingerprint(feed)
+  if fingerprint ~= ARGV[7] or redis.call('HGET', meta, 'seen') == fingerprint then
+    return 0
+  end
+  redis.call('HSET', meta, 'seen', fingerprint)
+end
+
+for i, level in ipairs(CANDLE_LEVELS) do
+  local key = KEYS[i + 1]
+  local period = math.floor(ts / level.ms)
+  if candle_admit(key, meta, level.name, period, days * level.per_day) then
+    local field = string.format('%d', period)
+    local offset = ts - period * level.ms
+    local tick = {o = price, h = price, l = price, c = price, v = volume == '' and '0' or volume,
+                  q = quote_volume, f = offset, t = offset, s = level.span}
+    redis.call('HSET', key, field, candle_text(candle_fold(candle_parse(redis.call('HGET', key, field)), tick)))
+  end
+end
+return current
