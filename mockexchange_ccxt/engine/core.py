@@ -21,6 +21,7 @@ from .history import History
 from .market_data import MarketData
 from .markets import Market, is_symbol, split_symbol
 from .money import UNITS_PER_ONE, fmt, from_units
+from .notifications import Notifications
 from .orders import STATUSES, OrderPlan, order_view, plan_order, trade_view, validate_request
 from .prices import PriceFeed, Quote
 from .store import Store
@@ -51,7 +52,10 @@ class Engine(MarketData):
         self.feed = PriceFeed(self.store, self.keys)
         self.balances = Balances(self.store, self.keys)
         self.history = History(self.store, self.keys, self.settings.history_days)
-        self.tick_loop = TickLoop(self.store, self.keys, self.process_price_tick, self.settings.tick_loop_sec)
+        self.tick_loop = TickLoop(
+            self.store, self.keys, self.process_price_tick, self.settings.tick_loop_sec, self.notice_outside_writes
+        )
+        self.notifications = Notifications(url, self.keys, self.notice, self.notice_outside_writes)
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Engine:
@@ -60,7 +64,7 @@ class Engine(MarketData):
 
     def close(self) -> None:
         """Stop the tick loop, close connections and stop the embedded server if this engine started it."""
-        self.tick_loop.stop()
+        self.stop_tick_loop()
         self.store.close()
         if self.embedded is not None:
             self.embedded.stop()
@@ -331,10 +335,14 @@ class Engine(MarketData):
                 return
 
     def start_tick_loop(self) -> None:
-        """Settle outside price writes every ``tick_loop_sec`` in a background thread."""
+        """Notice outside price writes: at once through keyspace notifications (``engine.notifications``),
+        and every ``tick_loop_sec`` by a pass that settles every symbol with open orders and records any write
+        not seen yet, in background threads."""
         self.tick_loop.start()
+        self.notifications.start()
 
     def stop_tick_loop(self) -> None:
+        self.notifications.stop()
         self.tick_loop.stop()
 
 

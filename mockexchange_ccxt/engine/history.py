@@ -58,6 +58,13 @@ def quote_volume(price: Decimal, volume: Decimal | None) -> str:
     return "0" if volume is None else fmt(_EXACT.multiply(price, volume))
 
 
+def fingerprint(quote: Quote) -> str:
+    """What identifies a feed snapshot for recording: its raw price, timestamp and volume (as the scripts'
+    ``feed_fingerprint`` reads them)."""
+    raw = quote.raw
+    return f"{raw.get('price', '')}|{raw.get('timestamp', '')}|{raw.get('volume', '')}"
+
+
 @dataclass(frozen=True)
 class Stats:
     """The last 24 h of a symbol, from its candles (what a ticker's statistics come from)."""
@@ -109,30 +116,27 @@ class History:
             ],
         )
 
-    def record(self, quote: Quote) -> bool:
-        """Record a price someone else wrote (it is in ``quote``, as parsed); False when that snapshot was
-        recorded already or the hash changed since it was read (the change will be noticed in its turn)."""
-        raw = quote.raw
+    def record_command(self, quote: Quote) -> tuple[Any, ...]:
+        """The script call that records a price someone else wrote (``quote``, as parsed). It replies 0 when
+        that snapshot was recorded already or the hash changed since it was read (the change will be noticed
+        in its turn)."""
         volume = quote.volume
-        fingerprint = f"{raw.get('price', '')}|{raw.get('timestamp', '')}|{raw.get('volume', '')}"
-        return bool(
-            self.store.run(
-                "record_price",
-                self.keys.history_keys(quote.symbol),
-                [
-                    "record",
-                    fmt(quote.price),
-                    str(quote.timestamp),
-                    "" if volume is None else fmt(volume),
-                    quote_volume(quote.price, volume),
-                    self.days,
-                    fingerprint,
-                ],
-            )
+        return self.store.eval_command(
+            "record_price",
+            self.keys.history_keys(quote.symbol),
+            [
+                "record",
+                fmt(quote.price),
+                str(quote.timestamp),
+                "" if volume is None else fmt(volume),
+                quote_volume(quote.price, volume),
+                self.days,
+                fingerprint(quote),
+            ],
         )
 
-    def fingerprints_command(self, symbol: str) -> tuple[str, ...]:
-        """Reads the fingerprint of the snapshot last recorded for ``symbol`` (the tick loop compares)."""
+    def seen_command(self, symbol: str) -> tuple[str, ...]:
+        """Reads the fingerprint of the snapshot last recorded for ``symbol``."""
         return ("HGET", self.keys.history(symbol), "seen")
 
     def store_candles(self, symbol: str, level: str, records: Sequence[tuple[int, str]], last: Candle | None) -> int:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import BadRequest
 from .clock import MAX_TIMESTAMP_MS, ReplayClock
 from .depth import DEPTH_FIELDS, Book, book_of, check_book_limit, depth_fields
-from .history import parse_volume
+from .history import fingerprint, parse_volume
 from .markets import MAX_PRICE, is_symbol, split_symbol
 from .money import fmt, parse_positive, short
 from .prices import Quote
@@ -107,6 +107,38 @@ class MarketData:
         if taken < 0:  # the feed holds a newer price than this late one, which was only recorded
             return self.process_price_tick(symbol)
         return int(filled) + self._settle_more(quote, taken, filled)
+
+    def notice(self, symbol: str) -> int:
+        """Someone else wrote ``symbol``'s feed hash: record the price it holds now in history (once, whoever
+        notices first) and settle the symbol, in one round trip. Returns the orders filled."""
+        if not is_symbol(symbol):
+            return 0
+        quote = self.feed.quote(symbol)
+        if quote is None:
+            return 0
+        return self._notice_quote(quote)
+
+    def _notice_quote(self, quote: Quote) -> int:
+        _recorded, (taken, filled) = self.store.run_pipelined(
+            [self.history.record_command(quote), self._settle_command(quote)]
+        )
+        return int(filled) + self._settle_more(quote, taken, filled)
+
+    def notice_outside_writes(self) -> int:
+        """Record and settle every symbol whose feed hash holds a snapshot not recorded yet: the tick loop's
+        pass, for when keyspace notifications are off or were missed. Returns the orders filled."""
+        symbols = [symbol for symbol in self.feed.symbols() if is_symbol(symbol)]
+        filled = 0
+        for start in range(0, len(symbols), 500):
+            chunk = symbols[start : start + 500]
+            commands = [c for s in chunk for c in (self.feed.read_command(s), self.history.seen_command(s))]
+            replies = self.store.pipeline(commands, writes=False, errors_as_values=True)
+            for index, symbol in enumerate(chunk):
+                reply, seen = replies[2 * index], replies[2 * index + 1]
+                quote = Quote.parse(symbol, reply) if isinstance(reply, list) else None
+                if quote is not None and fingerprint(quote) != seen:
+                    filled += self._notice_quote(quote)
+        return filled
 
     @staticmethod
     def _price_argument(value: Any, what: str) -> Decimal:

@@ -1,9 +1,10 @@
 """The tick loop: settles orders against prices that an outside feed wrote straight into Valkey.
 
-Prices written through the engine settle at once; the loop is for everything else. Every ``interval`` seconds
-it walks the set of symbols that have open orders with SSCAN (a cursor, never a blocking full read) and settles
-each from its feed hash. A Valkey hiccup, a malformed hash or any other error is logged and the loop goes on:
-it stops only when asked.
+Prices written through the engine settle at once; keyspace notifications (``notifications.py``) handle outside
+writes as they happen; the loop is the fallback for everything else. Every ``interval`` seconds it walks the set
+of symbols that have open orders with SSCAN (a cursor, never a blocking full read) and settles each from its
+feed hash, then runs ``observe`` (the engine records outside writes that nobody recorded yet). A Valkey hiccup,
+a malformed hash or any other error is logged and the loop goes on: it stops only when asked.
 """
 
 from __future__ import annotations
@@ -22,10 +23,19 @@ log = logging.getLogger("mockexchange_ccxt.tick_loop")
 class TickLoop:
     """Runs ``settle(symbol)`` for every active symbol, once per interval, in a daemon thread."""
 
-    def __init__(self, store: Store, keys: Keys, settle: Callable[[str], int], interval: float) -> None:
+    def __init__(
+        self,
+        store: Store,
+        keys: Keys,
+        settle: Callable[[str], int],
+        interval: float,
+        observe: Callable[[], int] | None = None,
+    ) -> None:
+        """``observe`` runs once per pass after the settlements (the engine records outside writes there)."""
         self.store = store
         self.keys = keys
         self.settle = settle
+        self.observe = observe
         self.interval = interval
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -50,6 +60,8 @@ class TickLoop:
                     log.warning("settling %s failed: %s", symbol, exc)
                 except Exception:  # a bug met on one symbol must not starve the others
                     log.exception("settling %s crashed; the pass goes on", symbol)
+            if self.observe is not None:
+                filled += self.observe()
         except MockExchangeError as exc:
             log.warning("tick pass failed: %s", exc)
         except Exception:  # the loop must outlive any bug in a single pass
