@@ -127,6 +127,8 @@ def depth_fields(bids: Any, asks: Any) -> tuple[str, str] | None:
     given; BadRequest when it is not valid depth (a caller's mistake is refused, not stored)."""
     if bids is None and asks is None:
         return None
+    if isinstance(bids, str) or isinstance(asks, str):
+        raise BadRequest("bids/asks must be lists of [price, amount] pairs, not text")
     try:
         bid_levels, ask_levels = parse_depth(bids, asks)
     except DepthError as exc:
