@@ -19,6 +19,7 @@ from . import __version__
 from .config import ENV_VARS, Settings
 from .engine import Engine
 from .errors import MockExchangeError
+from .feeds import commands as feed_commands
 from .routes import Call, dispatch, http_request
 
 #: The CLI's own environment variables (the server's are in ``config.ENV_VARS``).
@@ -132,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     orders.add_argument("--tail", type=int, metavar="N", help="only the newest N")
     command("cancel", "cancel an open order").add_argument("oid", metavar="OID")
     command("reset", "wipe balances and orders (prices stay)")
+    feed_commands.add_parsers(command)
     return parser
 
 
@@ -347,10 +349,18 @@ def _run(args: argparse.Namespace) -> int:
             return serve(args.host, args.port, args.workers, _settings())
         except ServeError as exc:
             raise CliError("SERVE", str(exc), EXIT_UNAVAILABLE) from None
-    call = build_call(args)
     url = args.url or os.environ.get(ENV_URL) or None
     api_key = args.api_key if args.api_key is not None else os.environ.get(ENV_API_KEY)
     transport: Transport = HttpTransport(url, api_key) if url else DirectTransport()
+    if args.command in feed_commands.COMMANDS:
+        try:
+            print(feed_commands.run(args, lambda call: transport.perform(call)[0]))
+        except feed_commands.FeedError as exc:
+            raise CliError(exc.code, str(exc), EXIT_USAGE) from None
+        finally:
+            transport.close()
+        return EXIT_OK
+    call = build_call(args)
     try:
         answer, raw = transport.perform(call)
     finally:

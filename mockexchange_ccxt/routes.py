@@ -291,6 +291,22 @@ ROUTES: tuple[Route, ...] = (
         ),
         admin=True,
     ),
+    Route(
+        "import_ohlcv",
+        "POST",
+        "/admin/ohlcv",
+        lambda e, c: {
+            "symbol": (c.body or {})["symbol"],
+            "stored": e.import_ohlcv((c.body or {})["symbol"], (c.body or {})["timeframe"], (c.body or {})["candles"]),
+        },
+        "Import candles into history (a period already there is replaced); all are checked before any is stored",
+        body=(
+            Field("symbol", STRING, True),
+            Field("timeframe", STRING, True, "the candles' timeframe, 1m to 1M"),
+            Field("candles", LEVELS, True, "[timestamp, open, high, low, close, volume] rows"),
+        ),
+        admin=True,
+    ),
     Route("reset", "POST", "/admin/reset", _reset, "Wipe balances and orders (prices stay)", body=(), admin=True),
 )
 

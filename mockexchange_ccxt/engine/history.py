@@ -139,12 +139,13 @@ class History:
         """Reads the fingerprint of the snapshot last recorded for ``symbol``."""
         return ("HGET", self.keys.history(symbol), "seen")
 
-    def store_candles(self, symbol: str, level: str, records: Sequence[tuple[int, str]], last: Candle | None) -> int:
+    def store_candles(
+        self, symbol: str, level: str, records: Sequence[tuple[int, str]], price: tuple[Decimal, int] | None
+    ) -> int:
         """Store whole records at ``level`` (replacing those of the same periods) and rebuild the coarser levels
-        they touch; ``last``, the newest candle of the whole import, becomes the feed's price if the feed has
-        none or an older one. Returns how many records were inside the retention window."""
-        price, stamp = ("", "") if last is None else (fmt(last.close), str(last.start))
-        args: list[Any] = [level, self.days, price, stamp]
+        they touch; ``price`` (the newest close and its candle's open time) becomes the feed's price if the feed
+        has none or an older one. Returns how many records were inside the retention window."""
+        args: list[Any] = [level, self.days, *(("", "") if price is None else (fmt(price[0]), str(price[1])))]
         for period, text in records:
             args += [period, text]
         stored, _wrote = self.store.run("import_candles", self.keys.history_keys(symbol), args)

@@ -3,10 +3,13 @@ their 24 h statistics, candles, order books. A mixin of ``Engine``, kept apart s
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ..errors import BadRequest
+from .bars import Tick, drive, level_records, parse_rows, replay_ticks
+from .candles import MINUTE_MS
 from .clock import MAX_TIMESTAMP_MS, ReplayClock
 from .depth import DEPTH_FIELDS, Book, book_of, check_book_limit, depth_fields
 from .history import fingerprint, parse_volume
@@ -20,6 +23,10 @@ if TYPE_CHECKING:
     from .history import History
     from .prices import PriceFeed
     from .store import Store
+
+
+#: Candles per import script call, so that no call blocks Valkey for long.
+_IMPORT_CHUNK = 1000
 
 
 class MarketData:
@@ -107,6 +114,47 @@ class MarketData:
         if taken < 0:  # the feed holds a newer price than this late one, which was only recorded
             return self.process_price_tick(symbol)
         return int(filled) + self._settle_more(quote, taken, filled)
+
+    def import_ohlcv(self, symbol: str, timeframe: Any, rows: Iterable[Sequence[Any]]) -> int:
+        """Store whole candles ``[timestamp, open, high, low, close, volume]`` (a file, a backfill) in history,
+        replacing those of the same periods, so a re-import changes nothing. Every row is checked first (a bad
+        one raises ``RowError`` naming it, and nothing is stored). A symbol with no price gets the last close
+        as its price (a newer one too), and is then settled. Returns the candles kept (inside retention)."""
+        split_symbol(symbol)
+        bars = parse_rows(rows, timeframe)
+        level, records = level_records(bars, timeframe)
+        stored = 0
+        for start in range(0, len(records), _IMPORT_CHUNK):
+            newest = None if start + _IMPORT_CHUNK < len(records) else (bars[-1].close, bars[-1].start)
+            stored += self.history.store_candles(symbol, level, records[start : start + _IMPORT_CHUNK], newest)
+        if bars:
+            self.process_price_tick(symbol)
+        return stored
+
+    def replay(
+        self,
+        symbol: str,
+        rows: Iterable[Sequence[Any]],
+        timeframe: Any = "1m",
+        speed: float = 0.0,
+        from_now: bool = False,
+        progress: Callable[[int, int], object] | None = None,
+    ) -> dict[str, Any]:
+        """Drive ``symbol``'s price from candles, four ticks a bar (``engine.bars``), each through ``set_price``,
+        so resting orders fill as they would have and the prices are recorded in history. ``speed`` N plays N
+        times faster than the data's clock (0: as fast as it can); ``from_now`` moves the data so its first
+        bar opens at the current minute (live bots compare candle times with their own clock). For back-tests
+        give the engine a ``ReplayClock``: time then follows the data."""
+        split_symbol(symbol)
+        bars = parse_rows(rows, timeframe)
+        shift = self.now_ms() // MINUTE_MS * MINUTE_MS - bars[0].start if from_now and bars else 0
+        ticks = replay_ticks(bars, shift)
+
+        def write(tick: Tick) -> int:
+            return self.set_price(symbol, tick[1], timestamp=tick[0], volume=tick[2])
+
+        filled = drive(ticks, write, speed, progress)
+        return {"symbol": symbol, "bars": len(bars), "ticks": len(ticks), "filled": filled}
 
     def notice(self, symbol: str) -> int:
         """Someone else wrote ``symbol``'s feed hash: record the price it holds now in history (once, whoever

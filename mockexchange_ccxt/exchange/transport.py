@@ -56,11 +56,18 @@ def shared_engine(settings: Settings) -> Engine:
 
 
 class InProcess:
-    """Serves calls from an engine in this process."""
+    """Serves calls from an engine in this process, made on first use: constructing an exchange touches no
+    Valkey (tools such as freqtrade build one with no arguments just to look at it)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.engine = shared_engine(settings)
+        self._engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = shared_engine(self.settings)
+        return self._engine
 
     def perform(self, call: Call) -> Any:
         try:
