@@ -104,23 +104,15 @@ def test_freqtrade_trades_live_against_the_mock(
     assert cli(mock_server, "import-ohlcv", str(history), "--symbol", "BTC/USDT", "--timeframe", "1m").returncode == 0
     assert cli(mock_server, "fund", "USDT", str(FUNDS)).returncode == 0
     future = write_candles(tmp_path / "replay.csv", 1_700_000_000_000 // 60_000 * 60_000, 60, seed=53)
-    replay = subprocess.Popen(
-        [sys.executable, "-m", "mockexchange_ccxt", "replay", str(future), "--symbol", "BTC/USDT"]
-        + ["--from-now", "--speed", "1"],  # freqtrade reads candles by its own clock: the data's must match
+    replay_argv = ["replay", str(future), "--symbol", "BTC/USDT", "--from-now", "--speed", "1"]
+    replay = subprocess.Popen(  # speed 1: freqtrade reads candles by its own clock, the data's must match it
+        [sys.executable, "-m", "mockexchange_ccxt", *replay_argv],
         env={**os.environ, "MOCKX_URL": mock_server.url, "API_KEY": API_KEY},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     api_port = free_port()
     config = freqtrade_config(mock_server, tmp_path, api_port)
-    log = open(tmp_path / "freqtrade.log", "wb")
-    bot = subprocess.Popen(
-        [freqtrade_python, str(EXAMPLE / "launcher.py"), "trade", "--config", str(config), "--userdir", str(tmp_path)],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
     api = f"http://127.0.0.1:{api_port}/api/v1"
     auth = ("test", "test")
 
@@ -131,18 +123,21 @@ def test_freqtrade_trades_live_against_the_mock(
             return []
         return [trade for trade in answer.get("trades", []) if not trade["is_open"]]
 
-    try:
-        traded = wait_for(lambda: len(closed_trades()) >= 1, timeout=DEADLINE_SEC)
-        requests.post(f"{api}/stopentry", auth=auth, timeout=5)  # no new trades while we compare
-        time.sleep(3)  # one more loop: freqtrade syncs its wallet after its last order
-        ft_balance = requests.get(f"{api}/balance", auth=auth, timeout=5).json()
-        trades = requests.get(f"{api}/trades", auth=auth, timeout=5).json()["trades"]
-    finally:
-        os.killpg(bot.pid, signal.SIGINT)
-        bot.wait(60)
-        replay.terminate()
-        replay.wait(30)
-        log.close()
+    launcher = str(EXAMPLE / "launcher.py")
+    argv = [freqtrade_python, launcher, "trade", "--config", str(config), "--userdir", str(tmp_path)]
+    with open(tmp_path / "freqtrade.log", "wb") as log:
+        bot = subprocess.Popen(argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            traded = wait_for(lambda: len(closed_trades()) >= 1, timeout=DEADLINE_SEC)
+            requests.post(f"{api}/stopentry", auth=auth, timeout=5)  # no new trades while we compare
+            time.sleep(3)  # one more loop: freqtrade syncs its wallet after its last order
+            ft_balance = requests.get(f"{api}/balance", auth=auth, timeout=5).json()
+            trades = requests.get(f"{api}/trades", auth=auth, timeout=5).json()["trades"]
+        finally:
+            os.killpg(bot.pid, signal.SIGINT)
+            bot.wait(60)
+            replay.terminate()
+            replay.wait(30)
     output = (tmp_path / "freqtrade.log").read_text(errors="replace")
     assert traded, output[-5000:]
 

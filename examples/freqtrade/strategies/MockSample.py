@@ -12,7 +12,7 @@ from pandas import DataFrame
 class MockSample(IStrategy):
     INTERFACE_VERSION = 3
     timeframe = "1m"
-    minimal_roi = {"0": 100}  # exits come from the signals and custom_exit, not from ROI
+    minimal_roi = {"0": 100}  # noqa: RUF012 (freqtrade's own form)  exits come from signals and custom_exit
     stoploss = -0.5
     process_only_new_candles = False
     startup_candle_count = 3
