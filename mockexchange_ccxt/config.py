@@ -30,7 +30,7 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "ACCOUNT": ("account", "account name; also the Valkey Cluster hash tag of its keys ('main')"),
     "MOCKX_DATA_DIR": ("data_dir", "data directory of the embedded Valkey (a per-user directory)"),
     "SETTLE_BATCH": ("settle_batch", "orders filled per settlement script call, so no call blocks long (500)"),
-    "HISTORY_DAYS": ("history_days", "days of price history (1m, 1h and 1d candles) kept per symbol, 1 to 3650 (30)"),
+    "HISTORY_DAYS": ("history_days", "days of price history (1m and 1h candles) kept per symbol, 1 to 3650 (30)"),
     "BOOK_LEVELS": ("book_levels", "levels per side of the synthetic order book, 1 to 1000 (20)"),
     "BOOK_STEP_BPS": ("book_step_bps", "gap between synthetic book levels in basis points, (0, 1000] (10)"),
     "BOOK_LEVEL_NOTIONAL": ("book_level_notional", "quote-currency value of each synthetic book level (10000)"),

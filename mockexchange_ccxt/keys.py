@@ -89,19 +89,18 @@ class Keys:
         return f"{self.prefix}{{{self.price(symbol)}}}:{what}"
 
     def candles(self, symbol: str, level: str) -> str:
-        """Hash: period number -> candle record, one hash per stored level ``1m``, ``1h``, ``1d`` (see
+        """Hash: period number -> candle record, one hash per stored level ``1m``, ``1h`` (see
         ``engine.candles``)."""
         return self.market_data(symbol, f"candles:{level}")
 
     def history(self, symbol: str) -> str:
-        """Hash: the newest period of each level (fields ``1m``, ``1h``, ``1d``) and ``seen``, the fingerprint of
+        """Hash: the newest period of each level (fields ``1m``, ``1h``) and ``seen``, the fingerprint of
         the last feed snapshot recorded, so that several processes never record one write twice."""
         return self.market_data(symbol, "history")
 
     def history_keys(self, symbol: str) -> list[str]:
-        """The keys one recording script touches: the feed hash, the three candle levels, the bookkeeping."""
-        candles = [self.candles(symbol, level) for level in ("1m", "1h", "1d")]
-        return [self.price(symbol), *candles, self.history(symbol)]
+        """The keys one recording script touches: the feed hash, the two candle levels, the bookkeeping."""
+        return [self.price(symbol), self.candles(symbol, "1m"), self.candles(symbol, "1h"), self.history(symbol)]
 
     @property
     def traded_symbols(self) -> str:

@@ -1,10 +1,10 @@
 """Candles: the stored record, the timeframes served, their UTC alignment, and aggregation. No I/O here.
 
-History is stored at three levels, each a hash per symbol from period number to a record (``lua/lib.lua``):
-``1m`` (the base resolution every accepted price is folded into), ``1h`` and ``1d`` (the same prices folded
-into longer periods by the same script, so that a day of 1h candles or a month of 1d candles is read from 24
-or 30 records instead of 1,440 or 43,200). Every timeframe is aggregated on read from the longest level that
-divides it: 1m to 30m from ``1m``, 1h to 12h from ``1h``, 1d and longer from ``1d``.
+History is stored at two levels, each a hash per symbol from period number to a record (``lua/lib.lua``):
+``1m`` (the base resolution every accepted price is folded into) and ``1h`` (the same prices folded into hours
+by the same script, so that a day is read from 24 records instead of 1,440, and a month of history, whatever
+the timeframe, from at most 720). Every timeframe is aggregated on read from the longer level that divides it:
+1m to 30m from ``1m``, 1h to 1M from ``1h``. (A third level would cost every price write more than it saves.)
 
 A record is ``open,high,low,close,volume,quoteVolume,openAt,closeAt,span``: prices and volumes as plain
 decimal text (exact), ``openAt``/``closeAt`` the milliseconds from the period's start of the prices that set
@@ -32,7 +32,7 @@ WEEK_MS = 7 * DAY_MS
 FIRST_MONDAY_MS = 4 * DAY_MS
 
 #: Stored levels: name -> period length (ms). Their order is the order of the keys the scripts receive.
-LEVELS: dict[str, int] = {"1m": MINUTE_MS, "1h": HOUR_MS, "1d": DAY_MS}
+LEVELS: dict[str, int] = {"1m": MINUTE_MS, "1h": HOUR_MS}
 PERIODS_PER_DAY = {name: DAY_MS // ms for name, ms in LEVELS.items()}
 
 #: ``fetch_ohlcv``: default ``limit``, and the most candles one call returns (a larger limit is served as this).
@@ -75,7 +75,7 @@ def _timeframes() -> dict[str, Timeframe]:
     minutes.update({"8h": 480, "12h": 720, "1d": 1440, "3d": 4320, "1w": 10080, "1M": 44640})
     found = {}
     for name, length in minutes.items():
-        level = "1d" if length % 1440 == 0 else "1h" if length % 60 == 0 else "1m"
+        level = "1h" if length % 60 == 0 else "1m"
         found[name] = Timeframe(name, length * MINUTE_MS, level)
     return found
 

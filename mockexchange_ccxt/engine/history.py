@@ -22,6 +22,7 @@ from ..keys import Keys
 from .candles import (
     DAY_MS,
     LEVELS,
+    MINUTE_MS,
     PERIODS_PER_DAY,
     Candle,
     Timeframe,
@@ -181,45 +182,59 @@ class History:
             candles = self._newest(symbol, frame, oldest, last, count)
         else:
             candles = self._from(symbol, frame, max(start, oldest * level_ms), last, count)
-        return [candle.row() for candle in candles]
+        return candles
 
-    def _from(self, symbol: str, frame: Timeframe, start: int, last: int, count: int) -> list[Candle]:
+    def _from(self, symbol: str, frame: Timeframe, start: int, last: int, count: int) -> list[list[Any]]:
         level_ms = LEVELS[frame.level]
-        found: list[Candle] = []
+        found: list[list[Any]] = []
         window = frame.first_at_or_after(start)
         while len(found) < count and window <= last * level_ms:
             end = window
             for _ in range(count - len(found)):
                 end = frame.following(end)
-            records = self._read(symbol, frame.level, window // level_ms, min(end // level_ms, last + 1))
-            found += aggregate(records, frame)
+            found += self._candles(symbol, frame, window // level_ms, min(end // level_ms, last + 1))
             window = end
         return found[:count]
 
-    def _newest(self, symbol: str, frame: Timeframe, oldest: int, last: int, count: int) -> list[Candle]:
+    def _newest(self, symbol: str, frame: Timeframe, oldest: int, last: int, count: int) -> list[list[Any]]:
         level_ms = LEVELS[frame.level]
-        found: list[Candle] = []
+        found: list[list[Any]] = []
         end = frame.following(frame.start(last * level_ms))
         while len(found) < count and end > oldest * level_ms:
             start = end
             for _ in range(count - len(found)):
                 start = frame.start(start - 1)
-            records = self._read(symbol, frame.level, max(start // level_ms, oldest), end // level_ms)
-            found = aggregate(records, frame) + found
+            found = self._candles(symbol, frame, max(start // level_ms, oldest), end // level_ms) + found
             end = start
         return found[-count:]
 
-    def _read(self, symbol: str, level: str, first: int, stop: int) -> list[Candle]:
-        """Records of periods ``first`` to ``stop - 1`` that exist, in time order."""
-        if stop <= first:
+    def _candles(self, symbol: str, frame: Timeframe, first: int, stop: int) -> list[list[Any]]:
+        """OHLCV rows of ``frame`` from the level's periods ``first`` to ``stop - 1``."""
+        level_ms = LEVELS[frame.level]
+        records = self._records(symbol, frame.level, first, stop)
+        if frame.ms == level_ms:  # 1m, 1h, 1d: a record is the candle itself when it spans its whole period
+            span = str(level_ms // MINUTE_MS)
+            rows: list[list[Any]] = []
+            for period, text in records:
+                parts = text.split(",")
+                if len(parts) == 9 and parts[8] == span:
+                    rows.append([period * level_ms, *map(Decimal, parts[:5])])
+            return rows
+        candles = (Candle.parse(period * level_ms, text) for period, text in records)
+        return [candle.row() for candle in aggregate([c for c in candles if c is not None], frame)]
+
+    def _records(self, symbol: str, level: str, first: int, stop: int) -> list[tuple[int, str]]:
+        """(period, record) of periods ``first`` to ``stop - 1`` that have one, in time order; in chunks, so no
+        script call blocks Valkey for long."""
+        key = self.keys.candles(symbol, level)
+        commands = [
+            self.store.eval_command("read_candles", [key], [start, min(start + _CHUNK, stop) - 1])
+            for start in range(first, stop, _CHUNK)
+        ]
+        if not commands:
             return []
-        key, level_ms = self.keys.candles(symbol, level), LEVELS[level]
-        periods = range(first, stop)
-        commands = [("HMGET", key, *periods[i : i + _CHUNK]) for i in range(0, len(periods), _CHUNK)]
-        replies = self.store.pipeline(commands, writes=False)
-        texts = [text for reply in replies for text in reply]
-        candles = (Candle.parse(period * level_ms, text) for period, text in zip(periods, texts, strict=True) if text)
-        return [candle for candle in candles if candle is not None]
+        flat = [item for reply in self.store.run_pipelined(commands) for item in reply]
+        return [(int(flat[i]), flat[i + 1]) for i in range(0, len(flat), 2)]
 
     def tickers(self, quotes: Sequence[Quote]) -> dict[str, dict[str, Any]]:
         """The ccxt-unified tickers of ``quotes`` by symbol, with their 24 h statistics."""

@@ -98,7 +98,7 @@ class ParsersMixin:
         }
 
     def parse_ohlcv(self, ohlcv: list[Any], market: Any = None) -> list[Any]:
-        return [int(ohlcv[0]), *(float(value) for value in ohlcv[1:6])]
+        return [int(ohlcv[0]), float(ohlcv[1]), float(ohlcv[2]), float(ohlcv[3]), float(ohlcv[4]), float(ohlcv[5])]
 
     def parse_book(self, book: dict[str, Any]) -> dict[str, Any]:
         """A unified order book with float levels (``info`` keeps whether it is synthetic)."""

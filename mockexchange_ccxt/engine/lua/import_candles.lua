@@ -1,34 +1,46 @@
 -- import_candles.lua: store whole candles (an import or a backfill), replacing those of the same periods, and
 -- rebuild the coarser levels' candles of every period they touch from the level below.
--- KEYS[1] the feed hash sym_<SYMBOL>  KEYS[2..4] candles 1m, 1h, 1d  KEYS[5] history bookkeeping
--- ARGV[1] level the candles are stored at ('1m', '1h' or '1d')  ARGV[2] days kept
+-- KEYS[1] the feed hash sym_<SYMBOL>  KEYS[2] candles 1m  KEYS[3] candles 1h  KEYS[4] history bookkeeping
+-- ARGV[1] level the candles are stored at ('1m' or '1h')  ARGV[2] days kept
 -- ARGV[3] price for the feed ('' for none)  ARGV[4] its timestamp (ms): written only when the feed has no price
 -- or an older one, so an imported symbol is a market, and a re-import or an older file changes no price
 -- ARGV[5..] pairs: period number, candle record (see lib.lua)
 -- reply: {candles stored (those inside the retention window), 1 if the feed price was written else 0}
-local feed, meta = KEYS[1], KEYS[5]
+local feed, meta = KEYS[1], KEYS[4]
 local days = tonumber(ARGV[2])
-local start = ({['1m'] = 1, ['1h'] = 2, ['1d'] = 3})[ARGV[1]]
-local stored, touched = 0, {{}, {}, {}}
+local start = ({['1m'] = 1, ['1h'] = 2})[ARGV[1]]
+local stored, touched = 0, {{}, {}}
+local lasts = candle_lasts(meta)
+
+-- candle_admit, keeping ``lasts`` current (one script may admit many periods of a level)
+local function admit(index, period)
+  local level = CANDLE_LEVELS[index]
+  if candle_admit(KEYS[index + 1], meta, level.name, lasts[index], period, days * level.per_day) then
+    if lasts[index] == nil or period > lasts[index] then
+      lasts[index] = period
+    end
+    return true
+  end
+  return false
+end
 
 local function touch(index, period)
-  if index <= 3 then
+  if index <= #CANDLE_LEVELS then
     local parent = math.floor(period * CANDLE_LEVELS[index - 1].ms / CANDLE_LEVELS[index].ms)
     touched[index][parent] = true
   end
 end
 
-local level = CANDLE_LEVELS[start]
 for i = 5, #ARGV, 2 do
   local period = tonumber(ARGV[i])
-  if candle_admit(KEYS[start + 1], meta, level.name, period, days * level.per_day) then
+  if admit(start, period) then
     redis.call('HSET', KEYS[start + 1], ARGV[i], ARGV[i + 1])
     stored = stored + 1
     touch(start + 1, period)
   end
 end
 
-for index = start + 1, 3 do
+for index = start + 1, #CANDLE_LEVELS do
   local up, below = CANDLE_LEVELS[index], CANDLE_LEVELS[index - 1]
   local ratio = up.ms / below.ms
   local parents = {}
@@ -49,7 +61,7 @@ for index = start + 1, 3 do
         folded = candle_fold(folded, candle)
       end
     end
-    if folded and candle_admit(KEYS[index + 1], meta, up.name, parent, days * up.per_day) then
+    if folded and admit(index, parent) then
       folded.s = up.span
       redis.call('HSET', KEYS[index + 1], string.format('%d', parent), candle_text(folded))
       touch(index + 1, parent)
@@ -59,9 +71,8 @@ end
 
 local wrote = 0
 if ARGV[3] ~= '' then
-  local kind = redis.call('TYPE', feed)['ok']
-  local newest = feed_time(feed)
-  if kind == 'none' or (kind == 'hash' and (newest == nil or newest < tonumber(ARGV[4]))) then
+  local newest = feed_time(feed) -- false: a key of another type, which is left alone
+  if newest == nil or (newest ~= false and newest < tonumber(ARGV[4])) then
     redis.call('HSET', feed, 'price', ARGV[3], 'timestamp', ARGV[4])
     redis.call('HDEL', feed, 'volume', 'bid', 'ask', 'bids', 'asks')
     redis.call('HSET', meta, 'seen', feed_fingerprint(feed))
