@@ -16,11 +16,12 @@ from collections.abc import Sequence
 from typing import Any, NoReturn, Protocol
 
 from . import __version__
-from .config import ENV_VARS, Settings
+from .config import ENV_VARS, ConfigError, Settings
 from .engine import Engine
 from .errors import MockExchangeError
 from .feeds import commands as feed_commands
 from .routes import Call, dispatch, http_request
+from .serve import host_address, port_number, worker_count
 
 #: The CLI's own environment variables (the server's are in ``config.ENV_VARS``).
 ENV_URL = "MOCKX_URL"
@@ -45,18 +46,19 @@ environment (direct mode and serve, as the server reads it):
     + f"""
 exit codes:
   {EXIT_OK} ok; {EXIT_REFUSED} can-execute says the order would be refused;
-  {EXIT_USAGE} usage error or bad request (4xx); {EXIT_NOT_FOUND} not found (404); {EXIT_AUTH} authentication (401);
-  {EXIT_UNAVAILABLE} Valkey or the server unavailable (5xx)
+  {EXIT_USAGE} usage or configuration error, or bad request (4xx); {EXIT_NOT_FOUND} not found (404);
+  {EXIT_AUTH} authentication (401); {EXIT_UNAVAILABLE} Valkey or the server unavailable (5xx)
 """
 )
 
 
 class CliError(Exception):
-    """An error to print as ``error CODE: message`` and exit with ``exit_code``."""
+    """An error to print as ``error CODE: message`` (as the API's JSON error with ``--json``) and exit with
+    ``exit_code``; ``usage`` is the command's usage line, shown before a usage error's message."""
 
-    def __init__(self, code: str, message: str, exit_code: int) -> None:
+    def __init__(self, code: str, message: str, exit_code: int, usage: str | None = None) -> None:
         super().__init__(message)
-        self.code, self.message, self.exit_code = code, message, exit_code
+        self.code, self.message, self.exit_code, self.usage = code, message, exit_code, usage
 
 
 def exit_code_for(http_status: int) -> int:
@@ -71,8 +73,7 @@ def exit_code_for(http_status: int) -> int:
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        raise CliError("USAGE", message, EXIT_USAGE)
+        raise CliError("USAGE", message, EXIT_USAGE, usage=self.format_usage())
 
 
 def _add_global_flags(parser: argparse.ArgumentParser, top: bool) -> None:
@@ -101,9 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
         return child
 
     serve = command("serve", "run the REST server (granian; embedded Valkey when REDIS_URL is unset)")
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.add_argument("--host", type=host_address, default="127.0.0.1", help="IP address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=port_number, default=8000, help="port, 1 to 65535 (default 8000)")
+    serve.add_argument("--workers", type=worker_count, default=1, help="worker processes, 1 or more (default 1)")
 
     command("balance", "show balances (all assets, or one)").add_argument("asset", nargs="?", metavar="ASSET")
     fund = command("fund", "deposit into the free balance of an asset")
@@ -246,8 +247,8 @@ class HttpTransport:
 def _settings() -> Settings:
     try:
         return Settings.from_env()
-    except ValueError as exc:
-        raise CliError("CONFIG", str(exc), EXIT_USAGE) from None
+    except ConfigError as exc:
+        raise CliError(exc.code, str(exc), EXIT_USAGE) from None
 
 
 # -- rendering ----------------------------------------------------------------------------------------------------
@@ -372,20 +373,30 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; returns the exit code (errors go to stderr as ``error CODE: message``)."""
+    """Run one command; returns the exit code. Errors go to stderr as ``error CODE: message``, or with
+    ``--json`` as the API's error body ``{"error": {"code", "message"}}``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    as_json = "--json" in argv  # known before parsing, so that a usage error is JSON too
     try:
         args = build_parser().parse_args(argv)
         return _run(args)
     except CliError as exc:
-        print(f"error {exc.code}: {exc.message}", file=sys.stderr)
-        return exc.exit_code
+        return _fail(exc.code, exc.message, exc.exit_code, as_json, exc.usage)
     except MockExchangeError as exc:
-        print(f"error {exc.code}: {exc.message}", file=sys.stderr)
-        return exit_code_for(exc.http_status)
+        return _fail(exc.code, exc.message, exit_code_for(exc.http_status), as_json)
+    except ConfigError as exc:  # e.g. a data directory the embedded Valkey cannot use
+        return _fail(exc.code, str(exc), EXIT_USAGE, as_json)
     except KeyboardInterrupt:
         return 130
     except SystemExit as exc:  # --help and --version
         return exc.code if isinstance(exc.code, int) else EXIT_OK
     except Exception as exc:  # never a traceback
-        print(f"error INTERNAL: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return EXIT_UNAVAILABLE
+        return _fail("INTERNAL", f"{type(exc).__name__}: {exc}", EXIT_UNAVAILABLE, as_json)
+
+
+def _fail(code: str, message: str, exit_code: int, as_json: bool, usage: str | None = None) -> int:
+    if as_json:
+        print(json.dumps({"error": {"code": code, "message": message}}), file=sys.stderr)
+    else:
+        print(f"{usage or ''}error {code}: {message}", file=sys.stderr)
+    return exit_code

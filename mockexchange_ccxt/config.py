@@ -6,6 +6,7 @@ and the ccxt class all configure themselves the same way.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -16,29 +17,97 @@ from typing import Any
 #: The seed's default API key; it is a placeholder and never authenticates.
 PLACEHOLDER_API_KEY = "invalid-key"
 
+
+class ConfigError(ValueError):
+    """A setting that cannot be used (not a number, out of its range, a URL no client speaks, a data directory
+    that cannot be written); ``variable`` is the environment variable that sets it. The CLI exits with 2."""
+
+    code = "CONFIG"
+
+    def __init__(self, variable: str, message: str) -> None:
+        super().__init__(message)
+        self.variable = variable
+
+
+Number = int | float | Decimal
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The documented range of a numeric setting: finite, at least ``low``, at most ``high`` (or below it)."""
+
+    low: Number
+    high: Number
+    high_open: bool = False
+
+    def holds(self, value: Number) -> bool:
+        finite = value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)
+        return finite and self.low <= value and (value < self.high if self.high_open else value <= self.high)
+
+    def describe(self) -> str:
+        return f"from {self.low} to below {self.high}" if self.high_open else f"{self.low} to {self.high}"
+
+
+#: Settings field -> its range. Every numeric setting has one (a test checks), and its line in ``ENV_VARS``
+#: states it: a NaN or infinite interval would busy-loop or kill the tick thread, a huge batch block Valkey.
+RANGES: dict[str, Bounds] = {
+    "commission": Bounds(Decimal(0), Decimal(1), high_open=True),
+    "maker_commission": Bounds(Decimal(0), Decimal(1), high_open=True),
+    "taker_commission": Bounds(Decimal(0), Decimal(1), high_open=True),
+    "tick_loop_sec": Bounds(0.001, 86400),
+    "settle_batch": Bounds(1, 100_000),
+    "history_days": Bounds(1, 3650),
+    "book_levels": Bounds(1, 1000),
+    "book_step_bps": Bounds(Decimal("0.01"), Decimal(1000)),
+    "book_level_notional": Bounds(Decimal("0.01"), Decimal(10) ** 10),
+}
+_RATE = RANGES["commission"].describe()
+
 #: environment variable -> (Settings field, one-line description). The README's table is checked against it.
 ENV_VARS: dict[str, tuple[str, str]] = {
     "REDIS_URL": ("redis_url", "Valkey/Redis URL; unset means a private embedded valkey-server"),
-    "COMMISSION": ("commission", "flat fee rate on every fill, charged in the quote currency (0.001)"),
-    "MAKER_COMMISSION": ("maker_commission", "fee rate for resting limit orders (defaults to COMMISSION)"),
-    "TAKER_COMMISSION": ("taker_commission", "fee rate for market and marketable orders (defaults to COMMISSION)"),
-    "TICK_LOOP_SEC": ("tick_loop_sec", "seconds between settlement passes over outside price writes (10)"),
+    "COMMISSION": ("commission", f"flat fee rate on every fill, charged in the quote currency (0.001; {_RATE})"),
+    "MAKER_COMMISSION": ("maker_commission", f"fee rate for resting limit orders (defaults to COMMISSION; {_RATE})"),
+    "TAKER_COMMISSION": (
+        "taker_commission",
+        f"fee rate for market and marketable orders (defaults to COMMISSION; {_RATE})",
+    ),
+    "TICK_LOOP_SEC": (
+        "tick_loop_sec",
+        f"seconds between settlement passes over outside price writes (10; {RANGES['tick_loop_sec'].describe()})",
+    ),
     "TEST_ENV": ("test_env", "true turns off API-key auth and turns on /docs"),
     "API_KEY": ("api_key", "the key clients send as x-api-key"),
     "KEY_PREFIX": ("key_prefix", "prefix of every key the engine owns ('mockx:')"),
     "PRICE_KEY_PREFIX": ("price_key_prefix", "prefix of the price-feed hashes ('sym_')"),
     "ACCOUNT": ("account", "account name; also the Valkey Cluster hash tag of its keys ('main')"),
     "MOCKX_DATA_DIR": ("data_dir", "data directory of the embedded Valkey (a per-user directory)"),
-    "SETTLE_BATCH": ("settle_batch", "orders filled per settlement script call, so no call blocks long (500)"),
-    "HISTORY_DAYS": ("history_days", "days of price history (1m and 1h candles) kept per symbol, 1 to 3650 (30)"),
-    "BOOK_LEVELS": ("book_levels", "levels per side of the synthetic order book, 1 to 1000 (20)"),
-    "BOOK_STEP_BPS": ("book_step_bps", "gap between synthetic book levels in basis points, (0, 1000] (10)"),
-    "BOOK_LEVEL_NOTIONAL": ("book_level_notional", "quote-currency value of each synthetic book level (10000)"),
+    "SETTLE_BATCH": (
+        "settle_batch",
+        f"orders filled per settlement script call, so no call blocks long (500; {RANGES['settle_batch'].describe()})",
+    ),
+    "HISTORY_DAYS": (
+        "history_days",
+        f"days of price history (1m and 1h candles) kept per symbol (30; {RANGES['history_days'].describe()})",
+    ),
+    "BOOK_LEVELS": (
+        "book_levels",
+        f"levels per side of the synthetic order book (20; {RANGES['book_levels'].describe()})",
+    ),
+    "BOOK_STEP_BPS": (
+        "book_step_bps",
+        f"gap between synthetic book levels, in basis points (10; {RANGES['book_step_bps'].describe()})",
+    ),
+    "BOOK_LEVEL_NOTIONAL": (
+        "book_level_notional",
+        f"quote-currency value of each synthetic book level (10000; {RANGES['book_level_notional'].describe()})",
+    ),
 }
 
 #: Settings fields read as integers and as exact decimals from the environment.
 _INT_FIELDS = ("settle_batch", "history_days", "book_levels")
 _DECIMAL_FIELDS = ("commission", "maker_commission", "taker_commission", "book_step_bps", "book_level_notional")
+_VARIABLE = {name: var for var, (name, _doc) in ENV_VARS.items()}
 
 
 def default_data_dir() -> Path:
@@ -69,22 +138,14 @@ class Settings:
     book_level_notional: Decimal = Decimal(10000)
 
     def __post_init__(self) -> None:
-        for name in ("commission", "maker_commission", "taker_commission"):
-            rate = getattr(self, name)
-            if rate is not None and not (rate.is_finite() and Decimal(0) <= rate < Decimal(1)):
-                raise ValueError(f"{name} must be a fee rate in [0, 1), got {rate}")
-        if self.tick_loop_sec <= 0:
-            raise ValueError(f"tick_loop_sec must be positive, got {self.tick_loop_sec}")
-        if self.settle_batch < 1:
-            raise ValueError(f"settle_batch must be at least 1, got {self.settle_batch}")
-        if not 1 <= self.history_days <= 3650:
-            raise ValueError(f"history_days must be 1 to 3650, got {self.history_days}")
-        if not 1 <= self.book_levels <= 1000:
-            raise ValueError(f"book_levels must be 1 to 1000, got {self.book_levels}")
-        if not (self.book_step_bps.is_finite() and 0 < self.book_step_bps <= 1000):
-            raise ValueError(f"book_step_bps must be in (0, 1000], got {self.book_step_bps}")
-        if not (self.book_level_notional.is_finite() and 0 < self.book_level_notional <= Decimal(10) ** 10):
-            raise ValueError(f"book_level_notional must be in (0, 10^10], got {self.book_level_notional}")
+        for name, bounds in RANGES.items():
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, Number) or not bounds.holds(value):
+                raise ConfigError(_VARIABLE[name], f"{_VARIABLE[name]} must be {bounds.describe()}, got {value!r}")
+        if self.redis_url is not None:
+            _check_redis_url(self.redis_url)
         if any(c in self.account for c in "{}:"):
             raise ValueError("account may not contain '{', '}' or ':'")
 
@@ -118,6 +179,16 @@ class Settings:
         return cls(**values)
 
 
+def _check_redis_url(url: str) -> None:
+    """The URL must be one the Valkey client can connect with (redis://, rediss:// or unix://)."""
+    from redis.connection import parse_url
+
+    try:
+        parse_url(url)  # type: ignore[no-untyped-call,unused-ignore]
+    except ValueError as exc:
+        raise ConfigError("REDIS_URL", f"REDIS_URL {url[:100]!r} is not usable: {exc}") from None
+
+
 def _convert(name: str, raw: str, var: str) -> Any:
     """Parse one environment value into the type of its Settings field."""
     try:
@@ -127,12 +198,16 @@ def _convert(name: str, raw: str, var: str) -> Any:
             return float(raw)
         if name in _INT_FIELDS:
             return int(raw)
+    except (InvalidOperation, ValueError):
+        kind = "an integer" if name in _INT_FIELDS else "a number"
+        raise ConfigError(var, f"environment variable {var}={raw!r} is not {kind}") from None
+    try:
         if name == "test_env":
             return parse_bool(raw)
-        if name == "data_dir":
-            return Path(raw).expanduser()
-    except (InvalidOperation, ValueError) as exc:
-        raise ValueError(f"environment variable {var}={raw!r} is not valid: {exc}") from None
+    except ValueError as exc:
+        raise ConfigError(var, f"environment variable {var}={raw!r} is not valid: {exc}") from None
+    if name == "data_dir":
+        return Path(raw).expanduser()
     return raw
 
 

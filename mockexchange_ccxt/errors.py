@@ -67,6 +67,12 @@ class DuplicateClientOrderId(MockExchangeError):
     code, http_status = "DUPLICATE_CLIENT_ORDER_ID", 409
 
 
+class LengthRequired(MockExchangeError):
+    """A chunked body on a server that hands chunks over undecoded (REST only): send a Content-Length."""
+
+    code, http_status = "LENGTH_REQUIRED", 411
+
+
 class PayloadTooLarge(MockExchangeError):
     code, http_status = "PAYLOAD_TOO_LARGE", 413
 
@@ -99,6 +105,7 @@ ERRORS_BY_CODE: dict[str, type[MockExchangeError]] = {
         MethodNotAllowed,
         OrderNotOpen,
         DuplicateClientOrderId,
+        LengthRequired,
         PayloadTooLarge,
         NotSupported,
         StoreUnavailable,

@@ -118,7 +118,7 @@ def _order_args(body: dict[str, Any]) -> dict[str, Any]:
     return {
         "symbol": body["symbol"],
         "side": body["side"],
-        "type": body.get("type") or "market",
+        "type": "market" if body.get("type") is None else body["type"],  # only an absent type means market
         "amount": body["amount"],
         "price": body.get("price"),
         "client_order_id": body.get("clientOrderId"),
@@ -170,6 +170,13 @@ _SYMBOL_Q = Field("symbol", STRING, False, "only this symbol")
 ROUTES: tuple[Route, ...] = (
     Route("status", "GET", "/status", _status, "Service status (also checks Valkey)"),
     Route("time", "GET", "/time", lambda e, c: {"serverTime": e.now_ms()}, "Server time in ms"),
+    Route(
+        "fees",
+        "GET",
+        "/fees",
+        lambda e, c: {"maker": e.settings.maker_rate, "taker": e.settings.taker_rate},
+        "Fee rates charged: maker (a resting order's fill) and taker",
+    ),
     Route(
         "markets", "GET", "/markets", lambda e, c: list(e.markets().values()), "Markets: every symbol the feed prices"
     ),

@@ -7,8 +7,12 @@ generated API key (when none is configured). Workers configure themselves from t
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import ipaddress
 import os
 import secrets
+import socket
 
 from .config import PLACEHOLDER_API_KEY, Settings
 from .engine import EmbeddedValkey
@@ -23,6 +27,36 @@ class ServeError(RuntimeError):
     """The server could not start (the address is in use, say)."""
 
 
+# -- the flags of ``mockexchange serve`` (argparse types: a ValueError is a usage error) -----------------
+
+
+def port_number(text: str) -> int:
+    """A TCP port to listen on: 1 to 65535."""
+    port = int(text)
+    if not 1 <= port <= 65535:
+        raise ValueError(text)
+    return port
+
+
+def worker_count(text: str) -> int:
+    """A number of worker processes: at least one."""
+    count = int(text)
+    if count < 1:
+        raise ValueError(text)
+    return count
+
+
+def host_address(text: str) -> str:
+    """An IP address to bind (the server binds addresses, not names)."""
+    return str(ipaddress.ip_address(text))
+
+
+# argparse names the expected kind after the function in "argument --port: invalid ... value"
+port_number.__name__ = "port (1 to 65535)"
+worker_count.__name__ = "worker count (1 or more)"
+host_address.__name__ = "IP address (such as 127.0.0.1 or 0.0.0.0)"
+
+
 def needs_generated_key(settings: Settings) -> bool:
     """True when auth is on but no usable key is configured (unset or the seed's placeholder)."""
     return settings.auth_required and settings.api_key in ("", PLACEHOLDER_API_KEY)
@@ -31,6 +65,32 @@ def needs_generated_key(settings: Settings) -> bool:
 def worker_threads() -> int:
     """Threads per worker serving requests: granian's advice for WSGI (each holds one Valkey connection)."""
     return 2 * (os.cpu_count() or 1) + 1
+
+
+def claim_port(host: str, port: int) -> socket.socket | None:
+    """Refuse a port something listens on, and keep other servers off it while granian starts.
+
+    granian's workers bind with SO_REUSEPORT, so a second server on a busy port would start and take half
+    the connections. A probe without SO_REUSEPORT fails on any listener (and on another server's guard),
+    while TIME_WAIT leftovers do not stop it (SO_REUSEADDR). The guard returned, bound with SO_REUSEPORT but
+    never listening, lets our own workers bind and makes every later probe fail; close it when serving ends.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            reason = "address in use" if exc.errno == errno.EADDRINUSE else exc.strerror or str(exc)
+            raise ServeError(f"cannot serve on {host}:{port}: {reason}") from None
+    guard = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        guard.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        guard.bind((host, port))
+    except OSError:  # the probe passed: serve without the guard rather than refuse a free port
+        guard.close()
+        return None
+    return guard
 
 
 def serve(host: str, port: int, workers: int, settings: Settings) -> int:
@@ -43,6 +103,7 @@ def serve(host: str, port: int, workers: int, settings: Settings) -> int:
     from granian.constants import Interfaces
 
     embedded: EmbeddedValkey | None = None
+    guard = claim_port(host, port)
     try:
         redis_url = settings.redis_url
         if redis_url is None:
@@ -80,3 +141,6 @@ def serve(host: str, port: int, workers: int, settings: Settings) -> int:
     finally:
         if embedded is not None:
             embedded.stop()
+        if guard is not None:
+            with contextlib.suppress(OSError):
+                guard.close()

@@ -3,6 +3,7 @@ on a free loopback port, without persistence, flushed before every test. Nothing
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +24,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def load_scale(request: pytest.FixtureRequest) -> int:
     """How many times the default load the reliability tests apply (``--heavy``: 10)."""
     return 10 if request.config.getoption("--heavy") else 1
+
+
+@pytest.fixture(autouse=True)
+def quiet_shared_engines() -> Iterator[None]:
+    """After each test, stop the tick loops that in-process exchanges started on their shared engines (they
+    would otherwise keep settling, every TICK_LOOP_SEC, whatever a later test writes into the feed)."""
+    yield
+    transport = sys.modules.get("mockexchange_ccxt.exchange.transport")
+    if transport is not None:
+        for shared in list(transport._ENGINES.values()):
+            shared.stop_tick_loop()
 
 
 @pytest.fixture(scope="session")

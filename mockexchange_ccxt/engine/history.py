@@ -181,18 +181,26 @@ class History:
         if start is None:
             candles = self._newest(symbol, frame, oldest, last, count)
         else:
-            candles = self._from(symbol, frame, max(start, oldest * level_ms), last, count)
+            # the first candle opening at or after ``since``; one whose start fell out of retention still counts
+            # (it holds what is kept of it) when it opens at or after ``since``
+            window = frame.first_at_or_after(start)
+            if window < oldest * level_ms:
+                window = max(window, frame.start(oldest * level_ms))
+                window = window if window >= start else frame.following(window)
+            candles = self._from(symbol, frame, window, max(oldest, window // level_ms), last, count)
         return candles
 
-    def _from(self, symbol: str, frame: Timeframe, start: int, last: int, count: int) -> list[list[Any]]:
+    def _from(
+        self, symbol: str, frame: Timeframe, window: int, oldest: int, last: int, count: int
+    ) -> list[list[Any]]:
         level_ms = LEVELS[frame.level]
         found: list[list[Any]] = []
-        window = frame.first_at_or_after(start)
         while len(found) < count and window <= last * level_ms:
             end = window
             for _ in range(count - len(found)):
                 end = frame.following(end)
-            found += self._candles(symbol, frame, window // level_ms, min(end // level_ms, last + 1))
+            first = max(window // level_ms, oldest)
+            found += self._candles(symbol, frame, first, min(end // level_ms, last + 1))
             window = end
         return found[:count]
 

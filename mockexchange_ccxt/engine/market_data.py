@@ -103,9 +103,9 @@ class MarketData:
             raise BadRequest(
                 f"timestamp must be a positive integer of milliseconds up to {MAX_TIMESTAMP_MS}, got {short(timestamp)}"
             )
+        quote = Quote.published(symbol, last, best_bid, best_ask, timestamp)  # BadRequest if crossed
         if isinstance(self.clock, ReplayClock):
             self.clock.advance_to(timestamp)
-        quote = Quote(symbol, last, best_bid or last, best_ask or last, timestamp, {})
         commands = [
             self.history.publish_command(symbol, last, timestamp, traded, best_bid, best_ask, depth),
             self._settle_command(quote, checked=True),

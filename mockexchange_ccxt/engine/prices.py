@@ -3,7 +3,9 @@
 The hashes belong to whatever feed writes them, so nothing in them is trusted: a missing field, an empty
 string, a word where a number belongs, a negative price or the wrong key type all make the symbol *unpriced*
 (no ticker, no market, no trading, and the tick loop skips it) rather than an error that stops anything.
-``bid`` and ``ask`` are optional (both default to ``price``), as are ``baseVolume`` and ``quoteVolume``.
+``bid`` and ``ask`` are optional (both default to ``price``), as are ``baseVolume`` and ``quoteVolume``. A
+crossed quote (a bid above the price or an ask below it, hence also a bid above the ask) is unpriced too: a bot
+could buy at the ask and sell higher at the bid at once.
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ..errors import BadSymbol, InvalidOrder
+from ..errors import BadRequest, BadSymbol, InvalidOrder
 from ..keys import Keys
 from .clock import MAX_TIMESTAMP_MS, iso8601, timestamp_to_ms
 from .markets import MAX_PRICE
-from .money import in_exponent_range
+from .money import fmt, in_exponent_range
 from .store import Store
 
 #: Fields read from a feed hash, in HMGET order.
@@ -52,11 +54,18 @@ class Quote:
         price, stamp = _number(raw.get("price")), _number(raw.get("timestamp"))
         if price is None or stamp is None or price > MAX_PRICE or stamp > MAX_TIMESTAMP_MS:
             return None
-        bid = _number(raw.get("bid")) or price
-        ask = _number(raw.get("ask")) or price
-        if max(bid, ask) > MAX_PRICE:
+        bid, ask = _number(raw.get("bid")), _number(raw.get("ask"))
+        if max(bid or price, ask or price) > MAX_PRICE or crossed(price, bid, ask):
             return None
-        return cls(symbol, price, bid, ask, timestamp_to_ms(stamp), raw)
+        return cls(symbol, price, bid or price, ask or price, timestamp_to_ms(stamp), raw)
+
+    @classmethod
+    def published(cls, symbol: str, price: Decimal, bid: Decimal | None, ask: Decimal | None, timestamp: int) -> Quote:
+        """The quote ``set_price`` publishes (bid and ask default to the price); BadRequest if crossed."""
+        reason = crossed(price, bid, ask)
+        if reason:
+            raise BadRequest(reason)
+        return cls(symbol, price, bid or price, ask or price, timestamp, {})
 
     @property
     def volume(self) -> Decimal | None:
@@ -140,6 +149,18 @@ class PriceFeed:
         replies = self.store.pipeline([self.read_command(s) for s in wanted], writes=False, errors_as_values=True)
         quotes = (_quote_from_reply(symbol, reply) for symbol, reply in zip(wanted, replies, strict=True))
         return {quote.symbol: quote for quote in quotes if quote is not None}
+
+
+def crossed(price: Decimal, bid: Decimal | None, ask: Decimal | None) -> str | None:
+    """Why a quote is crossed, or None: the bid may not be above the price, nor the ask below it (so neither
+    above the other); an absent side is the price."""
+    if bid is not None and ask is not None and bid > ask:
+        return f"bid {fmt(bid)} is above the ask {fmt(ask)}"
+    if bid is not None and bid > price:
+        return f"bid {fmt(bid)} is above the price {fmt(price)}"
+    if ask is not None and ask < price:
+        return f"ask {fmt(ask)} is below the price {fmt(price)}"
+    return None
 
 
 def _quote_from_reply(symbol: str, reply: Any) -> Quote | None:

@@ -10,7 +10,13 @@ from ccxt.base.errors import BadResponse
 
 from ..routes import Call, http_request
 from .describe import describe_mock
-from .transport import InProcess, raise_for_error_body, settings_from_options
+from .transport import (
+    InProcess,
+    raise_for_error_body,
+    refuse_engine_options,
+    settings_from_options,
+    tick_loop_option,
+)
 from .unified import GENERATOR_METHODS, UnifiedMixin
 
 
@@ -28,8 +34,9 @@ class MockExchangeBase(UnifiedMixin):
         """In process unless ``options['serverUrl']`` names a server; in process there is no rate limit."""
         self.in_process = None
         if self.options.get("serverUrl"):
+            refuse_engine_options(self.options)
             return
-        self.in_process = InProcess(settings_from_options(self.options))
+        self.in_process = InProcess(settings_from_options(self.options), tick_loop_option(self.options))
         settings = self.in_process.settings
         self.fees["trading"].update(maker=float(settings.maker_rate), taker=float(settings.taker_rate))  # type: ignore[attr-defined]
         if "enableRateLimit" not in config:

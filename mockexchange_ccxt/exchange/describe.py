@@ -21,6 +21,7 @@ EXCEPTIONS_BY_CODE: dict[str, type[Exception]] = {
     "METHOD_NOT_ALLOWED": ccxt_errors.BadRequest,
     "ORDER_NOT_OPEN": ccxt_errors.InvalidOrder,
     "DUPLICATE_CLIENT_ORDER_ID": ccxt_errors.DuplicateOrderId,
+    "LENGTH_REQUIRED": ccxt_errors.BadRequest,
     "PAYLOAD_TOO_LARGE": ccxt_errors.BadRequest,
     "NOT_SUPPORTED": ccxt_errors.NotSupported,
     "STORE_UNAVAILABLE": ccxt_errors.ExchangeNotAvailable,

@@ -1,9 +1,12 @@
 """The two ways a ``MockExchange`` reaches the engine, chosen by its options.
 
 - in-process (default): ``routes.dispatch`` on an ``Engine`` in this process, on ``options['redisUrl']``,
-  ``REDIS_URL`` or the embedded Valkey; engine errors become the exact ccxt exceptions.
+  ``REDIS_URL`` or the embedded Valkey; engine errors become the exact ccxt exceptions. The engine's tick loop
+  runs (``options['tickLoop']``, default True), so prices an outside feed writes settle here too, as they do
+  in the server.
 - HTTP (``options['serverUrl']``): ccxt's own pipeline, ``fetch2`` -> ``sign`` -> ``fetch`` ->
-  ``handle_errors``, so timeouts, proxies, ``verbose`` and the rate limiter work as with any exchange.
+  ``handle_errors``, so timeouts, proxies, ``verbose`` and the rate limiter work as with any exchange. The
+  server's settings decide there: options only an in-process engine could honour are refused.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import atexit
 import threading
 from decimal import Decimal
 from typing import Any
+
+from ccxt.base.errors import BadRequest, NotSupported
 
 from ..config import Settings
 from ..engine import Engine
@@ -32,6 +37,30 @@ OPTION_FIELDS = {
     "keyPrefix": "key_prefix",
     "priceKeyPrefix": "price_key_prefix",
 }
+
+
+#: Options only an engine in this process honours; with ``serverUrl`` they are refused, not ignored.
+ENGINE_OPTIONS = (*OPTION_FIELDS, "tickLoop")
+
+
+def refuse_engine_options(options: dict[str, Any]) -> None:
+    """Over HTTP the server's settings decide: an engine option given anyway is refused (NotSupported)."""
+    given = [name for name in ENGINE_OPTIONS if options.get(name) is not None]
+    if given:
+        raise NotSupported(
+            f"mockexchange options {', '.join(given)} apply in process only; with serverUrl the server's"
+            " settings decide (set them where it runs)"
+        )
+
+
+def tick_loop_option(options: dict[str, Any]) -> bool:
+    """``options['tickLoop']``: True (the default) settles outside price writes in this process."""
+    value = options.get("tickLoop")
+    if value is None:
+        return True
+    if not isinstance(value, bool):
+        raise BadRequest(f"mockexchange options['tickLoop'] must be True or False, got {value!r}")
+    return value
 
 
 def settings_from_options(options: dict[str, Any]) -> Settings:
@@ -57,16 +86,21 @@ def shared_engine(settings: Settings) -> Engine:
 
 class InProcess:
     """Serves calls from an engine in this process, made on first use: constructing an exchange touches no
-    Valkey (tools such as freqtrade build one with no arguments just to look at it)."""
+    Valkey (tools such as freqtrade build one with no arguments just to look at it). ``tick_loop`` starts the
+    engine's tick loop then (shared by every exchange on that engine, stopped by ``engine.stop_tick_loop()`` or
+    at exit)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, tick_loop: bool = True) -> None:
         self.settings = settings
+        self.tick_loop = tick_loop
         self._engine: Engine | None = None
 
     @property
     def engine(self) -> Engine:
         if self._engine is None:
             self._engine = shared_engine(self.settings)
+            if self.tick_loop:
+                self._engine.start_tick_loop()
         return self._engine
 
     def perform(self, call: Call) -> Any:

@@ -62,9 +62,12 @@ class UnifiedMixin(ParsersMixin):
         return [self.parse_market(market) for market in raw]
 
     def _g_load_markets(self, reload: bool = False, params: dict[str, Any] = {}) -> Steps:
+        """Markets, and ``fees['trading']`` as the venue charges them (over HTTP, the server's rates)."""
         if self.markets and not reload:
             return self.markets
         markets = yield from self._g_fetch_markets(params)
+        rates = yield Call("fees")
+        self.fees["trading"].update(maker=num(rates["maker"]), taker=num(rates["taker"]))  # type: ignore[attr-defined]
         return self.set_markets(markets)  # type: ignore[attr-defined]
 
     def _g_market(self, symbol: str) -> Steps:

@@ -2,9 +2,10 @@
 
 Every route of the table becomes an HTTP route; the app adds only what HTTP needs: the API key (constant-time
 compare, the seed's placeholder key never accepted), JSON in and out with exact decimals (numbers in bodies
-are read as Decimals; answers carry decimal strings), a body size limit, and errors as
-``{"error": {"code", "message"}}`` with the status of their code. No request can produce a 500 with a
-traceback: anything unexpected is logged and answered as INTERNAL.
+are read as Decimals; answers carry decimal strings), bodies read safely (``body.py``: a size limit, chunks,
+no body where a route takes none, connections kept usable), and errors as ``{"error": {"code", "message"}}``
+with the status of their code. No request can produce a 500 with a traceback or the internals of a script:
+anything unexpected is logged and answered as a plain INTERNAL.
 """
 
 from __future__ import annotations
@@ -26,15 +27,16 @@ from ..errors import (
     MethodNotAllowed,
     MockExchangeError,
     NotFound,
-    PayloadTooLarge,
 )
 from ..routes import ROUTES, Call, Route, dispatch
+from .body import Body
 from .openapi import openapi_document, swagger_page
 
 log = logging.getLogger("mockexchange_ccxt.web")
 
-MAX_BODY_BYTES = 64 * 1024
 API_KEY_HEADER = "x-api-key"
+#: What a 500 says: the details (a script's hash and line, a traceback) go to the log only.
+INTERNAL_MESSAGE = "internal error; the server log has the details"
 
 
 def _encode(value: Any) -> str:
@@ -48,13 +50,7 @@ def to_json(payload: Any) -> bytes:
     return json.dumps(payload, default=_encode, separators=(",", ":")).encode()
 
 
-def _read_body(req: falcon.Request) -> Any:
-    length = req.content_length or 0
-    if length > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"body of {length} bytes is over the {MAX_BODY_BYTES}-byte limit")
-    raw = req.bounded_stream.read(MAX_BODY_BYTES + 1)
-    if len(raw) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"body is over the {MAX_BODY_BYTES}-byte limit")
+def _parse_body(raw: bytes) -> Any:
     if not raw:  # no body at all; anything else, whitespace too, must parse as JSON
         return None
     try:
@@ -88,7 +84,10 @@ class RouteResource:
         route = self.by_method[req.method]
         if self.split_symbol:  # a symbol whose '/' reached us decoded: /tickers/BTC/USDT
             params["symbol"] = f"{params['symbol']}/{params.pop('quote')}"
-        body = _read_body(req) if route.method == "POST" else None
+        raw = req.context.body.read()
+        if route.body is None and raw:
+            raise BadRequest(f"{route.method} {route.path} takes no body")
+        body = _parse_body(raw) if route.body is not None else None
         if any(isinstance(value, list) for value in req.params.values()):
             raise BadRequest("a query parameter is given twice")
         # a blank value means "not given", but its name must still be one the route knows
@@ -97,6 +96,24 @@ class RouteResource:
         resp.data = to_json(result)
         resp.content_type = falcon.MEDIA_JSON
         resp.status = falcon.code_to_http_status(route.status)
+
+
+class BodyKeeper:
+    """First in, last out: gives each request its ``Body``, and after the answer (whatever answered it, auth
+    and routing errors included) drains what is left of the body, or says ``Connection: close``."""
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        req.context.body = Body(req.env)
+
+    def process_response(self, req: falcon.Request, resp: falcon.Response, resource: Any, ok: bool) -> None:
+        body: Body | None = getattr(req.context, "body", None)
+        if body is not None and not body.drain() and not _closes_every_connection(req.env):
+            resp.set_header("Connection", "close")
+
+
+def _closes_every_connection(env: dict[str, Any]) -> bool:
+    """wsgiref answers HTTP/1.0 and closes every connection, and refuses a hop-by-hop header from the app."""
+    return str(env.get("SERVER_SOFTWARE", "")).startswith("WSGIServer/")
 
 
 class ApiKeyAuth:
@@ -120,6 +137,9 @@ def _error_response(resp: falcon.Response, error: MockExchangeError) -> None:
 
 def _handle_engine_error(req: falcon.Request, resp: falcon.Response, error: Exception, params: Any) -> None:
     assert isinstance(error, MockExchangeError)
+    if isinstance(error, InternalError):  # e.g. a script's error reply, with its hash and line number
+        log.error("internal error serving %s %s: %s", req.method, req.path, error.message)
+        error = InternalError(INTERNAL_MESSAGE)
     _error_response(resp, error)
 
 
@@ -140,13 +160,15 @@ def _handle_http_error(req: falcon.Request, resp: falcon.Response, error: Except
 
 def _handle_unexpected(req: falcon.Request, resp: falcon.Response, error: Exception, params: Any) -> None:
     log.exception("unexpected error serving %s %s", req.method, req.path)
-    _error_response(resp, InternalError("internal error; the server log has the details"))
+    _error_response(resp, InternalError(INTERNAL_MESSAGE))
 
 
 def create_app(engine: Engine, settings: Settings | None = None) -> falcon.App[falcon.Request, falcon.Response]:
     """The WSGI app serving ``engine``; ``settings`` decide auth and /docs (default: the engine's)."""
     settings = settings or engine.settings
-    middleware = [ApiKeyAuth(settings.api_key)] if settings.auth_required else []
+    middleware: list[Any] = [BodyKeeper()]
+    if settings.auth_required:
+        middleware.append(ApiKeyAuth(settings.api_key))
     app = falcon.App(middleware=middleware)
     app.req_options.auto_parse_qs_csv = False
     app.req_options.keep_blank_qs_values = True  # so that a blank value's name is still checked

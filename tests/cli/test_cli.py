@@ -242,3 +242,85 @@ def test_bad_configuration(capsys: pytest.CaptureFixture[str], monkeypatch: pyte
     monkeypatch.setenv("COMMISSION", "lots")
     code, out, err = run(capsys, "balance")
     assert (code, out) == (2, "") and err.startswith("error CONFIG: environment variable COMMISSION")
+
+
+# -- usage and configuration errors: exit 2 with a clean message, never INTERNAL (issue: rough edges) ----------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["serve", "--port", "70000"],
+        ["serve", "--port", "0"],
+        ["serve", "--port", "-1"],
+        ["serve", "--host", "256.1.1.1"],
+        ["serve", "--host", "localhost"],  # the server binds IP addresses only
+        ["serve", "--workers", "0"],
+        ["serve", "--workers", "-2"],
+    ],
+)
+def test_serve_refuses_bad_flags_before_starting(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    code, out, err = run(capsys, *argv)
+    assert (code, out) == (2, "")
+    assert "error USAGE: argument --" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("url", ["http://x", "valkey://x:1/0"])
+def test_a_redis_url_no_client_speaks_is_a_config_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.setenv("REDIS_URL", url)
+    for argv in (["balance"], ["serve"]):
+        code, out, err = run(capsys, *argv)
+        assert (code, out) == (2, ""), err
+        assert err.startswith("error CONFIG: REDIS_URL ")
+
+
+def test_an_unusable_data_directory_is_a_config_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    monkeypatch.delenv("REDIS_URL")
+    monkeypatch.setenv("MOCKX_DATA_DIR", str(blocker / "valkey"))
+    for argv in (["balance"], ["serve"]):
+        code, out, err = run(capsys, *argv)
+        assert (code, out) == (2, ""), err
+        assert err.startswith("error CONFIG: MOCKX_DATA_DIR ") and "Traceback" not in err
+
+
+def test_a_commission_that_is_not_a_number_reads_cleanly(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COMMISSION", "abc")
+    code, _, err = run(capsys, "balance")
+    assert (code, err) == (2, "error CONFIG: environment variable COMMISSION='abc' is not a number\n")
+
+
+# -- --json: errors are JSON too --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "exit_code", "code"),
+    [
+        (["--json", "cancel", "999999"], 3, "ORDER_NOT_FOUND"),
+        (["cancel", "999999", "--json"], 3, "ORDER_NOT_FOUND"),
+        (["--json", "fund", "USDT", "-5"], 2, "BAD_REQUEST"),
+        (["--json", "bogus"], 2, "USAGE"),
+        (["--json", "serve", "--port", "70000"], 2, "USAGE"),
+    ],
+)
+def test_with_json_errors_are_json(
+    capsys: pytest.CaptureFixture[str], argv: list[str], exit_code: int, code: str
+) -> None:
+    got, out, err = run(capsys, *argv)
+    assert (got, out) == (exit_code, "")
+    error = json.loads(err)["error"]
+    assert error["code"] == code and error["message"]
+
+
+def test_with_json_a_config_error_is_json(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TICK_LOOP_SEC", "nan")
+    got, out, err = run(capsys, "--json", "balance")
+    assert (got, out) == (2, "")
+    assert json.loads(err) == {"error": {"code": "CONFIG", "message": "TICK_LOOP_SEC must be 0.001 to 86400, got nan"}}

@@ -6,18 +6,24 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import redis
+from tests_helpers import wait_for
 
 from mockexchange_ccxt import Engine, Settings
+from mockexchange_ccxt.config import ConfigError
 from mockexchange_ccxt.engine import EmbeddedValkey
 from mockexchange_ccxt.errors import StoreUnavailable
 
@@ -26,7 +32,7 @@ CHILD = textwrap.dedent(
     import sys, time
     from pathlib import Path
     from mockexchange_ccxt.engine import EmbeddedValkey
-    server = EmbeddedValkey(Path(sys.argv[1]))
+    server = EmbeddedValkey(Path(sys.argv[1]), extra_args=sys.argv[2:])
     server.start()
     print(server.process.pid if server.process else 0, flush=True)
     time.sleep(60)
@@ -78,9 +84,12 @@ def wait_gone(pid: int, timeout: float = 5.0) -> bool:
     return not alive(pid)
 
 
-def start_child(data_dir: Path) -> tuple[subprocess.Popen[str], int]:
+def start_child(data_dir: Path, *extra_args: str) -> tuple[subprocess.Popen[str], int]:
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(data_dir)], stdout=subprocess.PIPE, text=True, start_new_session=True
+        [sys.executable, "-c", CHILD, str(data_dir), *extra_args],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
     assert child.stdout is not None
     return child, int(child.stdout.readline())
@@ -143,6 +152,7 @@ def test_a_second_process_joins_instead_of_starting_another(short_dir: Path) -> 
         with Engine(Settings(redis_url=joiner.url)) as engine:
             info = engine.store.read("INFO", "server")
             assert f"process_id:{server_pid}\r\n" in info
+        joiner.stop()
     finally:
         child.kill()
         child.wait()
@@ -174,6 +184,7 @@ def test_a_long_data_dir_works_within_one_process(short_dir: Path) -> None:
         joiner.start()
         assert joiner.process is None
         assert engine.balance("BTC")["total"] == 1
+        joiner.stop()  # a joiner still running would take over when the engine stops the server
 
 
 @pytest.mark.slow
@@ -203,3 +214,170 @@ def test_a_server_that_cannot_start_raises_store_unavailable(short_dir: Path) ->
         server.start()
     assert caught.value.http_status == 503
     assert not server.answers()
+
+
+# -- one server per directory, whatever happens to its owner -----------------------------------------------------
+
+
+def owner_url(data_dir: Path) -> str:
+    return f"unix://{data_dir / 'valkey.sock'}"
+
+
+@contextmanager
+def owner(data_dir: Path, *extra_args: str) -> Iterator[int]:
+    """A child process owning the server of ``data_dir``; yields the server's pid. Killed at the end (a
+    stopped server resumed first), and its server gone with it."""
+    child, server_pid = start_child(data_dir, *extra_args)
+    try:
+        yield server_pid
+    finally:
+        with suppress(ProcessLookupError):
+            os.kill(server_pid, signal.SIGCONT)
+        child.kill()
+        child.wait()
+        assert wait_gone(server_pid)
+
+
+def test_a_server_that_does_not_answer_for_a_while_is_joined_not_doubled(short_dir: Path) -> None:
+    """The owner's server is stopped (as by a long command, an AOF rewrite fork or swapping) while another
+    process builds an Engine on the directory: it used to give up after one PING, unlink the live socket and
+    start a second server on the same append-only file."""
+    with owner(short_dir) as server_pid:
+        with Engine(Settings(redis_url=owner_url(short_dir))) as first:
+            first.fund("USDT", "1000")
+        os.kill(server_pid, signal.SIGSTOP)
+        resume = threading.Timer(1.2, os.kill, (server_pid, signal.SIGCONT))
+        resume.start()
+        try:
+            with Engine(Settings(redis_url=None, data_dir=short_dir)) as second:
+                assert second.embedded is not None and second.embedded.process is None  # joined
+                second.fund("USDT", "5")
+                assert servers_in(short_dir) == [server_pid]
+        finally:
+            resume.join()
+        with Engine(Settings(redis_url=owner_url(short_dir))) as first:
+            assert first.balance("USDT")["total"] == 1005
+
+
+def test_a_busy_answer_means_alive(short_dir: Path) -> None:
+    """A server running a long script answers BUSY: it is alive, so the newcomer waits and joins it."""
+    with owner(short_dir, "--busy-reply-threshold", "50") as server_pid:
+        busy = redis.Redis(unix_socket_path=str(short_dir / "valkey.sock"))
+        script = threading.Thread(target=busy.eval, args=("local t = os.clock() while os.clock() - t < 1.5 do end", 0))
+        script.start()
+        time.sleep(0.3)  # past the busy-reply threshold: PING now answers -BUSY
+        try:
+            joiner = EmbeddedValkey(short_dir)
+            joiner.start()
+            assert joiner.process is None
+            assert servers_in(short_dir) == [server_pid]
+            joiner.stop()
+        finally:
+            script.join()
+            busy.close()
+
+
+def test_a_joiner_takes_over_when_the_owner_exits(short_dir: Path) -> None:
+    """The owner's process dies (its server with it): a joiner restarts the server on the same directory,
+    with the data the append-only file kept, and its engine serves again without being rebuilt."""
+    child, server_pid = start_child(short_dir)
+    with Engine(Settings(redis_url=None, data_dir=short_dir)) as joiner:
+        assert joiner.embedded is not None and joiner.embedded.process is None
+        joiner.fund("USDT", "42")
+        child.kill()  # SIGKILL: the server gets its parent-death signal and exits cleanly
+        child.wait()
+        assert wait_gone(server_pid)
+        assert wait_for(lambda: joiner.embedded is not None and joiner.embedded.process is not None)
+        assert wait_for(_answers(joiner))
+        assert joiner.balance("USDT")["total"] == 42
+        successor = joiner.embedded.process
+        assert successor is not None and servers_in(short_dir) == [successor.pid]
+    assert wait_gone(successor.pid)
+
+
+def test_only_one_of_several_joiners_takes_over(short_dir: Path) -> None:
+    child, server_pid = start_child(short_dir)
+    joiners = [EmbeddedValkey(short_dir) for _ in range(3)]
+    try:
+        for joiner in joiners:
+            joiner.start()
+        child.kill()
+        child.wait()
+        assert wait_gone(server_pid)
+        assert wait_for(lambda: any(j.process is not None for j in joiners))
+        assert wait_for(lambda: all(j.answers() for j in joiners))
+        time.sleep(0.3)  # several watch periods: nobody starts a second one
+        owners = [j.process.pid for j in joiners if j.process is not None]
+        assert len(owners) == 1 and servers_in(short_dir) == owners
+    finally:
+        for joiner in joiners:
+            joiner.stop()
+
+
+def _answers(engine: Engine) -> Callable[[], bool]:
+    def check() -> bool:
+        try:
+            return engine.store.ping()
+        except StoreUnavailable:
+            return False
+
+    return check
+
+
+# -- permissions ------------------------------------------------------------------------------------------------
+
+
+def test_the_data_directory_is_private(short_dir: Path) -> None:
+    data_dir = short_dir / "new" / "valkey"
+    with Engine(Settings(redis_url=None, data_dir=data_dir)):
+        assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+
+
+def test_a_long_path_socket_lives_in_a_private_directory(short_dir: Path) -> None:
+    long_dir = short_dir / ("d" * 100)
+    with Engine(Settings(redis_url=None, data_dir=long_dir)) as engine:
+        assert engine.embedded is not None
+        folder = engine.embedded.socket_path.parent
+        assert folder != Path(tempfile.gettempdir())
+        info = folder.lstat()
+        assert stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid()
+        assert stat.S_IMODE(info.st_mode) == 0o700
+
+
+def test_a_socket_directory_others_can_write_is_refused(short_dir: Path) -> None:
+    """Someone created the private directory's name first, open to everyone: it is not used."""
+    tmp = short_dir / "tmp"
+    (tmp / f"mockx-{os.getuid()}").mkdir(parents=True, mode=0o777)
+    (tmp / f"mockx-{os.getuid()}").chmod(0o777)
+    code = textwrap.dedent(
+        """
+        import sys
+        from pathlib import Path
+        from mockexchange_ccxt.engine import EmbeddedValkey
+        from mockexchange_ccxt.errors import StoreUnavailable
+        try:
+            EmbeddedValkey(Path(sys.argv[1])).start()
+        except StoreUnavailable as exc:
+            print(exc)
+            sys.exit(3)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(short_dir / ("d" * 100))],
+        env={**os.environ, "TMPDIR": str(tmp)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 3, result.stderr
+    assert "private" in result.stdout
+    assert list((tmp / f"mockx-{os.getuid()}").iterdir()) == []
+
+
+def test_an_unusable_data_directory_is_a_config_error(short_dir: Path) -> None:
+    blocker = short_dir / "a-file"
+    blocker.write_text("")
+    with pytest.raises(ConfigError) as caught:
+        Engine(Settings(redis_url=None, data_dir=blocker / "valkey"))
+    assert caught.value.variable == "MOCKX_DATA_DIR"
+    assert str(caught.value).startswith("MOCKX_DATA_DIR ")

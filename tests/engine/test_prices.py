@@ -7,9 +7,10 @@ import time
 from decimal import Decimal
 
 import pytest
+from tests_helpers import keyspace
 
 from mockexchange_ccxt import Engine, ReplayClock
-from mockexchange_ccxt.errors import BadSymbol, InvalidOrder
+from mockexchange_ccxt.errors import BadRequest, BadSymbol, InvalidOrder
 
 from .conftest import EngineFactory
 
@@ -94,12 +95,16 @@ def test_process_price_tick_uses_the_touch_side(btc: Engine) -> None:
     btc.fund("BTC", "1")
     buy = btc.create_order("BTC/USDT", "buy", "limit", "0.1", "49000")["id"]
     sell = btc.create_order("BTC/USDT", "sell", "limit", "0.1", "51000")["id"]
-    btc.store.call("HSET", "sym_BTC/USDT", "price", "48000", "ask", "49000.00000001", "timestamp", "1700000000")
+    feed = "sym_BTC/USDT"
+    # a last price below the buy's limit, and above the sell's, fills neither while the touch has not crossed
+    btc.store.call("HSET", feed, "price", "48000", "bid", "48000", "ask", "49000.00000001", "timestamp", "1700000000")
     assert btc.process_price_tick("BTC/USDT") == 0
-    btc.store.call("HSET", "sym_BTC/USDT", "ask", "49000", "bid", "50999.99999999")
+    btc.store.call("HSET", feed, "price", "52000", "bid", "50999.99999999", "ask", "52000")
+    assert btc.process_price_tick("BTC/USDT") == 0
+    btc.store.call("HSET", feed, "price", "49000", "bid", "48999", "ask", "49000")
     assert btc.process_price_tick("BTC/USDT") == 1
     assert btc.fetch_order(buy)["status"] == "closed"
-    btc.store.call("HSET", "sym_BTC/USDT", "price", "52000", "bid", "51000")
+    btc.store.call("HSET", feed, "price", "52000", "bid", "51000", "ask", "52000")
     assert btc.process_price_tick("BTC/USDT") == 1
     assert btc.fetch_order(sell)["status"] == "closed"
 
@@ -225,3 +230,66 @@ def test_set_price_replaces_a_corrupt_feed_key_and_settles_at_the_published_pric
     assert sorted(feed) == ["price", "timestamp"] and feed["price"] == "80"  # stale bid/ask dropped
     assert btc.ticker("X/USDT")["last"] == Decimal(80)
     assert btc.fetch_order(order)["status"] == "closed" and btc.fetch_order(order)["price"] == Decimal(90)
+
+
+# -- crossed quotes: a bid above the ask, a bid above the price or an ask below it -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("price", "bid", "ask", "named"),
+    [
+        ("100", "120", None, "bid 120 is above the price 100"),  # bought at 100, sold at 120: free money
+        ("100", None, "90", "ask 90 is below the price 100"),
+        ("100", "110", "105", "bid 110 is above the ask 105"),
+        ("100", "101", "102", "bid 101 is above the price 100"),
+        ("100", "98", "99", "ask 99 is below the price 100"),
+    ],
+)
+def test_set_price_refuses_a_crossed_quote_and_changes_nothing(
+    make_engine: EngineFactory, price: str, bid: str | None, ask: str | None, named: str
+) -> None:
+    clock = ReplayClock()
+    engine = make_engine(clock=clock)
+    engine.set_price("BTC/USDT", "50000", timestamp=1_700_000_000_000)
+    engine.fund("USDT", "1000")
+    before = keyspace(engine)
+    with pytest.raises(BadRequest, match=named):
+        engine.set_price("BTC/USDT", price, timestamp=1_700_000_060_000, bid=bid, ask=ask)
+    assert keyspace(engine) == before
+    assert clock.now_ms() == 1_700_000_000_000  # a refused price does not move the replay clock
+
+
+@pytest.mark.parametrize(
+    ("bid", "ask"), [("99", "101"), ("100", "100"), ("100", None), (None, "100"), ("99.99999999", "100.00000001")]
+)
+def test_set_price_accepts_a_quote_around_the_price(engine: Engine, bid: str | None, ask: str | None) -> None:
+    engine.set_price("BTC/USDT", "100", bid=bid, ask=ask)
+    ticker = engine.ticker("BTC/USDT")
+    assert ticker["bid"] <= ticker["last"] <= ticker["ask"]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"price": "100", "bid": "120"},
+        {"price": "100", "ask": "90"},
+        {"price": "100", "bid": "110", "ask": "105"},
+        {"price": "100", "bid": "100.00000001", "ask": "101"},
+    ],
+)
+def test_a_crossed_feed_quote_is_unpriced(btc: Engine, fields: dict[str, str]) -> None:
+    """A bot used to buy at 100 and sell at 120 at once (1,000 USDT became 1,098.9)."""
+    btc.fund("BTC", "1")
+    order = btc.create_order("BTC/USDT", "buy", "limit", "0.001", "99")["id"]
+    btc.store.call("DEL", "sym_X/USDT")
+    btc.store.call("HSET", "sym_X/USDT", "timestamp", "1700000000", *[x for pair in fields.items() for x in pair])
+    with pytest.raises(InvalidOrder, match="no valid price"):
+        btc.ticker("X/USDT")
+    with pytest.raises(InvalidOrder, match="no valid price"):
+        btc.create_order("X/USDT", "buy", "market", "1")
+    assert "X/USDT" not in btc.markets() and "X/USDT" not in btc.tickers()
+    # the same quote on a symbol with a resting order settles nothing
+    btc.store.call("HSET", "sym_BTC/USDT", "timestamp", "1700000000", "bid", "", "ask", "")
+    btc.store.call("HSET", "sym_BTC/USDT", *[x for pair in fields.items() for x in pair])
+    assert btc.process_price_tick("BTC/USDT") == 0
+    assert btc.fetch_order(order)["status"] == "open"

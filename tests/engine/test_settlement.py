@@ -41,11 +41,11 @@ def test_small_batches_fill_both_books_completely(make_engine: EngineFactory) ->
     sells = [small.create_order("BTC/USDT", "sell", "limit", "0.01", 51000 + i)["id"] for i in range(60)]
     assert small.set_price("BTC/USDT", "48970.5") == 30  # buys at 48971 and above: 30 orders, 5 batches
     assert [small.fetch_order(i)["status"] for i in buys] == ["closed"] * 30 + ["open"] * 30
-    # an ask below every buy's limit and a bid above every sell's: one tick crosses all the rest
-    small.store.call(
-        "HSET", "sym_BTC/USDT", "price", "50000", "bid", "60000", "ask", "40000", "timestamp", "1700000000"
-    )
-    assert small.process_price_tick("BTC/USDT") == 90
+    # a price below every buy's limit, then one above every sell's: two ticks cross all the rest
+    small.store.call("HSET", "sym_BTC/USDT", "price", "40000", "timestamp", "1700000000")
+    assert small.process_price_tick("BTC/USDT") == 30
+    small.store.call("HSET", "sym_BTC/USDT", "price", "60000", "timestamp", "1700000000")
+    assert small.process_price_tick("BTC/USDT") == 60
     assert {small.fetch_order(i)["status"] for i in buys + sells} == {"closed"}
     assert small.fetch_orders(status="open") == []
     assert small.store.read("SMEMBERS", small.keys.active_symbols) == []
@@ -96,24 +96,26 @@ def test_racing_settlers_never_fill_an_order_twice(btc: Engine, make_engine: Eng
     for i in range(count):
         side, price = ("buy", 49000 - i % 500) if i % 2 else ("sell", 51000 + i % 500)
         btc.create_order("BTC/USDT", side, "limit", "0.01", price)
-    btc.store.call("HSET", "sym_BTC/USDT", "price", "50000", "bid", "60000", "ask", "40000", "timestamp", "1700000000")
     settlers = [make_engine(settle_batch=25) for _ in range(3)] + [btc]
-    barrier = threading.Barrier(len(settlers))
     filled: list[int] = []
     failures: list[BaseException] = []
 
-    def settle(engine: Engine) -> None:
+    def settle(engine: Engine, barrier: threading.Barrier) -> None:
         try:
             barrier.wait()
             filled.append(engine.process_price_tick("BTC/USDT"))
         except BaseException as exc:  # reported below
             failures.append(exc)
 
-    threads = [threading.Thread(target=settle, args=(e,)) for e in settlers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    # a price below every buy, then one above every sell: each tick settled by four engines at once
+    for price in ("40000", "60000"):
+        btc.store.call("HSET", "sym_BTC/USDT", "price", price, "timestamp", "1700000000")
+        barrier = threading.Barrier(len(settlers))
+        threads = [threading.Thread(target=settle, args=(e, barrier)) for e in settlers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
     assert failures == []
     assert sum(filled) == count
     assert len(btc.fetch_my_trades()) == count

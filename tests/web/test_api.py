@@ -198,3 +198,18 @@ def test_the_document_declares_the_statuses_and_nulls_the_app_serves(api: tuple[
     assert schema["properties"]["type"]["nullable"] and schema["properties"]["clientOrderId"]["nullable"]
     assert schema["properties"]["price"]["oneOf"][0] == {"type": "number", "nullable": True}
     assert "pattern" not in schema["properties"]["amount"]["oneOf"][1]
+
+
+def test_an_empty_type_is_not_a_market_order(api: tuple[str, Engine]) -> None:
+    """``type: ""`` used to place a market order; only an absent (or null) type means market."""
+    url, engine = api
+    before = keyspace(engine)
+    for kind in ("", " ", "MARKET"):
+        order = {"symbol": "BTC/USDT", "side": "buy", "type": kind, "amount": "0.001"}
+        for path in ("/orders", "/orders/can_execute"):
+            response = requests.post(url + path, json=order, headers={"x-api-key": KEY}, timeout=10)
+            if path == "/orders":
+                assert (response.status_code, response.json()["error"]["code"]) == (400, "INVALID_ORDER")
+            else:
+                assert (response.json()["ok"], response.json()["code"]) == (False, "INVALID_ORDER")
+    assert keyspace(engine) == before

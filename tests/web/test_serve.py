@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import requests
 from servers import Server, generated_key, start_server
+from tests_helpers import wait_for
 
 from mockexchange_ccxt import Engine, Settings
 from mockexchange_ccxt.cli import main
@@ -169,3 +170,69 @@ def test_when_a_key_is_generated() -> None:
     assert needs_generated_key(Settings(api_key=""))
     assert not needs_generated_key(Settings(api_key="chosen"))
     assert not needs_generated_key(Settings(test_env=True))
+
+
+BOT = """
+import sys
+from mockexchange_ccxt import MockExchange
+
+exchange = MockExchange()  # in process: owns the embedded Valkey of MOCKX_DATA_DIR
+exchange.fund("USDT", 1234)
+print("ready", flush=True)
+sys.stdin.readline()  # runs until told to stop
+"""
+
+
+def test_serve_joined_to_a_bot_keeps_serving_after_the_bot_exits(tmp_path: Path) -> None:
+    """``mockexchange serve`` joins the embedded Valkey of an in-process bot; when the bot exits (and its
+    server with it), serve takes the server over instead of answering 503 forever."""
+    data_dir = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if k not in ENV_VARS}
+    bot = subprocess.Popen(
+        [sys.executable, "-c", BOT],
+        env={**env, "MOCKX_DATA_DIR": str(data_dir)},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert bot.stdout is not None and bot.stdout.readline() == "ready\n"
+        running = start_server(tmp_path / "serve.log", {"MOCKX_DATA_DIR": str(data_dir), "API_KEY": API_KEY}, API_KEY)
+    except BaseException:
+        bot.kill()
+        raise
+    try:
+        assert get(running, "/balance").json()["USDT"]["total"] == "1234"
+        assert bot.stdin is not None
+        bot.stdin.close()  # the bot exits: its engine stops the server it owns
+        assert bot.wait(30) == 0
+
+        def serves() -> bool:
+            answer = get(running, "/balance")
+            return answer.status_code == 200 and answer.json()["USDT"]["total"] == "1234"
+
+        assert wait_for(serves, timeout=20), get(running, "/balance").text
+        assert post(running, "/admin/fund", {"asset": "USDT", "amount": 1}).status_code == 200
+    finally:
+        code = running.stop()
+    assert code == 0, running.output()
+    assert not EmbeddedValkey(data_dir).answers()  # serve owned the server it restarted, and stopped it
+
+
+def test_a_second_server_on_a_port_in_use_refuses_to_start(server: Server, valkey_server: EmbeddedValkey) -> None:
+    """granian binds with SO_REUSEPORT, so a second ``serve`` on the same port used to start anyway and take
+    half of the connections."""
+    port = server.url.rsplit(":", 1)[1]
+    env = {k: v for k, v in os.environ.items() if k not in ENV_VARS}
+    result = subprocess.run(
+        [sys.executable, "-m", "mockexchange_ccxt", "serve", "--port", port],
+        env={**env, "REDIS_URL": valkey_server.url, "API_KEY": "other-key"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 5, result.stderr
+    assert f"error SERVE: cannot serve on 127.0.0.1:{port}: address in use" in result.stderr
+    assert "Serving mockexchange" not in result.stdout  # refused before starting any worker
+    for _ in range(20):  # the first server still answers every request
+        assert get(server, "/status").status_code == 200
