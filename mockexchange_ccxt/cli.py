@@ -13,9 +13,11 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, NoReturn, Protocol
 
 from . import __version__
+from .cli_accounts import ACCOUNT_ROUTES, accounts_call, add_accounts_command, render_accounts
 from .config import ENV_VARS, ConfigError, Settings
 from .engine import Engine
 from .errors import MockExchangeError
@@ -83,6 +85,7 @@ def _add_global_flags(parser: argparse.ArgumentParser, top: bool) -> None:
     parser.add_argument("--json", action="store_true", default=False if top else default, help="print the raw JSON")
     parser.add_argument("--url", default=default, help=f"server URL (env {ENV_URL}); else straight to Valkey")
     parser.add_argument("--api-key", default=default, help=f"x-api-key sent with --url (env {ENV_API_KEY})")
+    parser.add_argument("--account", default=default, help="act as this account (the admin key; default main)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -112,11 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     fund.add_argument("amount", metavar="AMOUNT")
     price = command("price", "show a symbol's ticker, or set its price (settles resting orders at once)")
     price.add_argument("symbol", metavar="SYMBOL")
-    price.add_argument("price", nargs="?", metavar="PRICE")
-    price.add_argument("--timestamp", type=int, metavar="MS", help="the price's time in ms (default now)")
-    price.add_argument("--bid", help="best bid (default: the price)")
-    price.add_argument("--ask", help="best ask (default: the price)")
-    price.add_argument("--volume", help="base amount traded since the previous price (recorded in the candles)")
+    feed_commands.add_price_arguments(price)
     command("tickers", "show the ticker of every priced symbol")
     for name, help in (
         ("order", "place an order: limit with --price, else market"),
@@ -135,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     command("cancel", "cancel an open order").add_argument("oid", metavar="OID")
     command("reset", "wipe balances and orders (prices stay)")
     feed_commands.add_parsers(command)
+    add_accounts_command(command, _add_global_flags)
     return parser
 
 
@@ -146,13 +146,7 @@ def build_call(args: argparse.Namespace) -> Call:
     if command == "fund":
         return Call("fund", body={"asset": args.asset, "amount": args.amount})
     if command == "price":
-        extra = {"timestamp": args.timestamp, "bid": args.bid, "ask": args.ask, "volume": args.volume}
-        if args.price is None:
-            if any(value is not None for value in extra.values()):
-                raise CliError("USAGE", "--timestamp, --bid, --ask and --volume need a PRICE", EXIT_USAGE)
-            return Call("ticker", path={"symbol": args.symbol})
-        given = {name: value for name, value in extra.items() if value is not None}
-        return Call("set_price", body={"symbol": args.symbol, "price": args.price, **given})
+        return feed_commands.price_call(args)
     if command == "tickers":
         return Call("tickers")
     if command in ("order", "can-execute"):
@@ -169,6 +163,8 @@ def build_call(args: argparse.Namespace) -> Call:
         return Call("cancel_order", path={"oid": args.oid})
     if command == "reset":
         return Call("reset")
+    if command == "accounts":
+        return accounts_call(args)
     raise CliError("USAGE", f"unknown command {command!r}", EXIT_USAGE)
 
 
@@ -334,6 +330,8 @@ def render(call: Call, answer: Any) -> str:
         )
     if route == "reset":
         return "balances and orders wiped (prices kept)"
+    if route in ACCOUNT_ROUTES:
+        return render_accounts(route, answer, table)
     return json.dumps(answer, indent=2)
 
 
@@ -353,15 +351,11 @@ def _run(args: argparse.Namespace) -> int:
     url = args.url or os.environ.get(ENV_URL) or None
     api_key = args.api_key if args.api_key is not None else os.environ.get(ENV_API_KEY)
     transport: Transport = HttpTransport(url, api_key) if url else DirectTransport()
-    if args.command in feed_commands.COMMANDS:
-        try:
-            print(feed_commands.run(args, lambda call: transport.perform(call)[0]))
-        except feed_commands.FeedError as exc:
-            raise CliError(exc.code, str(exc), EXIT_USAGE) from None
-        finally:
-            transport.close()
+    if feed_commands.ran(args, transport):
         return EXIT_OK
     call = build_call(args)
+    if args.account is not None:
+        call = replace(call, account=args.account)
     try:
         answer, raw = transport.perform(call)
     finally:

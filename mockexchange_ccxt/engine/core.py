@@ -13,17 +13,19 @@ from typing import Any
 
 from ..config import Settings
 from ..errors import BadRequest, InsufficientFunds, MockExchangeError, OrderNotFound
-from ..keys import BUY, SELL, Keys
+from ..keys import BUY, DEFAULT_ACCOUNT, SELL, Keys
+from .accounts import Accounts
 from .balances import Balances, explain_shortfall
 from .clock import Clock, WallClock
 from .embedded import EmbeddedValkey
+from .every_account import AccountViews, active_by_symbol, reset_account, settle_accounts, settle_symbol
 from .history import History
 from .market_data import MarketData
 from .markets import Market, is_symbol, split_symbol
 from .money import UNITS_PER_ONE, fmt, from_units
 from .notifications import Notifications
 from .orders import STATUSES, OrderPlan, order_view, plan_order, trade_view, validate_request
-from .prices import PriceFeed, Quote
+from .prices import PriceFeed, Quote, quote_from_reply
 from .store import Store
 from .tick_loop import TickLoop
 
@@ -32,7 +34,7 @@ log = logging.getLogger("mockexchange_ccxt.engine")
 _MAX_ID_LENGTH = 20
 
 
-class Engine(MarketData):
+class Engine(MarketData, AccountViews):
     """A spot exchange whose prices, balances and orders live in Valkey.
 
     With ``settings.redis_url`` unset it starts a private embedded valkey-server (stopped by ``close``).
@@ -51,11 +53,17 @@ class Engine(MarketData):
         self.keys = Keys(self.settings.key_prefix, self.settings.account, self.settings.price_key_prefix)
         self.feed = PriceFeed(self.store, self.keys)
         self.balances = Balances(self.store, self.keys)
+        self.accounts = Accounts(self.store, self.keys, self.now_ms)
+        self._number = 0 if self.settings.account == DEFAULT_ACCOUNT else None
+        self._root = self
         self.history = History(self.store, self.keys, self.settings.history_days)
         self.tick_loop = TickLoop(
-            self.store, self.keys, self.process_price_tick, self.settings.tick_loop_sec, self.notice_outside_writes
+            lambda: active_by_symbol(self),
+            lambda s, a: settle_symbol(self, s, a),
+            self.settings.tick_loop_sec,
+            self.notice_outside_writes,
         )
-        self.notifications = Notifications(url, self.keys, self.notice, self.notice_outside_writes)
+        self.notifications = Notifications(self.store.primary_urls, self.keys, self.notice, self.notice_outside_writes)
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Engine:
@@ -64,6 +72,8 @@ class Engine(MarketData):
 
     def close(self) -> None:
         """Stop the tick loop, close connections and stop the embedded server if this engine started it."""
+        if self._root is not self:
+            return
         self.stop_tick_loop()
         self.store.close()
         if self.embedded is not None:
@@ -95,14 +105,16 @@ class Engine(MarketData):
     # -- settlement ------------------------------------------------------------------------------------------
 
     def process_price_tick(self, symbol: str) -> int:
-        """Settle one symbol from whatever its feed hash holds; an unpriced symbol settles nothing."""
+        """Settle one symbol, for every account holding orders on it, from whatever its feed hash holds; an
+        unpriced symbol settles nothing."""
         split_symbol(symbol)
-        quote = self.feed.quote(symbol)
+        commands = [self.feed.read_command(symbol), ("SMEMBERS", self.keys.symbol_accounts(symbol))]
+        reply, holders = self.store.pipeline(commands, writes=False, errors_as_values=True)
+        quote = quote_from_reply(symbol, reply)
         if quote is None:
             log.debug("no valid price for %s: nothing settled", symbol)
             return 0
-        taken, filled = self.store.run_pipelined([self._settle_command(quote)])[0]
-        return int(filled) + self._settle_more(quote, taken, filled)
+        return settle_accounts(self, quote, {self.settings.account, *holders})
 
     def _settle_command(self, quote: Quote, checked: bool = False) -> tuple[Any, ...]:
         """``checked``: settle only if the feed still holds this quote's price and timestamp (set_price)."""
@@ -197,10 +209,11 @@ class Engine(MarketData):
                     keys.book(symbol, plan.request.side),
                     keys.traded_symbols,
                 ],
-                [client_order_id or "", symbol, plan.book_score, plan.record_tail(), *plan.moves],
+                [client_order_id or "", symbol, plan.book_score, plan.record_tail(), self.account_number, *plan.moves],
             )
         except InsufficientFunds as exc:
             raise explain_shortfall(exc) from None
+        self.join_holders(symbol)
         return order_view({"id": order_id, **plan.record})
 
     def can_execute(
@@ -322,17 +335,8 @@ class Engine(MarketData):
     # -- admin ------------------------------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Wipe balances and orders of the account; prices and the id sequence stay (ids never repeat).
-
-        One script, so that an order placed meanwhile on a symbol never traded before cannot leave its book
-        behind: the script refuses when the set of traded symbols grew after we read it, and we read again.
-        """
-        traded = self.keys.traded_symbols
-        while True:
-            symbols = sorted(self.store.read("SMEMBERS", traded))
-            others = [key for key in self.keys.account_keys(symbols) if key != traded]
-            if self.store.run("reset", [traded, *others], [len(symbols)]):
-                return
+        """Wipe balances and orders of the account; prices and the id sequence stay (ids never repeat)."""
+        reset_account(self)
 
     def start_tick_loop(self) -> None:
         """Notice outside price writes: at once through keyspace notifications (``engine.notifications``),

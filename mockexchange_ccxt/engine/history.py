@@ -190,9 +190,7 @@ class History:
             candles = self._from(symbol, frame, window, max(oldest, window // level_ms), last, count)
         return candles
 
-    def _from(
-        self, symbol: str, frame: Timeframe, window: int, oldest: int, last: int, count: int
-    ) -> list[list[Any]]:
+    def _from(self, symbol: str, frame: Timeframe, window: int, oldest: int, last: int, count: int) -> list[list[Any]]:
         level_ms = LEVELS[frame.level]
         found: list[list[Any]] = []
         while len(found) < count and window <= last * level_ms:

@@ -12,6 +12,7 @@ from .bars import Tick, drive, level_records, parse_rows, replay_ticks
 from .candles import MINUTE_MS
 from .clock import MAX_TIMESTAMP_MS, ReplayClock
 from .depth import DEPTH_FIELDS, Book, book_of, check_book_limit, depth_fields
+from .every_account import settle_accounts
 from .history import fingerprint, parse_volume
 from .markets import MAX_PRICE, is_symbol, split_symbol
 from .money import fmt, parse_positive, short
@@ -19,6 +20,7 @@ from .prices import Quote
 
 if TYPE_CHECKING:
     from ..config import Settings
+    from ..keys import Keys
     from .clock import Clock
     from .history import History
     from .prices import PriceFeed
@@ -33,6 +35,7 @@ class MarketData:
     """Market-data methods of ``Engine`` (``self`` is the engine)."""
 
     settings: Settings
+    keys: Keys
     clock: Clock
     store: Store
     feed: PriceFeed
@@ -106,14 +109,20 @@ class MarketData:
         quote = Quote.published(symbol, last, best_bid, best_ask, timestamp)  # BadRequest if crossed
         if isinstance(self.clock, ReplayClock):
             self.clock.advance_to(timestamp)
-        commands = [
-            self.history.publish_command(symbol, last, timestamp, traded, best_bid, best_ask, depth),
-            self._settle_command(quote, checked=True),
-        ]
-        taken, filled = self.store.run_pipelined(commands)[-1]
+        publish = self.history.publish_command(symbol, last, timestamp, traded, best_bid, best_ask, depth)
+        holders_command = ("SMEMBERS", self.keys.symbol_accounts(symbol))
+        if self.store.cluster:  # no script may touch the feed's slot and the account's: two steps
+            published, holders = self.store.run_pipelined([publish, holders_command])
+            if not published:  # the feed holds a newer price than this late one, which was only recorded
+                return self.process_price_tick(symbol)
+            return settle_accounts(self, quote, {self.settings.account, *holders})  # type: ignore[arg-type]
+        _, holders, (taken, filled) = self.store.run_pipelined(
+            [publish, holders_command, self._settle_command(quote, checked=True)]
+        )
         if taken < 0:  # the feed holds a newer price than this late one, which was only recorded
             return self.process_price_tick(symbol)
-        return int(filled) + self._settle_more(quote, taken, filled)
+        filled = int(filled) + self._settle_more(quote, taken, filled)
+        return filled + settle_accounts(self, quote, set(holders) - {self.settings.account})  # type: ignore[arg-type]
 
     def import_ohlcv(self, symbol: str, timeframe: Any, rows: Iterable[Sequence[Any]]) -> int:
         """Store whole candles ``[timestamp, open, high, low, close, volume]`` (a file, a backfill) in history,
@@ -167,10 +176,9 @@ class MarketData:
         return self._notice_quote(quote)
 
     def _notice_quote(self, quote: Quote) -> int:
-        _recorded, (taken, filled) = self.store.run_pipelined(
-            [self.history.record_command(quote), self._settle_command(quote)]
-        )
-        return int(filled) + self._settle_more(quote, taken, filled)
+        holders_command = ("SMEMBERS", self.keys.symbol_accounts(quote.symbol))
+        _recorded, holders = self.store.run_pipelined([self.history.record_command(quote), holders_command])
+        return settle_accounts(self, quote, {self.settings.account, *holders})  # type: ignore[arg-type]
 
     def notice_outside_writes(self) -> int:
         """Record and settle every symbol whose feed hash holds a snapshot not recorded yet: the tick loop's

@@ -37,7 +37,7 @@ def split_symbol(symbol: Any) -> tuple[str, str]:
 
 
 def is_symbol(symbol: str) -> bool:
-    """Whether a feed hash's name is a symbol the engine can trade (BASE/QUOTE)."""
+    """Whether ``symbol`` is a valid BASE/QUOTE (feed hashes may be named anything)."""
     try:
         split_symbol(symbol)
     except BadSymbol:

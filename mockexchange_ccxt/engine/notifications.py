@@ -46,62 +46,78 @@ def enable_keyspace_events(client: redis.Redis) -> str | None:
 
 
 class Notifications:
-    """A daemon thread subscribed to the feed hashes' keyspace events."""
+    """Daemon threads subscribed to the feed hashes' keyspace events: one per primary (``urls()``: the one
+    server, or every primary of a Valkey Cluster, since a node publishes only the events of its own keys)."""
 
     def __init__(
         self,
-        url: str,
+        urls: Callable[[], list[str]],
         keys: Keys,
         notice: Callable[[str], object],
         catch_up: Callable[[], object],
         retry_sec: float = 1.0,
     ) -> None:
-        self.url = url
+        self.urls = urls
         self.keys = keys
         self.notice = notice
         self.catch_up = catch_up
         self.retry_sec = retry_sec
-        self.subscribed = threading.Event()  # set while subscribed (tests wait on it)
+        self.subscribed = threading.Event()  # set while every subscriber is subscribed (tests wait on it)
         self.unavailable: str | None = None  # why notifications are off, when they are
         self.handled = 0
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
+        self._listening: set[str] = set()
+        self._lock = threading.Lock()
 
     def start(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
+        if self.running:
             return
         self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="mockexchange-notifications", daemon=True)
-        self._thread.start()
+        urls = self.urls()
+        self._threads = [
+            threading.Thread(target=self._run, args=(url, len(urls)), name="mockexchange-notifications", daemon=True)
+            for url in urls
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads = []
         self.subscribed.clear()
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return any(thread.is_alive() for thread in self._threads)
 
-    def _run(self) -> None:
+    def _listening_on(self, url: str, count: int, listening: bool) -> None:
+        with self._lock:
+            (self._listening.add if listening else self._listening.discard)(url)
+            if len(self._listening) == count:
+                self.subscribed.set()
+            else:
+                self.subscribed.clear()
+
+    def _run(self, url: str, count: int) -> None:
         first = True
         while not self._stop.is_set():
             try:
-                if not self._listen(first):
+                if not self._listen(url, count, first):
                     return  # notifications cannot be turned on: the tick loop polls instead
             except _REDIS_ERRORS as exc:
                 log.warning("keyspace notifications lost (%s); reconnecting", exc)
             except Exception:  # the subscriber must outlive any bug in handling one message
                 log.exception("keyspace notification subscriber crashed; restarting it")
-            self.subscribed.clear()
+            self._listening_on(url, count, False)
             first = False
             self._stop.wait(self.retry_sec)
 
-    def _listen(self, first: bool) -> bool:
+    def _listen(self, url: str, count: int, first: bool) -> bool:
         global _warned_unavailable
-        client = redis.Redis.from_url(self.url, decode_responses=True, encoding_errors="replace")
+        client = redis.Redis.from_url(url, decode_responses=True, encoding_errors="replace")
         try:
             problem = enable_keyspace_events(client)
             if problem is not None:
@@ -118,7 +134,7 @@ class Notifications:
             channel_prefix = f"__keyspace@{db}__:"
             pubsub = client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call,unused-ignore]
             pubsub.psubscribe(channel_prefix + self.keys.price_pattern)
-            self.subscribed.set()
+            self._listening_on(url, count, True)
             if not first:
                 self.catch_up()  # writes made while we were not listening
             try:

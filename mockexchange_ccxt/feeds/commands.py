@@ -17,6 +17,7 @@ from typing import Any
 from ..engine.bars import Bar, drive, parse_rows, replay_ticks
 from ..engine.candles import MAX_LIMIT, TIMEFRAMES
 from ..engine.money import fmt
+from ..errors import MockExchangeError
 from ..routes import Call
 from .files import CandleFileError, read_candles
 from .mirror import IMPORT_BATCH, Mirror
@@ -28,12 +29,47 @@ _DURATION = re.compile(r"(\d+)([mhdw])")
 _UNIT_MS = {"m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
 
 
-class FeedError(Exception):
+class FeedError(MockExchangeError):
     """A usage problem of these commands, or a file that is not candles (the CLI prints it and exits 2)."""
+
+    http_status = 400
 
     def __init__(self, message: str, code: str = "USAGE") -> None:
         super().__init__(message)
         self.code = code
+
+
+def add_price_arguments(price: argparse.ArgumentParser) -> None:
+    """``mockexchange price SYMBOL [PRICE]``'s options: what ``set_price`` takes beside the price."""
+    price.add_argument("price", nargs="?", metavar="PRICE")
+    price.add_argument("--timestamp", type=int, metavar="MS", help="the price's time in ms (default now)")
+    price.add_argument("--bid", help="best bid (default: the price)")
+    price.add_argument("--ask", help="best ask (default: the price)")
+    price.add_argument("--volume", help="base amount traded since the previous price (recorded in the candles)")
+
+
+def price_call(args: argparse.Namespace) -> Call:
+    """``mockexchange price``: the ticker, or a price write with its options."""
+    given = {
+        name: value for name in ("timestamp", "bid", "ask", "volume") if (value := getattr(args, name)) is not None
+    }
+    if args.price is None:
+        if given:
+            raise FeedError("--timestamp, --bid, --ask and --volume need a PRICE")
+        return Call("ticker", path={"symbol": args.symbol})
+    return Call("set_price", body={"symbol": args.symbol, "price": args.price, **given})
+
+
+def ran(args: argparse.Namespace, transport: Any) -> bool:
+    """Run ``args`` if it is one of ``COMMANDS`` over the CLI's ``transport`` (printing what it says, closing the
+    transport); False for any other command."""
+    if args.command not in COMMANDS:
+        return False
+    try:
+        print(run(args, lambda call: transport.perform(call)[0]))
+    finally:
+        transport.close()
+    return True
 
 
 def add_parsers(command: Callable[[str, str], argparse.ArgumentParser]) -> None:

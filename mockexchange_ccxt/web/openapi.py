@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from ..errors import ERRORS_BY_CODE
-from ..routes import INTEGER, LEVELS, NUMBER, ROUTES, Field
+from ..routes import ACCOUNT_HEADER, BOOLEAN, INTEGER, LEVELS, NUMBER, ROUTES, Field
 
 _SCHEMA_OF_KIND: dict[str, dict[str, Any]] = {
     # Any string passes the body's shape check: the engine parses it as an exact decimal and refuses what is
@@ -17,6 +17,14 @@ _SCHEMA_OF_KIND: dict[str, dict[str, Any]] = {
         "type": "array",
         "items": {"type": "array", "items": {"oneOf": [{"type": "number"}, {"type": "string"}]}},
     },
+    BOOLEAN: {"type": "boolean"},
+}
+_ACCOUNT_PARAMETER = {
+    "name": ACCOUNT_HEADER,
+    "in": "header",
+    "required": False,
+    "description": "the account to act as (the admin key or TEST_ENV only; a trading key acts as its own)",
+    "schema": {"type": "string"},
 }
 
 
@@ -51,7 +59,8 @@ def openapi_document() -> dict[str, Any]:
             + [
                 {"name": f.name, "in": "query", "required": False, "allowEmptyValue": True, "schema": _schema(f)}
                 for f in route.query
-            ],
+            ]
+            + [_ACCOUNT_PARAMETER],
             "responses": {
                 str(route.status): {
                     "description": "ccxt-unified answer; decimals as strings",
