@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from ..errors import BadRequest
-from .candles import LEVELS, MINUTE_MS, Timeframe, record_text, timeframe
+from .candles import LEVELS, Candle, Timeframe, timeframe
 from .clock import MAX_TIMESTAMP_MS
 from .history import parse_volume
 from .markets import MAX_PRICE
@@ -35,44 +34,23 @@ class RowError(BadRequest):
         self.reason = message
 
 
-@dataclass(frozen=True)
-class Bar:
-    """One checked candle (exact)."""
-
-    start: int
-    open: Decimal
-    high: Decimal
-    low: Decimal
-    close: Decimal
-    volume: Decimal
-    span_ms: int
-
-    def record(self) -> str:
-        """The stored record: opened and closed at the start, so a later price in its period moves the close;
-        its quote volume estimated at the typical price (high + low + close) / 3, to 1e-8."""
-        typical = (self.high + self.low + self.close) / 3
-        quote = (self.volume * typical).quantize(UNIT, rounding=ROUND_HALF_EVEN)
-        prices = (fmt(self.open), fmt(self.high), fmt(self.low), fmt(self.close))
-        return record_text(*prices, fmt(self.volume), fmt(quote), 0, 0, self.span_ms // MINUTE_MS)
-
-    def ticks(self) -> list[tuple[int, Decimal, Decimal | None]]:
-        """The replay rule: (timestamp, price, volume) of its four ticks."""
-        first, second = (
-            (self.high, self.low) if self.high - self.open <= self.open - self.low else (self.low, self.high)
-        )
-        third = self.span_ms // 3
-        return [
-            (self.start, self.open, None),
-            (self.start + third, first, None),
-            (self.start + 2 * third, second, None),
-            (self.start + self.span_ms - 1, self.close, self.volume),
-        ]
+def bar_ticks(bar: Candle) -> list[tuple[int, Decimal, Decimal | None]]:
+    """The replay rule: (timestamp, price, volume) of a bar's four ticks."""
+    high_first = bar.high - bar.open <= bar.open - bar.low
+    first, second = (bar.high, bar.low) if high_first else (bar.low, bar.high)
+    third = bar.span_ms // 3
+    return [
+        (bar.start, bar.open, None),
+        (bar.start + third, first, None),
+        (bar.start + 2 * third, second, None),
+        (bar.start + bar.span_ms - 1, bar.close, bar.volume),
+    ]
 
 
-def parse_rows(rows: Iterable[Sequence[Any]], frame_name: Any) -> list[Bar]:
+def parse_rows(rows: Iterable[Sequence[Any]], frame_name: Any) -> list[Candle]:
     """Checked bars, oldest first (a repeated timestamp: the later row wins); RowError at the first bad row."""
     frame = timeframe(frame_name)
-    bars: dict[int, Bar] = {}
+    bars: dict[int, Candle] = {}
     for index, row in enumerate(rows):
         try:
             bar = _bar(row, frame)
@@ -82,7 +60,7 @@ def parse_rows(rows: Iterable[Sequence[Any]], frame_name: Any) -> list[Bar]:
     return [bars[start] for start in sorted(bars)]
 
 
-def _bar(row: Sequence[Any], frame: Timeframe) -> Bar:
+def _bar(row: Sequence[Any], frame: Timeframe) -> Candle:
     if not isinstance(row, list | tuple) or len(row) != 6:
         raise BadRequest("expected [timestamp, open, high, low, close, volume]")
     start = _timestamp(row[0])
@@ -91,7 +69,11 @@ def _bar(row: Sequence[Any], frame: Timeframe) -> Bar:
     o, h, lo, c = (_price(value, name) for value, name in zip(row[1:5], ("open", "high", "low", "close"), strict=True))
     if not lo <= min(o, c) <= max(o, c) <= h:
         raise BadRequest(f"not low <= open, close <= high: {fmt(o)} {fmt(h)} {fmt(lo)} {fmt(c)}")
-    return Bar(start, o, h, lo, c, parse_volume(row[5]), frame.following(start) - start)
+    volume = parse_volume(row[5])
+    # a whole candle is opened and closed at its start (a later price in its period moves the close); its quote
+    # volume is estimated at the typical price (high + low + close) / 3, to 1e-8
+    quote = (volume * (h + lo + c) / 3).quantize(UNIT, rounding=ROUND_HALF_EVEN)
+    return Candle(start, o, h, lo, c, volume, quote, 0, 0, frame.following(start) - start)
 
 
 def _timestamp(value: Any) -> int:
@@ -111,7 +93,7 @@ def _price(value: Any, name: str) -> Decimal:
     return price
 
 
-def level_records(bars: Sequence[Bar], frame_name: str) -> tuple[str, list[tuple[int, str]]]:
+def level_records(bars: Sequence[Candle], frame_name: str) -> tuple[str, list[tuple[int, str]]]:
     """The level the bars are stored at (the longest that divides their timeframe) and their records."""
     level = timeframe(frame_name).level
     length = LEVELS[level]
@@ -121,9 +103,9 @@ def level_records(bars: Sequence[Bar], frame_name: str) -> tuple[str, list[tuple
 Tick = tuple[int, Decimal, Decimal | None]  # (timestamp ms, price, base volume traded since the previous tick)
 
 
-def replay_ticks(bars: Sequence[Bar], shift_ms: int = 0) -> list[Tick]:
+def replay_ticks(bars: Sequence[Candle], shift_ms: int = 0) -> list[Tick]:
     """Every bar's ticks in order, each moved ``shift_ms`` later."""
-    return [(ts + shift_ms, price, volume) for bar in bars for ts, price, volume in bar.ticks()]
+    return [(ts + shift_ms, price, volume) for bar in bars for ts, price, volume in bar_ticks(bar)]
 
 
 def drive(

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ..errors import BadRequest
+from .money import fmt
 
 MINUTE_MS = 60_000
 HOUR_MS = 60 * MINUTE_MS
@@ -113,14 +114,14 @@ class Candle:
         o, h, lo, c, v, q = (Decimal(part) for part in parts[:6])
         return cls(start, o, h, lo, c, v, q, int(parts[6]), int(parts[7]), int(parts[8]) * MINUTE_MS)
 
+    def record(self) -> str:
+        """The record the scripts store for this candle."""
+        o, h, lo, c, v, q = map(fmt, (self.open, self.high, self.low, self.close, self.volume, self.quote_volume))
+        return f"{o},{h},{lo},{c},{v},{q},{self.open_at},{self.close_at},{self.span_ms // MINUTE_MS}"
+
     def row(self) -> list[int | Decimal]:
         """The ccxt OHLCV row: ``[timestamp, open, high, low, close, volume]``."""
         return [self.start, self.open, self.high, self.low, self.close, self.volume]
-
-
-def record_text(o: str, h: str, lo: str, c: str, v: str, q: str, open_at: int, close_at: int, span: int) -> str:
-    """A record as the scripts store it (prices and volumes already plain decimal text)."""
-    return f"{o},{h},{lo},{c},{v},{q},{open_at},{close_at},{span}"
 
 
 def fold(candles: Iterable[Candle], start: int) -> Candle | None:

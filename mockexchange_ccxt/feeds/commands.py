@@ -14,8 +14,8 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from ..engine.bars import Bar, drive, parse_rows, replay_ticks
-from ..engine.candles import MAX_LIMIT, TIMEFRAMES
+from ..engine.bars import drive, parse_rows, replay_ticks
+from ..engine.candles import MAX_LIMIT, TIMEFRAMES, Candle
 from ..engine.money import fmt
 from ..errors import MockExchangeError
 from ..routes import Call
@@ -122,14 +122,14 @@ def import_file(path: str, symbol: str, timeframe: str, perform: Perform) -> str
     return f"imported {stored} {timeframe} candles of {symbol} from {path}{kept}"
 
 
-def _bars(path: str, timeframe: str) -> list[Bar]:
+def _bars(path: str, timeframe: str) -> list[Candle]:
     try:
         return read_candles(path).bars(timeframe)
     except CandleFileError as exc:
         raise FeedError(str(exc), "BAD_FILE") from None
 
 
-def _row(bar: Bar) -> list[Any]:
+def _row(bar: Candle) -> list[Any]:
     return [bar.start, *(fmt(value) for value in (bar.open, bar.high, bar.low, bar.close, bar.volume))]
 
 

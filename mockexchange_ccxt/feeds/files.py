@@ -15,7 +15,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ..engine.bars import Bar, RowError, parse_rows
+from ..engine.bars import RowError, parse_rows
+from ..engine.candles import Candle
 
 HEADER = ("timestamp", "open", "high", "low", "close", "volume")
 
@@ -32,7 +33,7 @@ class CandleFile:
     rows: list[list[Any]]
     places: list[str]
 
-    def bars(self, timeframe: str) -> list[Bar]:
+    def bars(self, timeframe: str) -> list[Candle]:
         """Every row checked (the engine's own rules); a bad one raises CandleFileError naming its place."""
         try:
             return parse_rows(self.rows, timeframe)

@@ -143,16 +143,16 @@ def test_replay_fills_resting_orders_as_they_would_have(engine: Engine) -> None:
 
 
 def test_the_tick_rule() -> None:
-    from mockexchange_ccxt.engine.bars import parse_rows
+    from mockexchange_ccxt.engine.bars import bar_ticks, parse_rows
 
     near_high, near_low, tie = parse_rows(
         [[0, 10, 11, 5, 8, 1], [60_000, 10, 15, 9, 12, 2], [120_000, 10, 12, 8, 9, 0]], "1m"
     )
-    assert [tick[1] for tick in near_high.ticks()] == [10, 11, 5, 8]
-    assert [tick[1] for tick in near_low.ticks()] == [10, 9, 15, 12]
-    assert [tick[1] for tick in tie.ticks()] == [10, 12, 8, 9]  # a tie goes to the high first
-    assert [tick[0] for tick in near_high.ticks()] == [0, 20_000, 40_000, 59_999]
-    assert [tick[2] for tick in near_high.ticks()] == [None, None, None, 1]
+    assert [tick[1] for tick in bar_ticks(near_high)] == [10, 11, 5, 8]
+    assert [tick[1] for tick in bar_ticks(near_low)] == [10, 9, 15, 12]
+    assert [tick[1] for tick in bar_ticks(tie)] == [10, 12, 8, 9]  # a tie goes to the high first
+    assert [tick[0] for tick in bar_ticks(near_high)] == [0, 20_000, 40_000, 59_999]
+    assert [tick[2] for tick in bar_ticks(near_high)] == [None, None, None, 1]
 
 
 def test_replay_cli_from_a_file_and_from_history(

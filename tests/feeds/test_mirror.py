@@ -77,6 +77,15 @@ def binance() -> Iterator[RecordedBinance]:
         yield RecordedBinance(mock)
 
 
+@pytest.fixture
+def cli_env(valkey_server: EmbeddedValkey, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The CLI configured through the environment, straight to the test Valkey."""
+    for var in [*ENV_VARS, "MOCKX_URL"]:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("REDIS_URL", valkey_server.url)
+    monkeypatch.setenv("MOCKX_DATA_DIR", str(tmp_path))
+
+
 def performer(engine: Engine) -> Any:
     return lambda call: dispatch(engine, call)
 
@@ -110,17 +119,8 @@ def test_mirroring_recorded_binance_answers(binance: RecordedBinance, engine: En
 
 
 def test_the_feed_command_against_recorded_binance(
-    binance: RecordedBinance,
-    engine: Engine,
-    valkey_server: EmbeddedValkey,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    binance: RecordedBinance, engine: Engine, cli_env: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for var in [*ENV_VARS, "MOCKX_URL"]:
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("REDIS_URL", valkey_server.url)
-    monkeypatch.setenv("MOCKX_DATA_DIR", str(tmp_path))
     argv = ["feed", "--exchange", "binance", "--symbols", "BTC/USDT,ETH/USDT", "--interval", "0.01", "--depth", "3"]
     assert main([*argv, "--rounds", "2"]) == 0
     assert "stopped after 2 round(s)" in capsys.readouterr().out
@@ -146,12 +146,7 @@ def source_server(valkey_server: EmbeddedValkey, tmp_path: Path) -> Iterator[tup
 
 
 def test_mirroring_a_second_mockexchange(
-    source_server: tuple[Engine, str],
-    engine: Engine,
-    valkey_server: EmbeddedValkey,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    source_server: tuple[Engine, str], engine: Engine, cli_env: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     source, url = source_server
     now = engine.now_ms() // 60_000 * 60_000
@@ -166,10 +161,6 @@ def test_mirroring_a_second_mockexchange(
     assert engine.order_book("SOL/USDT")["asks"] == [[Decimal("149.6"), Decimal(4)]]
     assert engine.ticker("SOL/USDT")["last"] == Decimal("149.5")
 
-    for var in [*ENV_VARS, "MOCKX_URL"]:
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("REDIS_URL", valkey_server.url)
-    monkeypatch.setenv("MOCKX_DATA_DIR", str(tmp_path))
     source.set_price("SOL/USDT", "151", timestamp=now + 1000)
     argv = ["feed", "--exchange", "mockexchange", "--exchange-config", json.dumps(config), "--symbols", "SOL/USDT"]
     assert main([*argv, "--rounds", "1", "--backfill", "1h"]) == 0, capsys.readouterr().err
