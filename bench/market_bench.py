@@ -90,7 +90,7 @@ def fetch_latency(engine: Engine, days: int, fetches: int) -> dict[Metric, float
     minutes = days * 1440
     rows = [[START_MS + m * MINUTE_MS, 100 + m % 7, 108, 95, 101 + m % 5, "1.5"] for m in range(minutes)]
     engine.import_ohlcv("ETH/USDT", "1m", rows)
-    exchange = MockExchange({"options": {"redisUrl": engine.store.url}})
+    exchange = MockExchange({"options": {"redisUrl": engine.store.url, "tickLoop": False}})
     exchange.load_markets()
     spans = []
     for i in range(fetches):

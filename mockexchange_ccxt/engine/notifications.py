@@ -107,8 +107,10 @@ class Notifications:
             try:
                 if not self._listen(url, count, first):
                     return  # notifications cannot be turned on: the tick loop polls instead
-            except _REDIS_ERRORS as exc:
-                log.warning("keyspace notifications lost (%s); reconnecting", exc)
+            except _REDIS_ERRORS as exc:  # said once per outage, then quietly retried every retry_sec
+                (log.warning if url in self._listening else log.debug)(
+                    "keyspace notifications lost (%s); reconnecting", exc
+                )
             except Exception:  # the subscriber must outlive any bug in handling one message
                 log.exception("keyspace notification subscriber crashed; restarting it")
             self._listening_on(url, count, False)
