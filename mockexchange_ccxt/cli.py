@@ -22,6 +22,7 @@ from .cli_orders import add_order_commands, order_call
 from .config import ENV_VARS, ConfigError, Settings
 from .engine import Engine
 from .errors import MockExchangeError
+from .feeds import commands as feed_commands
 from .routes import Call, dispatch, http_request
 from .serve import host_address, port_number, worker_count
 
@@ -115,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     fund.add_argument("amount", metavar="AMOUNT")
     price = command("price", "show a symbol's ticker, or set its price (settles resting orders at once)")
     price.add_argument("symbol", metavar="SYMBOL")
-    price.add_argument("price", nargs="?", metavar="PRICE")
+    feed_commands.add_price_arguments(price)
     command("tickers", "show the ticker of every priced symbol")
     add_order_commands(command)
     orders = command("orders", "list orders, oldest first")
@@ -125,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     command("cancel", "cancel an open order").add_argument("oid", metavar="OID")
     command("cancel-all", "cancel every open order (of --symbol)").add_argument("--symbol")
     command("reset", "wipe balances and orders (prices stay)")
+    feed_commands.add_parsers(command)
     add_accounts_command(command, _add_global_flags)
     return parser
 
@@ -137,9 +139,7 @@ def build_call(args: argparse.Namespace) -> Call:
     if command == "fund":
         return Call("fund", body={"asset": args.asset, "amount": args.amount})
     if command == "price":
-        if args.price is None:
-            return Call("ticker", path={"symbol": args.symbol})
-        return Call("set_price", body={"symbol": args.symbol, "price": args.price})
+        return feed_commands.price_call(args)
     if command == "tickers":
         return Call("tickers")
     if command in ("order", "can-execute"):
@@ -340,12 +340,14 @@ def _run(args: argparse.Namespace) -> int:
             return serve(args.host, args.port, args.workers, _settings())
         except ServeError as exc:
             raise CliError("SERVE", str(exc), EXIT_UNAVAILABLE) from None
-    call = build_call(args)
-    if args.account is not None:
-        call = replace(call, account=args.account)
     url = args.url or os.environ.get(ENV_URL) or None
     api_key = args.api_key if args.api_key is not None else os.environ.get(ENV_API_KEY)
     transport: Transport = HttpTransport(url, api_key) if url else DirectTransport()
+    if feed_commands.ran(args, transport):
+        return EXIT_OK
+    call = build_call(args)
+    if args.account is not None:
+        call = replace(call, account=args.account)
     try:
         answer, raw = transport.perform(call)
     finally:

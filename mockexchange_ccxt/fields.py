@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 #: JSON types a field may have ("number" accepts a JSON number or a decimal string, for exactness; "strings" is
-#: an array of strings).
-NUMBER, STRING, INTEGER, BOOLEAN, STRINGS = "number", "string", "integer", "boolean", "strings"
+#: an array of strings; "levels" is order-book depth, an array of [price, amount] pairs).
+NUMBER, STRING, INTEGER, BOOLEAN, STRINGS, LEVELS = "number", "string", "integer", "boolean", "strings", "levels"
 
 
 @dataclass(frozen=True)

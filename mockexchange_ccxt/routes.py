@@ -17,11 +17,23 @@ from urllib.parse import quote, urlencode
 from .engine import Engine
 from .engine.every_account import delete_account, reset_all, target
 from .errors import BadRequest, NotFound, NotSupported
-from .fields import BOOLEAN, INTEGER, NUMBER, STRING, STRINGS, Field
+from .fields import BOOLEAN, INTEGER, LEVELS, NUMBER, STRING, STRINGS, Field
+from .market_routes import market_routes
 from .order_fields import ORDER_FIELDS, order_args
 
-__all__ = ["BOOLEAN", "INTEGER", "NUMBER", "ROUTES", "STRING", "STRINGS", "Call", "Field", "Route", "dispatch"]
-
+__all__ = [
+    "BOOLEAN",
+    "INTEGER",
+    "LEVELS",
+    "NUMBER",
+    "ROUTES",
+    "STRING",
+    "STRINGS",
+    "Call",
+    "Field",
+    "Route",
+    "dispatch",
+]
 #: The header with which the admin key (or anyone under TEST_ENV) acts as another account.
 ACCOUNT_HEADER = "x-account"
 
@@ -106,6 +118,8 @@ def _has_kind(value: Any, kind: str) -> bool:
         return isinstance(value, int | float | Decimal | str)
     if kind == INTEGER:
         return isinstance(value, int)
+    if kind == LEVELS:
+        return isinstance(value, list)
     return isinstance(value, str)
 
 
@@ -118,8 +132,8 @@ def _balance_of(engine: Engine, call: Call) -> dict[str, Any]:
 
 
 def _set_price(engine: Engine, call: Call) -> dict[str, Any]:
-    body = call.body or {}
-    filled = engine.set_price(body["symbol"], body["price"], body.get("timestamp"), body.get("bid"), body.get("ask"))
+    body = dict(call.body or {})
+    filled = engine.set_price(**body)
     return {"symbol": body["symbol"], "filled": filled}
 
 
@@ -292,6 +306,9 @@ ROUTES: tuple[Route, ...] = (
             Field("timestamp", INTEGER, False, "ms; default now"),
             Field("bid", NUMBER),
             Field("ask", NUMBER),
+            Field("volume", NUMBER, False, "base amount traded since the previous price"),
+            Field("bids", LEVELS, False, "depth: [price, amount] pairs, best first"),
+            Field("asks", LEVELS, False, "depth: [price, amount] pairs, best first"),
         ),
         admin=True,
     ),
@@ -341,6 +358,7 @@ ROUTES: tuple[Route, ...] = (
         "Delete an account: its key stops, its books are wiped",
         admin=True,
     ),
+    *market_routes(),
 )
 
 ROUTES_BY_NAME: dict[str, Route] = {route.name: route for route in ROUTES}

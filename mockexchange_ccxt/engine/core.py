@@ -13,16 +13,18 @@ from decimal import Decimal
 from typing import Any
 
 from ..config import Settings
-from ..errors import BadRequest
 from ..keys import DEFAULT_ACCOUNT, Keys
 from .accounts import Accounts
 from .balances import Balances
-from .clock import MAX_TIMESTAMP_MS, Clock, ReplayClock, WallClock
+from .clock import Clock, WallClock
 from .embedded import EmbeddedValkey
 from .every_account import AccountViews, active_by_symbol, reset_account, settle_accounts, settle_symbol
-from .markets import MAX_PRICE, Market, is_symbol, split_symbol
-from .money import fmt, parse_positive, short
-from .prices import PriceFeed, Quote, quote_from_reply
+from .history import History
+from .market_data import MarketData
+from .markets import Market, is_symbol, split_symbol
+from .money import fmt
+from .notifications import Notifications
+from .prices import PriceFeed, quote_from_reply
 from .queries import QueriesMixin
 from .rules import load_rules
 from .settlement import SettlementMixin
@@ -33,7 +35,7 @@ from .trading import TradingMixin
 log = logging.getLogger("mockexchange_ccxt.engine")
 
 
-class Engine(TradingMixin, QueriesMixin, SettlementMixin, AccountViews):
+class Engine(TradingMixin, QueriesMixin, SettlementMixin, MarketData, AccountViews):
     """A spot exchange whose prices, balances and orders live in Valkey.
 
     With ``settings.redis_url`` unset it starts a private embedded valkey-server (stopped by ``close``).
@@ -56,9 +58,14 @@ class Engine(TradingMixin, QueriesMixin, SettlementMixin, AccountViews):
         self.accounts = Accounts(self.store, self.keys, self.now_ms)
         self._number = 0 if self.settings.account == DEFAULT_ACCOUNT else None
         self._root = self
+        self.history = History(self.store, self.keys, self.settings.history_days)
         self.tick_loop = TickLoop(
-            lambda: active_by_symbol(self), lambda s, a: settle_symbol(self, s, a), self.settings.tick_loop_sec
+            lambda: active_by_symbol(self),
+            lambda s, a: settle_symbol(self, s, a),
+            self.settings.tick_loop_sec,
+            self.notice_outside_writes,
         )
+        self.notifications = Notifications(self.store.primary_urls, self.keys, self.notice, self.notice_outside_writes)
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Engine:
@@ -69,7 +76,7 @@ class Engine(TradingMixin, QueriesMixin, SettlementMixin, AccountViews):
         """Stop the tick loop, close connections and stop the embedded server if this engine started it."""
         if self._root is not self:
             return
-        self.tick_loop.stop()
+        self.stop_tick_loop()
         self.store.close()
         if self.embedded is not None:
             self.embedded.stop()
@@ -97,54 +104,6 @@ class Engine(TradingMixin, QueriesMixin, SettlementMixin, AccountViews):
 
     def _priced_symbols(self) -> list[str]:
         return [symbol for symbol in self.feed.quotes() if is_symbol(symbol)]
-
-    def ticker(self, symbol: str) -> dict[str, Any]:
-        """The ccxt-unified ticker of a priced symbol (BadSymbol if unknown, InvalidOrder if unpriced)."""
-        split_symbol(symbol)
-        return self.feed.require_quote(symbol).ticker()
-
-    def tickers(self, symbols: list[str] | None = None) -> dict[str, dict[str, Any]]:
-        """Tickers of the given symbols, or of every priced one; unpriced symbols are left out."""
-        if symbols is not None:
-            for symbol in symbols:
-                split_symbol(symbol)
-        quotes = self.feed.quotes(symbols)
-        return {symbol: quote.ticker() for symbol, quote in quotes.items() if is_symbol(symbol)}
-
-    def set_price(self, symbol: str, price: Any, timestamp: int | None = None, bid: Any = None, ask: Any = None) -> int:
-        """Publish a price in the feed hash and settle the symbol at once; returns the orders filled.
-
-        ``timestamp`` (ms) defaults to the engine clock; a ``ReplayClock`` moves forward to it. The price
-        write and the first settlement batch go to Valkey in one round trip.
-        """
-        split_symbol(symbol)
-        last = self._price_argument(price, "price")
-        best_bid = None if bid is None else self._price_argument(bid, "bid")
-        best_ask = None if ask is None else self._price_argument(ask, "ask")
-        if timestamp is None:
-            timestamp = self.now_ms()
-        elif isinstance(timestamp, bool) or not isinstance(timestamp, int) or not 0 < timestamp <= MAX_TIMESTAMP_MS:
-            raise BadRequest(
-                f"timestamp must be a positive integer of milliseconds up to {MAX_TIMESTAMP_MS}, got {short(timestamp)}"
-            )
-        quote = Quote.published(symbol, last, best_bid, best_ask, timestamp)  # BadRequest if crossed
-        if isinstance(self.clock, ReplayClock):
-            self.clock.advance_to(timestamp)
-        commands = [
-            self.feed.write_command(symbol, last, timestamp, best_bid, best_ask),
-            ("SMEMBERS", self.keys.symbol_accounts(symbol)),
-            self.settle_command(quote),
-        ]
-        _, holders, reply = self.store.run_pipelined(commands)
-        filled = self.continue_settlement(quote, reply)
-        return filled + settle_accounts(self, quote, set(holders) - {self.settings.account})
-
-    @staticmethod
-    def _price_argument(value: Any, what: str) -> Decimal:
-        number = parse_positive(value, what, BadRequest)
-        if number > MAX_PRICE:
-            raise BadRequest(f"{what} {fmt(number)} is above the maximum {fmt(MAX_PRICE)}")
-        return number
 
     # -- settlement ------------------------------------------------------------------------------------------
 
@@ -196,8 +155,12 @@ class Engine(TradingMixin, QueriesMixin, SettlementMixin, AccountViews):
         reset_account(self)
 
     def start_tick_loop(self) -> None:
-        """Settle outside price writes every ``tick_loop_sec`` in a background thread."""
+        """Notice outside price writes: at once through keyspace notifications (``engine.notifications``),
+        and every ``tick_loop_sec`` by a pass that settles every symbol with open orders and records any write
+        not seen yet, in background threads."""
         self.tick_loop.start()
+        self.notifications.start()
 
     def stop_tick_loop(self) -> None:
+        self.notifications.stop()
         self.tick_loop.stop()

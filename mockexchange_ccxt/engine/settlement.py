@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ..config import Settings
 from ..keys import BUY, DOWN, SELL, UP, Keys
 from .markets import Market
-from .money import UNITS_PER_ONE
+from .money import UNITS_PER_ONE, fmt
 from .prices import Quote
 from .store import Store
 from .triggers import plan_fire
@@ -54,13 +54,18 @@ class SettlementMixin:
             keys.symbol_fills(symbol),
         ]
 
-    def settle_command(self, quote: Quote, skipped: tuple[int, int, int, int] = (0, 0, 0, 0)) -> tuple[Any, ...]:
-        """The settle script's command for a quote; ``skipped``: orders earlier batches left in each set."""
+    def settle_command(
+        self, quote: Quote, checked: bool = False, skipped: tuple[int, int, int, int] = (0, 0, 0, 0)
+    ) -> tuple[Any, ...]:
+        """The settle script's command for a quote; ``skipped``: orders earlier batches left in each set;
+        ``checked``: settle only if the feed still holds this quote's price and timestamp (``set_price`` on a
+        single node, where the script may read the feed's slot too)."""
         # Limits are whole units: a buy fills when limit >= ask, a sell when limit <= bid; a trigger fires when
         # the last price reaches it (touch counts).
+        check = ([self.keys.price(quote.symbol)], [fmt(quote.price), str(quote.timestamp)]) if checked else ([], [])
         return self.store.eval_command(
             "settle",
-            self._settle_keys(quote.symbol),
+            [*self._settle_keys(quote.symbol), *check[0]],
             [
                 quote.symbol,
                 _units(quote.ask, ROUND_CEILING),
@@ -70,6 +75,7 @@ class SettlementMixin:
                 quote.timestamp,
                 self.settings.settle_batch,
                 *skipped,
+                *check[1],
             ],
         )
 
@@ -94,7 +100,7 @@ class SettlementMixin:
                 skipped[3] += skip_down
             if taken < self.settings.settle_batch:
                 return filled
-            command = self.settle_command(quote, (skipped[0], skipped[1], skipped[2], skipped[3]))
+            command = self.settle_command(quote, skipped=(skipped[0], skipped[1], skipped[2], skipped[3]))
             reply = self.store.run_pipelined([command])[0]
 
     def _fire(self, quote: Quote, pairs: list[Any]) -> tuple[int, int, int]:

@@ -10,11 +10,21 @@
 -- ARGV[7] at most this many orders per call (the caller calls again while full)
 -- ARGV[8..11] how many orders to pass over at the front of each set (buy, sell, up, down): those an earlier
 -- call of this pass skipped
+-- KEYS[11] (optional) the feed hash: then ARGV[12] and ARGV[13] are the price and timestamp it must still hold
+-- (set_price settles in the same round trip as its write, which leaves the feed alone when it already holds a
+-- newer price; a single node only, where a script may touch the feed's slot too)
 -- Book scores are exact: prices are capped below 2^53 units.
 -- An order whose fill the balances cannot take (its reservation changed outside the engine, or a credit would
 -- pass int64) is skipped and stays open and cancelable, with the reason in its record; the others still fill.
 -- reply: {orders taken from the sets, orders filled, skipped buys, skipped sells, id, JSON, id, JSON, ...} where
--- the pairs are the triggered orders (still untriggered in their sets)
+-- the pairs are the triggered orders (still untriggered in their sets); {-1, 0, 0, 0} when the feed does not
+-- hold the expected price
+if KEYS[11] then
+  local held = redis.call('HMGET', KEYS[11], 'price', 'timestamp')
+  if held[1] ~= ARGV[12] or held[2] ~= ARGV[13] then
+    return {-1, 0, 0, 0}
+  end
+end
 local balances, orders, open_ids = KEYS[1], KEYS[2], KEYS[3]
 local ts, batch = tonumber(ARGV[6]), tonumber(ARGV[7])
 local taken, filled = 0, 0
