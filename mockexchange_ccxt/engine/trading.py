@@ -18,7 +18,7 @@ from .money import from_units
 from .moves import Moves
 from .order_request import validate_request
 from .orders import IN_DOWN, IN_UP, OrderPlan, plan_order
-from .prices import PriceFeed, Quote
+from .prices import PriceFeed, Quote, quote_from_reply
 from .queries import check_id
 from .store import Store
 from .views import order_view
@@ -121,8 +121,13 @@ class TradingMixin:
             raise explain(exc) from None
         self.join_holders(symbol)
         if plan.rests_in:
-            now = Quote.parse(symbol, fresh) if isinstance(fresh, list) else None
-            if now is not None and now != quote:
+            now = quote_from_reply(symbol, fresh)
+            if now is not None and (now.price, now.bid, now.ask, now.timestamp) != (
+                quote.price,
+                quote.bid,
+                quote.ask,
+                quote.timestamp,
+            ):
                 self.settle_quote(now)
                 return self.fetch_order(order_id)
         return order_view({"id": order_id, **plan.record})
