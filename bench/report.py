@@ -69,12 +69,12 @@ def render(figures: list[Figure], quick: bool, pin: bool) -> str:
     return f"{heading(quick, pin)}\n\n{markdown_table(figures)}\n"
 
 
-def replace_block(text: str, block: str) -> str:
+def replace_block(text: str, block: str, start: str = START, end: str = END) -> str:
     """``text`` with what lies between the markers replaced by ``block``; fails when the markers are missing."""
-    pattern = re.compile(f"{re.escape(START)}\n.*?{re.escape(END)}", re.S)
+    pattern = re.compile(f"{re.escape(start)}\n.*?{re.escape(end)}", re.S)
     if not pattern.search(text):
-        raise SystemExit(f"README.md has no {START} ... {END} block")
-    return pattern.sub(lambda _: f"{START}\n{block}{END}", text, count=1)
+        raise SystemExit(f"README.md has no {start} ... {end} block")
+    return pattern.sub(lambda _: f"{start}\n{block}{end}", text, count=1)
 
 
 def main() -> None:

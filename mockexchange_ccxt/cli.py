@@ -13,9 +13,11 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, NoReturn, Protocol
 
 from . import __version__
+from .cli_accounts import ACCOUNT_ROUTES, accounts_call, add_accounts_command, render_accounts
 from .config import ENV_VARS, ConfigError, Settings
 from .engine import Engine
 from .errors import MockExchangeError
@@ -82,6 +84,7 @@ def _add_global_flags(parser: argparse.ArgumentParser, top: bool) -> None:
     parser.add_argument("--json", action="store_true", default=False if top else default, help="print the raw JSON")
     parser.add_argument("--url", default=default, help=f"server URL (env {ENV_URL}); else straight to Valkey")
     parser.add_argument("--api-key", default=default, help=f"x-api-key sent with --url (env {ENV_API_KEY})")
+    parser.add_argument("--account", default=default, help="act as this account (the admin key; default main)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -129,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     orders.add_argument("--tail", type=int, metavar="N", help="only the newest N")
     command("cancel", "cancel an open order").add_argument("oid", metavar="OID")
     command("reset", "wipe balances and orders (prices stay)")
+    add_accounts_command(command, _add_global_flags)
     return parser
 
 
@@ -159,6 +163,8 @@ def build_call(args: argparse.Namespace) -> Call:
         return Call("cancel_order", path={"oid": args.oid})
     if command == "reset":
         return Call("reset")
+    if command == "accounts":
+        return accounts_call(args)
     raise CliError("USAGE", f"unknown command {command!r}", EXIT_USAGE)
 
 
@@ -324,6 +330,8 @@ def render(call: Call, answer: Any) -> str:
         )
     if route == "reset":
         return "balances and orders wiped (prices kept)"
+    if route in ACCOUNT_ROUTES:
+        return render_accounts(route, answer, table)
     return json.dumps(answer, indent=2)
 
 
@@ -341,6 +349,8 @@ def _run(args: argparse.Namespace) -> int:
         except ServeError as exc:
             raise CliError("SERVE", str(exc), EXIT_UNAVAILABLE) from None
     call = build_call(args)
+    if args.account is not None:
+        call = replace(call, account=args.account)
     url = args.url or os.environ.get(ENV_URL) or None
     api_key = args.api_key if args.api_key is not None else os.environ.get(ENV_API_KEY)
     transport: Transport = HttpTransport(url, api_key) if url else DirectTransport()

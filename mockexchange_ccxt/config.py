@@ -14,6 +14,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from .keys import ACCOUNT_NAME
+
 #: The seed's default API key; it is a placeholder and never authenticates.
 PLACEHOLDER_API_KEY = "invalid-key"
 
@@ -73,10 +75,11 @@ ENV_VARS: dict[str, tuple[str, str]] = {
         f"seconds between settlement passes over outside price writes (10; {RANGES['tick_loop_sec'].describe()})",
     ),
     "TEST_ENV": ("test_env", "true turns off API-key auth and turns on /docs"),
-    "API_KEY": ("api_key", "the key clients send as x-api-key"),
+    "API_KEY": ("api_key", "the admin key, also the key of the default account main (clients send x-api-key)"),
+    "API_SECRET": ("api_secret", "the secret of API_KEY (signs requests of the Binance dialect)"),
     "KEY_PREFIX": ("key_prefix", "prefix of every key the engine owns ('mockx:')"),
     "PRICE_KEY_PREFIX": ("price_key_prefix", "prefix of the price-feed hashes ('sym_')"),
-    "ACCOUNT": ("account", "account name; also the Valkey Cluster hash tag of its keys ('main')"),
+    "ACCOUNT": ("account", "account of the engine in process and the CLI (1-32 of A-Z a-z 0-9 _ -; 'main')"),
     "MOCKX_DATA_DIR": ("data_dir", "data directory of the embedded Valkey (a per-user directory)"),
     "SETTLE_BATCH": (
         "settle_batch",
@@ -103,6 +106,7 @@ class Settings:
     tick_loop_sec: float = 10.0
     test_env: bool = False
     api_key: str = PLACEHOLDER_API_KEY
+    api_secret: str = ""
     key_prefix: str = "mockx:"
     price_key_prefix: str = "sym_"
     account: str = "main"
@@ -118,8 +122,9 @@ class Settings:
                 raise ConfigError(_VARIABLE[name], f"{_VARIABLE[name]} must be {bounds.describe()}, got {value!r}")
         if self.redis_url is not None:
             _check_redis_url(self.redis_url)
-        if any(c in self.account for c in "{}:"):
-            raise ValueError("account may not contain '{', '}' or ':'")
+        if not ACCOUNT_NAME.fullmatch(self.account):
+            message = f"account must be 1 to 32 letters, digits, '_' or '-', got {self.account[:40]!r}"
+            raise ConfigError("ACCOUNT", message)
 
     @property
     def maker_rate(self) -> Decimal:

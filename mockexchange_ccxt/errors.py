@@ -43,6 +43,16 @@ class AuthenticationFailed(MockExchangeError):
     code, http_status = "AUTHENTICATION", 401
 
 
+class Forbidden(MockExchangeError):
+    """A trading key on an admin route: it authenticates, but may act on its own account only."""
+
+    code, http_status = "FORBIDDEN", 403
+
+
+class AccountNotFound(MockExchangeError):
+    code, http_status = "ACCOUNT_NOT_FOUND", 404
+
+
 class OrderNotFound(MockExchangeError):
     code, http_status = "ORDER_NOT_FOUND", 404
 
@@ -65,6 +75,10 @@ class OrderNotOpen(MockExchangeError):
 
 class DuplicateClientOrderId(MockExchangeError):
     code, http_status = "DUPLICATE_CLIENT_ORDER_ID", 409
+
+
+class AccountExists(MockExchangeError):
+    code, http_status = "ACCOUNT_EXISTS", 409
 
 
 class LengthRequired(MockExchangeError):
@@ -100,11 +114,14 @@ ERRORS_BY_CODE: dict[str, type[MockExchangeError]] = {
         InvalidOrder,
         InsufficientFunds,
         AuthenticationFailed,
+        Forbidden,
+        AccountNotFound,
         OrderNotFound,
         NotFound,
         MethodNotAllowed,
         OrderNotOpen,
         DuplicateClientOrderId,
+        AccountExists,
         LengthRequired,
         PayloadTooLarge,
         NotSupported,

@@ -8,9 +8,17 @@ script together with account keys.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 BUY, SELL = "buy", "sell"
+
+#: The account that exists without being created: its key is API_KEY, its order ids are 1, 2, 3, ...
+DEFAULT_ACCOUNT = "main"
+#: What an account may be called: also the Valkey Cluster hash tag of its keys, so no braces or colons.
+ACCOUNT_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
+#: The hash tag of the account registry: '#' cannot occur in an account name, so no account shares it.
+_REGISTRY_TAG = "{#accounts}"
 
 
 @dataclass(frozen=True)
@@ -24,6 +32,10 @@ class Keys:
     @property
     def _base(self) -> str:
         return f"{self.prefix}{{{self.account}}}:"
+
+    def of_account(self, account: str) -> Keys:
+        """The same names for another account."""
+        return replace(self, account=account)
 
     @property
     def balances(self) -> str:
@@ -71,6 +83,36 @@ class Keys:
     def price(self, symbol: str) -> str:
         """The feed's hash for a symbol (seed contract: fields ``price`` and ``timestamp``)."""
         return self.price_prefix + symbol
+
+    def symbol_accounts(self, symbol: str) -> str:
+        """Set: the accounts that have placed orders on a symbol (a price settles each of them). Its hash tag is
+        the feed key, so it lives in the feed hash's slot; an account stays in it once it traded the symbol."""
+        return f"{self.prefix}{{{self.price(symbol)}}}:accounts"
+
+    @property
+    def registry(self) -> str:
+        """Hash: account name -> JSON ``{number, created, key}`` (key: the SHA-256 of its API key, or '')."""
+        return f"{self.prefix}{_REGISTRY_TAG}:registry"
+
+    @property
+    def account_numbers(self) -> str:
+        """Hash: account name -> its number, given once and kept after a delete, so ids never repeat."""
+        return f"{self.prefix}{_REGISTRY_TAG}:numbers"
+
+    @property
+    def account_sequence(self) -> str:
+        """Counter: the source of account numbers (``main`` is 0)."""
+        return f"{self.prefix}{_REGISTRY_TAG}:number_seq"
+
+    @property
+    def credentials(self) -> str:
+        """Hash: SHA-256 (hex) of a trading API key -> JSON ``{account, secret, number}``."""
+        return f"{self.prefix}{_REGISTRY_TAG}:credentials"
+
+    @property
+    def registry_keys(self) -> list[str]:
+        """The keys of the account registry script, in its KEYS order."""
+        return [self.registry, self.account_numbers, self.account_sequence, self.credentials]
 
     @property
     def price_pattern(self) -> str:

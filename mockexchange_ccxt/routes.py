@@ -16,10 +16,13 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from .engine import Engine
+from .engine.every_account import delete_account, reset_all, target
 from .errors import BadRequest, NotFound
 
 #: JSON types a body field may have ("number" accepts a JSON number or a decimal string, for exactness).
-NUMBER, STRING, INTEGER = "number", "string", "integer"
+NUMBER, STRING, INTEGER, BOOLEAN = "number", "string", "integer", "boolean"
+#: The header with which the admin key (or anyone under TEST_ENV) acts as another account.
+ACCOUNT_HEADER = "x-account"
 
 
 @dataclass(frozen=True)
@@ -32,12 +35,14 @@ class Field:
 
 @dataclass(frozen=True)
 class Call:
-    """One request, transport-neutral: route name, path parameters, query and JSON body."""
+    """One request, transport-neutral: route name, path parameters, query and JSON body, and the account it
+    acts as (None: the engine's own; over HTTP the ``x-account`` header, which only the admin key may send)."""
 
     route: str
     path: Mapping[str, str] = field(default_factory=dict)
     query: Mapping[str, Any] = field(default_factory=dict)
     body: Mapping[str, Any] | None = None
+    account: str | None = None
 
 
 Handler = Callable[[Engine, Call], Any]
@@ -108,8 +113,8 @@ def check_body(route: Route, body: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def _has_kind(value: Any, kind: str) -> bool:
-    if isinstance(value, bool):
-        return False
+    if isinstance(value, bool) or kind == BOOLEAN:
+        return isinstance(value, bool) and kind == BOOLEAN
     if kind == NUMBER:
         return isinstance(value, int | float | Decimal | str)
     if kind == INTEGER:
@@ -143,8 +148,26 @@ def _set_price(engine: Engine, call: Call) -> dict[str, Any]:
 
 
 def _reset(engine: Engine, call: Call) -> dict[str, Any]:
-    engine.reset()
+    body = call.body or {}
+    if body.get("all"):
+        if body.get("account") is not None:
+            raise BadRequest("give either account or all, not both")
+        return {"reset": True, "accounts": reset_all(engine)}
+    if body.get("all") is False and body.get("account") is None:
+        raise BadRequest('"all": false resets nothing; give an account, or leave "all" out')
+    target(engine, body.get("account")).reset()
     return {"reset": True}
+
+
+def _admin(method: Callable[..., dict[str, Any]]) -> Handler:
+    """An admin route on the account named by the body's ``account`` (default: the one the call acts as)."""
+
+    def handler(engine: Engine, call: Call) -> dict[str, Any]:
+        body = dict(call.body or {})
+        account = target(engine, body.pop("account", None))
+        return {"asset": body["asset"], **method(account, **body)}
+
+    return handler
 
 
 def _status(engine: Engine, call: Call) -> dict[str, Any]:
@@ -166,6 +189,7 @@ _ORDER_FIELDS = (
     Field("clientOrderId", STRING, False, "your own id, unique per account"),
 )
 _SYMBOL_Q = Field("symbol", STRING, False, "only this symbol")
+_ACCOUNT = Field("account", STRING, False, "the account (default: the one the request acts as, main for the admin)")
 
 ROUTES: tuple[Route, ...] = (
     Route("status", "GET", "/status", _status, "Service status (also checks Valkey)"),
@@ -246,18 +270,18 @@ ROUTES: tuple[Route, ...] = (
         "edit_balance",
         "POST",
         "/admin/edit_balance",
-        lambda e, c: {"asset": (c.body or {})["asset"], **e.edit_balance(**dict(c.body or {}))},
+        _admin(Engine.edit_balance),
         "Set free and/or used of an asset",
-        body=(Field("asset", STRING, True), Field("free", NUMBER), Field("used", NUMBER)),
+        body=(Field("asset", STRING, True), Field("free", NUMBER), Field("used", NUMBER), _ACCOUNT),
         admin=True,
     ),
     Route(
         "fund",
         "POST",
         "/admin/fund",
-        lambda e, c: {"asset": (c.body or {})["asset"], **e.fund((c.body or {})["asset"], (c.body or {})["amount"])},
+        _admin(Engine.fund),
         "Deposit into the free balance",
-        body=(Field("asset", STRING, True), Field("amount", NUMBER, True)),
+        body=(Field("asset", STRING, True), Field("amount", NUMBER, True), _ACCOUNT),
         admin=True,
     ),
     Route(
@@ -275,7 +299,52 @@ ROUTES: tuple[Route, ...] = (
         ),
         admin=True,
     ),
-    Route("reset", "POST", "/admin/reset", _reset, "Wipe balances and orders (prices stay)", body=(), admin=True),
+    Route(
+        "reset",
+        "POST",
+        "/admin/reset",
+        _reset,
+        "Wipe balances and orders of an account, or of all (prices stay)",
+        body=(_ACCOUNT, Field("all", BOOLEAN, False, "true: every account")),
+        admin=True,
+    ),
+    Route(
+        "create_account",
+        "POST",
+        "/admin/accounts",
+        lambda e, c: e.accounts.create((c.body or {})["account"]),
+        "Create an account; answers its API key and secret, shown once",
+        body=(Field("account", STRING, True, "1 to 32 letters, digits, _ or -"),),
+        admin=True,
+        status=201,
+    ),
+    Route("accounts", "GET", "/admin/accounts", lambda e, c: e.accounts.list(), "Accounts (never keys)", admin=True),
+    Route(
+        "rotate_account",
+        "POST",
+        "/admin/accounts/{account}/rotate",
+        lambda e, c: e.accounts.rotate(c.path["account"]),
+        "A new API key and secret for an account; the old ones stop at once",
+        body=(),
+        admin=True,
+    ),
+    Route(
+        "revoke_account",
+        "POST",
+        "/admin/accounts/{account}/revoke",
+        lambda e, c: e.accounts.revoke(c.path["account"]),
+        "The account's key stops at once; its books stay",
+        body=(),
+        admin=True,
+    ),
+    Route(
+        "delete_account",
+        "DELETE",
+        "/admin/accounts/{account}",
+        lambda e, c: delete_account(e, c.path["account"]),
+        "Delete an account: its key stops, its books are wiped",
+        admin=True,
+    ),
 )
 
 ROUTES_BY_NAME: dict[str, Route] = {route.name: route for route in ROUTES}
@@ -290,6 +359,8 @@ def dispatch(engine: Engine, call: Call) -> Any:
     unknown = sorted(call.query.keys() - route.query_names)
     if unknown:
         raise BadRequest(f"unknown query parameter(s): {', '.join(map(repr, unknown))[:200]}")
+    if call.account is not None and call.account != engine.settings.account:
+        engine = engine.for_account(call.account, engine.accounts.require(call.account))
     return route.handler(engine, Call(call.route, call.path, call.query, body))
 
 
@@ -308,6 +379,8 @@ def http_request(server_url: str, api_key: str | None, call: Call) -> dict[str, 
     if query:
         url += "?" + urlencode(query)
     headers = {"x-api-key": api_key or ""}
+    if call.account is not None:
+        headers[ACCOUNT_HEADER] = call.account
     body = None
     if call.body is not None:
         body = json.dumps(call.body, default=_json_default, separators=(",", ":"))

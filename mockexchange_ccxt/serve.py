@@ -1,8 +1,8 @@
 """``mockexchange serve``: the REST app under granian, with the embedded Valkey and an API key when needed.
 
 The parent process owns what must exist once: the embedded valkey-server (when ``REDIS_URL`` is unset) and a
-generated API key (when none is configured). Workers configure themselves from the environment
-(``mockexchange_ccxt.web.wsgi``), so both are handed to them as ``REDIS_URL`` and ``API_KEY``.
+generated admin key and secret (when none is configured). Workers configure themselves from the environment
+(``mockexchange_ccxt.web.wsgi``), so they are handed to them as ``REDIS_URL``, ``API_KEY`` and ``API_SECRET``.
 """
 
 from __future__ import annotations
@@ -116,7 +116,12 @@ def serve(host: str, port: int, workers: int, settings: Settings) -> int:
             os.environ["API_KEY"] = api_key
             print(f"API key: {api_key}", flush=True)
             print("(generated; set API_KEY to choose your own; clients send it as the x-api-key header)", flush=True)
-        elif settings.test_env:
+        if settings.auth_required and not settings.api_secret:
+            api_secret = secrets.token_urlsafe(32)
+            os.environ["API_SECRET"] = api_secret
+            print(f"API secret: {api_secret}", flush=True)
+            print("(generated; set API_SECRET to choose your own; it signs requests of API_KEY)", flush=True)
+        if settings.test_env:
             print("TEST_ENV=true: no API key required; OpenAPI docs at /docs", flush=True)
         print(f"Serving mockexchange on http://{host}:{port} ({workers} worker(s))", flush=True)
         server = Granian(

@@ -47,3 +47,16 @@ def test_readme_table_has_the_declared_figures() -> None:
     assert lines and all(line.startswith("| ") and line.endswith(" |") for line in lines)
     names = [line.split(" | ")[0][2:] for line in lines if not line.startswith("| **")]
     assert sorted(names) == sorted(report.figure_names())
+
+
+def test_readme_scale_table_has_a_row_per_configuration() -> None:
+    import scale_bench
+
+    text = report.README.read_text(encoding="utf-8")
+    block = text.split(scale_bench.START, 1)[1].split(scale_bench.END, 1)[0]
+    assert scale_bench.HEADER in block, "refresh it: python bench/scale_bench.py --readme"
+    rows = block.split(scale_bench.HEADER, 1)[1].strip().splitlines()
+    configurations = [(row.split(" | ")[0][2:], int(row.split(" | ")[1])) for row in rows]
+    assert configurations and set(configurations) <= {
+        (kind, workers) for kind in ("single", "cluster") for workers in scale_bench.FULL.workers
+    }

@@ -34,9 +34,19 @@ def wait_for(condition: Callable[[], object], timeout: float = 10.0) -> bool:
 GATE_KEY = "test:ready"
 
 
-def wait_at_gate(valkey: redis.Redis, participants: int) -> None:
+def outside_client(url: str) -> redis.Redis:
+    """A plain redis-py client of the Valkey at ``url``, as a program outside the engine would open it: a
+    cluster client when ``url`` is a node of a Valkey Cluster."""
+    with redis.Redis.from_url(url) as probe:
+        if probe.info("cluster").get("cluster_enabled") == 1:
+            return redis.RedisCluster.from_url(url)  # type: ignore[return-value]
+    return redis.Redis.from_url(url)
+
+
+def wait_at_gate(url: str, participants: int) -> None:
     """Count this participant in and wait until all ``participants`` are, so that threads and slower-starting
     processes really run at the same time."""
+    valkey = outside_client(url)
     valkey.incr(GATE_KEY)
     deadline = time.monotonic() + 60
     while int(valkey.get(GATE_KEY) or 0) < participants:
@@ -49,27 +59,23 @@ def keyspace(engine: Engine) -> dict[str, tuple[str, Any]]:
     """Every key of the database with its type and full value, to prove that a refused call changed nothing."""
     store = engine.store
     snapshot: dict[str, tuple[str, Any]] = {}
-    cursor = "0"
-    while True:
-        cursor, names = store.read("SCAN", cursor, "COUNT", 1000)
-        for name in names:
-            kind = store.read("TYPE", name)
-            value: Any
-            if kind == "string":
-                value = store.read("GET", name)
-            elif kind == "hash":
-                value = store.read("HGETALL", name)
-            elif kind == "zset":
-                value = store.read("ZRANGE", name, 0, -1, "WITHSCORES")
-            elif kind == "set":
-                value = sorted(store.read("SMEMBERS", name))
-            elif kind == "list":
-                value = store.read("LRANGE", name, 0, -1)
-            else:
-                value = store.read("DUMP", name)
-            snapshot[name] = (kind, value)
-        if cursor == "0":
-            return snapshot
+    for name in sorted(store.scan_iter("*")):
+        kind = store.read("TYPE", name)
+        value: Any
+        if kind == "string":
+            value = store.read("GET", name)
+        elif kind == "hash":
+            value = store.read("HGETALL", name)
+        elif kind == "zset":
+            value = store.read("ZRANGE", name, 0, -1, "WITHSCORES")
+        elif kind == "set":
+            value = sorted(store.read("SMEMBERS", name))
+        elif kind == "list":
+            value = store.read("LRANGE", name, 0, -1)
+        else:
+            value = store.read("DUMP", name)
+        snapshot[name] = (kind, value)
+    return snapshot
 
 
 def seed_markets(engine: Engine) -> None:

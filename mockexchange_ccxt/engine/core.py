@@ -13,14 +13,16 @@ from typing import Any
 
 from ..config import Settings
 from ..errors import BadRequest, InsufficientFunds, MockExchangeError, OrderNotFound
-from ..keys import BUY, SELL, Keys
+from ..keys import BUY, DEFAULT_ACCOUNT, SELL, Keys
+from .accounts import Accounts
 from .balances import Balances, explain_shortfall
 from .clock import MAX_TIMESTAMP_MS, Clock, ReplayClock, WallClock
 from .embedded import EmbeddedValkey
-from .markets import MAX_PRICE, Market, split_symbol
+from .every_account import AccountViews, active_by_symbol, reset_account, settle_accounts, settle_symbol
+from .markets import MAX_PRICE, Market, is_symbol, split_symbol
 from .money import UNITS_PER_ONE, fmt, from_units, parse_positive, short
 from .orders import STATUSES, OrderPlan, order_view, plan_order, trade_view, validate_request
-from .prices import PriceFeed, Quote
+from .prices import PriceFeed, Quote, quote_from_reply
 from .store import Store
 from .tick_loop import TickLoop
 
@@ -29,7 +31,7 @@ log = logging.getLogger("mockexchange_ccxt.engine")
 _MAX_ID_LENGTH = 20
 
 
-class Engine:
+class Engine(AccountViews):
     """A spot exchange whose prices, balances and orders live in Valkey.
 
     With ``settings.redis_url`` unset it starts a private embedded valkey-server (stopped by ``close``).
@@ -48,7 +50,12 @@ class Engine:
         self.keys = Keys(self.settings.key_prefix, self.settings.account, self.settings.price_key_prefix)
         self.feed = PriceFeed(self.store, self.keys)
         self.balances = Balances(self.store, self.keys)
-        self.tick_loop = TickLoop(self.store, self.keys, self.process_price_tick, self.settings.tick_loop_sec)
+        self.accounts = Accounts(self.store, self.keys, self.now_ms)
+        self._number = 0 if self.settings.account == DEFAULT_ACCOUNT else None
+        self._root = self
+        self.tick_loop = TickLoop(
+            lambda: active_by_symbol(self), lambda s, a: settle_symbol(self, s, a), self.settings.tick_loop_sec
+        )
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Engine:
@@ -57,6 +64,8 @@ class Engine:
 
     def close(self) -> None:
         """Stop the tick loop, close connections and stop the embedded server if this engine started it."""
+        if self._root is not self:
+            return
         self.tick_loop.stop()
         self.store.close()
         if self.embedded is not None:
@@ -83,7 +92,7 @@ class Engine:
         return {symbol: self.market(symbol).describe() for symbol in self._priced_symbols()}
 
     def _priced_symbols(self) -> list[str]:
-        return [symbol for symbol in self.feed.quotes() if _is_symbol(symbol)]
+        return [symbol for symbol in self.feed.quotes() if is_symbol(symbol)]
 
     def ticker(self, symbol: str) -> dict[str, Any]:
         """The ccxt-unified ticker of a priced symbol (BadSymbol if unknown, InvalidOrder if unpriced)."""
@@ -96,7 +105,7 @@ class Engine:
             for symbol in symbols:
                 split_symbol(symbol)
         quotes = self.feed.quotes(symbols)
-        return {symbol: quote.ticker() for symbol, quote in quotes.items() if _is_symbol(symbol)}
+        return {symbol: quote.ticker() for symbol, quote in quotes.items() if is_symbol(symbol)}
 
     def set_price(self, symbol: str, price: Any, timestamp: int | None = None, bid: Any = None, ask: Any = None) -> int:
         """Publish a price in the feed hash and settle the symbol at once; returns the orders filled.
@@ -117,9 +126,14 @@ class Engine:
         quote = Quote.published(symbol, last, best_bid, best_ask, timestamp)  # BadRequest if crossed
         if isinstance(self.clock, ReplayClock):
             self.clock.advance_to(timestamp)
-        commands = [self.feed.write_command(symbol, last, timestamp, best_bid, best_ask), self._settle_command(quote)]
-        taken, filled = self.store.run_pipelined(commands)[-1]
-        return int(filled) + self._settle_more(quote, taken, filled)
+        commands = [
+            self.feed.write_command(symbol, last, timestamp, best_bid, best_ask),
+            ("SMEMBERS", self.keys.symbol_accounts(symbol)),
+            self._settle_command(quote),
+        ]
+        _, holders, (taken, filled) = self.store.run_pipelined(commands)
+        filled = int(filled) + self._settle_more(quote, taken, filled)
+        return filled + settle_accounts(self, quote, set(holders) - {self.settings.account})
 
     @staticmethod
     def _price_argument(value: Any, what: str) -> Decimal:
@@ -131,14 +145,16 @@ class Engine:
     # -- settlement ------------------------------------------------------------------------------------------
 
     def process_price_tick(self, symbol: str) -> int:
-        """Settle one symbol from whatever its feed hash holds; an unpriced symbol settles nothing."""
+        """Settle one symbol, for every account holding orders on it, from whatever its feed hash holds; an
+        unpriced symbol settles nothing."""
         split_symbol(symbol)
-        quote = self.feed.quote(symbol)
+        commands = [self.feed.read_command(symbol), ("SMEMBERS", self.keys.symbol_accounts(symbol))]
+        reply, holders = self.store.pipeline(commands, writes=False, errors_as_values=True)
+        quote = quote_from_reply(symbol, reply)
         if quote is None:
             log.debug("no valid price for %s: nothing settled", symbol)
             return 0
-        taken, filled = self.store.run_pipelined([self._settle_command(quote)])[0]
-        return int(filled) + self._settle_more(quote, taken, filled)
+        return settle_accounts(self, quote, {self.settings.account, *holders})
 
     def _settle_command(self, quote: Quote) -> tuple[Any, ...]:
         # Limits are whole units: a buy fills when limit >= ask, a sell when limit <= bid.
@@ -230,10 +246,11 @@ class Engine:
                     keys.book(symbol, plan.request.side),
                     keys.traded_symbols,
                 ],
-                [client_order_id or "", symbol, plan.book_score, plan.record_tail(), *plan.moves],
+                [client_order_id or "", symbol, plan.book_score, plan.record_tail(), self.account_number, *plan.moves],
             )
         except InsufficientFunds as exc:
             raise explain_shortfall(exc) from None
+        self.join_holders(symbol)
         return order_view({"id": order_id, **plan.record})
 
     def can_execute(
@@ -355,17 +372,8 @@ class Engine:
     # -- admin ------------------------------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Wipe balances and orders of the account; prices and the id sequence stay (ids never repeat).
-
-        One script, so that an order placed meanwhile on a symbol never traded before cannot leave its book
-        behind: the script refuses when the set of traded symbols grew after we read it, and we read again.
-        """
-        traded = self.keys.traded_symbols
-        while True:
-            symbols = sorted(self.store.read("SMEMBERS", traded))
-            others = [key for key in self.keys.account_keys(symbols) if key != traded]
-            if self.store.run("reset", [traded, *others], [len(symbols)]):
-                return
+        """Wipe balances and orders of the account; prices and the id sequence stay (ids never repeat)."""
+        reset_account(self)
 
     def start_tick_loop(self) -> None:
         """Settle outside price writes every ``tick_loop_sec`` in a background thread."""
@@ -373,14 +381,6 @@ class Engine:
 
     def stop_tick_loop(self) -> None:
         self.tick_loop.stop()
-
-
-def _is_symbol(symbol: str) -> bool:
-    try:
-        split_symbol(symbol)
-    except MockExchangeError:
-        return False
-    return True
 
 
 def _check_count(value: Any, name: str) -> None:

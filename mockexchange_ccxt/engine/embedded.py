@@ -108,9 +108,12 @@ class EmbeddedValkey:
         persistent: bool = True,
         port: int | None = None,
         extra_args: Sequence[str] = (),
+        keep_serving: bool = True,
     ) -> None:
-        """``port`` serves TCP on 127.0.0.1 instead of the unix socket (tests pick a free port)."""
+        """``port`` serves TCP on 127.0.0.1 instead of the unix socket (tests pick a free port).
+        ``keep_serving=False`` leaves a server that died dead (a cluster node: its replica takes over)."""
         self.persistent = persistent
+        self.keep_serving = keep_serving
         self.port = port
         self._owns_dir = data_dir is None
         self.data_dir = Path(data_dir) if data_dir is not None else Path(tempfile.mkdtemp(prefix="mockx-valkey-"))
@@ -163,7 +166,8 @@ class EmbeddedValkey:
                 )
             time.sleep(delay)
             delay = min(2 * delay, 0.2)
-        self._watch()
+        if self.keep_serving:
+            self._watch()
         return self.url
 
     def _prepare(self) -> None:

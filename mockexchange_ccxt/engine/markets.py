@@ -36,6 +36,15 @@ def split_symbol(symbol: Any) -> tuple[str, str]:
     return base, quote
 
 
+def is_symbol(symbol: str) -> bool:
+    """Whether ``symbol`` is a valid BASE/QUOTE (feed hashes may be named anything)."""
+    try:
+        split_symbol(symbol)
+    except BadSymbol:
+        return False
+    return True
+
+
 def check_asset(asset: Any) -> str:
     if not isinstance(asset, str) or _ASSET_ONLY.fullmatch(asset) is None:
         raise BadSymbol(f"asset must be a code like 'USDT', got {str(asset)[:80]!r}")

@@ -108,13 +108,13 @@ class PriceFeed:
     def quote(self, symbol: str) -> Quote | None:
         """The symbol's quote, or None when its hash is absent or malformed."""
         replies = self.store.pipeline([self.read_command(symbol)], writes=False, errors_as_values=True)
-        return _quote_from_reply(symbol, replies[0])
+        return quote_from_reply(symbol, replies[0])
 
     def require_quote(self, symbol: str) -> Quote:
         """A quote to trade at: BadSymbol when the feed has never priced the symbol, InvalidOrder when its
         hash is there but holds no valid price."""
         replies = self.store.pipeline([self.read_command(symbol)], writes=False, errors_as_values=True)
-        quote = _quote_from_reply(symbol, replies[0])
+        quote = quote_from_reply(symbol, replies[0])
         if quote is None:
             if isinstance(replies[0], list) and not any(replies[0]):
                 raise BadSymbol(f"unknown symbol {symbol}: the price feed has no hash {self.keys.price(symbol)}")
@@ -122,14 +122,10 @@ class PriceFeed:
         return quote
 
     def symbols(self) -> Iterator[str]:
-        """Every symbol with a feed hash, found with SCAN (never KEYS), so a large keyspace never blocks."""
-        cursor = "0"
-        while True:
-            cursor, names = self.store.read("SCAN", cursor, "MATCH", self.keys.price_pattern, "COUNT", 1000)
-            for name in names:
-                yield self.keys.symbol_from_price_key(name)
-            if cursor == "0":
-                return
+        """Every symbol with a feed hash, found with SCAN (never KEYS) on every primary, so a large keyspace
+        never blocks."""
+        for name in self.store.scan_iter(self.keys.price_pattern):
+            yield self.keys.symbol_from_price_key(name)
 
     def quotes(self, symbols: list[str] | None = None) -> dict[str, Quote]:
         """Valid quotes of the given symbols (default: every symbol the feed prices), by symbol."""
@@ -137,7 +133,7 @@ class PriceFeed:
         if not wanted:
             return {}
         replies = self.store.pipeline([self.read_command(s) for s in wanted], writes=False, errors_as_values=True)
-        quotes = (_quote_from_reply(symbol, reply) for symbol, reply in zip(wanted, replies, strict=True))
+        quotes = (quote_from_reply(symbol, reply) for symbol, reply in zip(wanted, replies, strict=True))
         return {quote.symbol: quote for quote in quotes if quote is not None}
 
     def write_command(
@@ -166,7 +162,8 @@ def crossed(price: Decimal, bid: Decimal | None, ask: Decimal | None) -> str | N
     return None
 
 
-def _quote_from_reply(symbol: str, reply: Any) -> Quote | None:
+def quote_from_reply(symbol: str, reply: Any) -> Quote | None:
+    """The quote in a reply to ``read_command`` (None when the hash holds no valid price, or is no hash)."""
     if not isinstance(reply, list):  # an error reply: the key holds something that is not a hash
         return None
     return Quote.parse(symbol, reply)

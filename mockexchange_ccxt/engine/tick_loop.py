@@ -1,51 +1,50 @@
 """The tick loop: settles orders against prices that an outside feed wrote straight into Valkey.
 
 Prices written through the engine settle at once; the loop is for everything else. Every ``interval`` seconds
-it walks the set of symbols that have open orders with SSCAN (a cursor, never a blocking full read) and settles
-each from its feed hash. A Valkey hiccup, a malformed hash or any other error is logged and the loop goes on:
-it stops only when asked.
+it reads, for every account, the set of symbols that have open orders (``every_account.active_by_symbol``) and
+settles each symbol from its feed hash for the accounts holding orders on it. On Valkey Cluster those sets
+and feed hashes are spread over every primary; the store reaches each. A Valkey hiccup, a malformed hash or
+any other error is logged and the loop goes on: it stops only when asked.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from ..errors import MockExchangeError
-from ..keys import Keys
-from .store import Store
 
 log = logging.getLogger("mockexchange_ccxt.tick_loop")
 
 
 class TickLoop:
-    """Runs ``settle(symbol)`` for every active symbol, once per interval, in a daemon thread."""
+    """Runs ``settle(symbol, accounts)`` for every active symbol, once per interval, in a daemon thread."""
 
-    def __init__(self, store: Store, keys: Keys, settle: Callable[[str], int], interval: float) -> None:
-        self.store = store
-        self.keys = keys
+    def __init__(
+        self,
+        active: Callable[[], dict[str, set[str]]],
+        settle: Callable[[str, set[str]], int],
+        interval: float,
+    ) -> None:
+        self.active = active
         self.settle = settle
         self.interval = interval
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.passes = 0
 
-    def active_symbols(self) -> Iterator[str]:
-        cursor = "0"
-        while True:
-            cursor, members = self.store.read("SSCAN", self.keys.active_symbols, cursor, "COUNT", 500)
-            yield from members
-            if cursor == "0":
-                return
+    def active_symbols(self) -> list[str]:
+        """Symbols with open orders in any account."""
+        return sorted(self.active())
 
     def run_once(self) -> int:
         """One pass over the active symbols; returns the number of orders filled. Never raises."""
         filled = 0
         try:
-            for symbol in self.active_symbols():
+            for symbol, accounts in sorted(self.active().items()):
                 try:
-                    filled += self.settle(symbol)
+                    filled += self.settle(symbol, accounts)
                 except MockExchangeError as exc:
                     log.warning("settling %s failed: %s", symbol, exc)
                 except Exception:  # a bug met on one symbol must not starve the others

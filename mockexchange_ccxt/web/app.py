@@ -1,7 +1,7 @@
 """The REST API: a Falcon WSGI app over the route table of ``routes.py``.
 
-Every route of the table becomes an HTTP route; the app adds only what HTTP needs: the API key (constant-time
-compare, the seed's placeholder key never accepted), JSON in and out with exact decimals (numbers in bodies
+Every route of the table becomes an HTTP route; the app adds only what HTTP needs: who calls (``auth.py``: the
+admin key, trading keys of accounts, ``x-account``), JSON in and out with exact decimals (numbers in bodies
 are read as Decimals; answers carry decimal strings), bodies read safely (``body.py``: a size limit, chunks,
 no body where a route takes none, connections kept usable), and errors as ``{"error": {"code", "message"}}``
 with the status of their code. No request can produce a 500 with a traceback or the internals of a script:
@@ -10,7 +10,6 @@ anything unexpected is logged and answered as a plain INTERNAL.
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 from decimal import Decimal
@@ -18,10 +17,9 @@ from typing import Any
 
 import falcon
 
-from ..config import PLACEHOLDER_API_KEY, Settings
+from ..config import Settings
 from ..engine import Engine
 from ..errors import (
-    AuthenticationFailed,
     BadRequest,
     InternalError,
     MethodNotAllowed,
@@ -29,12 +27,12 @@ from ..errors import (
     NotFound,
 )
 from ..routes import ROUTES, Call, Route, dispatch
+from .auth import Authentication, acting_as
 from .body import Body
 from .openapi import openapi_document, swagger_page
 
 log = logging.getLogger("mockexchange_ccxt.web")
 
-API_KEY_HEADER = "x-api-key"
 #: What a 500 says: the details (a script's hash and line, a traceback) go to the log only.
 INTERNAL_MESSAGE = "internal error; the server log has the details"
 
@@ -89,6 +87,7 @@ class RouteResource:
 
     def _serve(self, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
         route = self.by_method[req.method]
+        engine, account = acting_as(self.engine, req, route)
         if self.split_symbol:  # a symbol whose '/' reached us decoded: /tickers/BTC/USDT
             params["symbol"] = f"{params['symbol']}/{params.pop('quote')}"
         raw = req.context.body.read()
@@ -99,7 +98,7 @@ class RouteResource:
             raise BadRequest("a query parameter is given twice")
         # a blank value means "not given", but its name must still be one the route knows
         query: dict[str, Any] = {name: value or None for name, value in req.params.items()}
-        result = dispatch(self.engine, Call(route.name, params, query, body))
+        result = dispatch(engine, Call(route.name, params, query, body, account))
         resp.data = to_json(result)
         resp.content_type = falcon.MEDIA_JSON
         resp.status = falcon.code_to_http_status(route.status)
@@ -121,19 +120,6 @@ class BodyKeeper:
 def _closes_every_connection(env: dict[str, Any]) -> bool:
     """wsgiref answers HTTP/1.0 and closes every connection, and refuses a hop-by-hop header from the app."""
     return str(env.get("SERVER_SOFTWARE", "")).startswith("WSGIServer/")
-
-
-class ApiKeyAuth:
-    """Every request needs ``x-api-key`` equal to the configured key (compared in constant time)."""
-
-    def __init__(self, api_key: str) -> None:
-        self.expected = api_key.encode()
-        self.usable = bool(api_key) and api_key != PLACEHOLDER_API_KEY
-
-    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
-        given = (req.get_header(API_KEY_HEADER) or "").encode()
-        if not (self.usable and hmac.compare_digest(given, self.expected)):
-            raise AuthenticationFailed("missing or wrong x-api-key header")
 
 
 def _error_response(resp: falcon.Response, error: MockExchangeError) -> None:
@@ -173,9 +159,7 @@ def _handle_unexpected(req: falcon.Request, resp: falcon.Response, error: Except
 def create_app(engine: Engine, settings: Settings | None = None) -> falcon.App[falcon.Request, falcon.Response]:
     """The WSGI app serving ``engine``; ``settings`` decide auth and /docs (default: the engine's)."""
     settings = settings or engine.settings
-    middleware: list[Any] = [BodyKeeper()]
-    if settings.auth_required:
-        middleware.append(ApiKeyAuth(settings.api_key))
+    middleware: list[Any] = [BodyKeeper(), Authentication(engine, settings)]  # the body first, then who calls
     app = falcon.App(middleware=middleware)
     app.req_options.auto_parse_qs_csv = False
     app.req_options.keep_blank_qs_values = True  # so that a blank value's name is still checked

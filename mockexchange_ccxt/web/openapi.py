@@ -6,13 +6,21 @@ import re
 from typing import Any
 
 from ..errors import ERRORS_BY_CODE
-from ..routes import INTEGER, NUMBER, ROUTES, Field
+from ..routes import ACCOUNT_HEADER, BOOLEAN, INTEGER, NUMBER, ROUTES, Field
 
 _SCHEMA_OF_KIND: dict[str, dict[str, Any]] = {
     # Any string passes the body's shape check: the engine parses it as an exact decimal and refuses what is
     # not one (INVALID_ORDER or BAD_REQUEST, or a verdict from can_execute), so no pattern is promised here.
     NUMBER: {"oneOf": [{"type": "number"}, {"type": "string", "description": 'a decimal, e.g. "0.1"'}]},
     INTEGER: {"type": "integer"},
+    BOOLEAN: {"type": "boolean"},
+}
+_ACCOUNT_PARAMETER = {
+    "name": ACCOUNT_HEADER,
+    "in": "header",
+    "required": False,
+    "description": "the account to act as (the admin key or TEST_ENV only; a trading key acts as its own)",
+    "schema": {"type": "string"},
 }
 
 
@@ -47,7 +55,8 @@ def openapi_document() -> dict[str, Any]:
             + [
                 {"name": f.name, "in": "query", "required": False, "allowEmptyValue": True, "schema": _schema(f)}
                 for f in route.query
-            ],
+            ]
+            + [_ACCOUNT_PARAMETER],
             "responses": {
                 str(route.status): {
                     "description": "ccxt-unified answer; decimals as strings",

@@ -10,7 +10,6 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-import redis
 from tests_helpers import wait_at_gate
 
 from mockexchange_ccxt import Engine, Settings
@@ -36,7 +35,7 @@ def trading_worker(settings: Settings, seed: int, operations: int, gate: int = 1
     created: list[str] = []
     canceled: list[str] = []
     with Engine(settings) as engine:
-        wait_at_gate(redis.Redis.from_url(engine.store.url), gate)
+        wait_at_gate(engine.store.url, gate)
         for _ in range(operations):
             symbol = rng.choice(sorted(SYMBOLS))
             side = rng.choice(("buy", "sell"))

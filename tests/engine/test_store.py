@@ -11,6 +11,7 @@ import pytest
 import redis
 
 from mockexchange_ccxt import Engine
+from mockexchange_ccxt.engine.cluster import slot_of
 from mockexchange_ccxt.engine.store import Script
 from mockexchange_ccxt.errors import (
     ERRORS_BY_CODE,
@@ -115,18 +116,21 @@ def _drop_this_threads_connection(engine: Engine) -> None:
         assert admin.execute_command("CLIENT", "KILL", "ID", own_id) == 1
 
 
+@pytest.mark.single_node
 def test_a_read_survives_a_dropped_connection(btc: Engine) -> None:
     _drop_this_threads_connection(btc)
     assert btc.balance("USDT")["free"] == Decimal(100000)
     assert btc.fetch_orders() == []
 
 
+@pytest.mark.single_node
 def test_a_write_survives_a_dropped_idle_connection(btc: Engine) -> None:
     _drop_this_threads_connection(btc)
     btc.fund("USDT", "1")
     assert btc.balance("USDT")["free"] == Decimal(100001)
 
 
+@pytest.mark.single_node
 def test_each_thread_has_its_own_connection(engine: Engine) -> None:
     errors: list[str] = []
     barrier = threading.Barrier(4)
@@ -165,16 +169,18 @@ def test_a_forked_child_opens_its_own_connection(btc: Engine) -> None:
     assert btc.store.pipeline([("SET", "after", "fork"), ("GET", "after")]) == ["OK", "fork"]
 
 
-def test_every_engine_key_carries_the_account_hash_tag(btc: Engine) -> None:
+def test_every_engine_key_carries_the_account_or_the_feed_hash_tag(btc: Engine) -> None:
     btc.fund("BTC", "1")
     btc.create_order("BTC/USDT", "buy", "limit", "0.1", "40000", client_order_id="c1")
     btc.create_order("BTC/USDT", "sell", "limit", "0.1", "60000")
     btc.create_order("ETH/USDT", "buy", "market", "1")
     keys = btc.store.read("KEYS", "*")
     owned = sorted(k for k in keys if not k.startswith("sym_"))
-    assert all(k.startswith("mockx:{main}:") for k in owned), owned
-    tags = {k[k.index("{") + 1 : k.index("}")] for k in owned}  # the part Valkey Cluster hashes
-    assert tags == {"main"}
+    account = [k for k in owned if k.startswith("mockx:{main}:")]
+    market = [k for k in owned if k not in account]  # per-symbol state lives in the slot of the feed's hash
+    assert market == ["mockx:{sym_BTC/USDT}:accounts", "mockx:{sym_ETH/USDT}:accounts"], owned
+    for key in market:
+        assert slot_of(key) == slot_of(key[key.index("{") + 1 : key.index("}")])
     assert sorted(k for k in keys if k.startswith("sym_")) == ["sym_BTC/USDT", "sym_ETH/USDT"]
 
 

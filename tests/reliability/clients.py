@@ -17,10 +17,9 @@ from decimal import Decimal
 from typing import Any
 
 import ccxt
-import redis
 import requests
 from engine.support import AMOUNT_STEPS, SYMBOLS, near_mid
-from tests_helpers import wait_at_gate
+from tests_helpers import outside_client, wait_at_gate
 
 from mockexchange_ccxt import MockExchange
 from mockexchange_ccxt.keys import Keys
@@ -47,7 +46,7 @@ def ccxt_bot(options: dict[str, Any], redis_url: str, seed: int, operations: int
     tally = Tally()
     exchange = MockExchange(options)
     exchange.load_markets()
-    wait_at_gate(redis.Redis.from_url(redis_url), participants)
+    wait_at_gate(redis_url, participants)
     for _ in range(operations):
         symbol = rng.choice(sorted(SYMBOLS))
         side = rng.choice(("buy", "sell"))
@@ -83,9 +82,9 @@ def outside_feed(redis_url: str, seed: int, participants: int, pause: float = 0.
     """A price feed that knows nothing of the engine: it HSETs ``price`` and ``timestamp`` into the feed
     hashes with its own client until the test sets the stop key; returns how many prices it wrote."""
     rng = random.Random(seed)
-    valkey = redis.Redis.from_url(redis_url)
+    valkey = outside_client(redis_url)
     keys = Keys()
-    wait_at_gate(valkey, participants)
+    wait_at_gate(redis_url, participants)
     written = 0
     while not valkey.exists(STOP_KEY):
         symbol = rng.choice(sorted(SYMBOLS))
@@ -106,6 +105,7 @@ class Outcome:
     action: str
     status: int | None
     order_id: str | None = None
+    code: str | None = None  # the error code of a refusal
 
 
 class HttpLoad:
@@ -148,13 +148,19 @@ class HttpLoad:
                 session = requests.Session()
                 self.outcomes.append(Outcome(time.monotonic(), action, None))
                 continue
-            order_id = response.json().get("id") if response.status_code in (200, 201) else None
+            answer = response.json()
+            order_id = answer.get("id") if response.status_code in (200, 201) else None
+            code = None if order_id else answer.get("error", {}).get("code")
             if action == "create" and order_id:
                 mine.append(order_id)
-            self.outcomes.append(Outcome(time.monotonic(), action, response.status_code, order_id))
+            self.outcomes.append(Outcome(time.monotonic(), action, response.status_code, order_id, code))
 
     def statuses(self, since: float = 0.0, until: float = float("inf")) -> Counter[int | None]:
         return Counter(o.status for o in list(self.outcomes) if since <= o.at <= until)
+
+    def codes(self, status: int) -> Counter[str | None]:
+        """The error codes of the answers with this status."""
+        return Counter(o.code for o in list(self.outcomes) if o.status == status)
 
     def created(self) -> list[str]:
         return [o.order_id for o in list(self.outcomes) if o.action == "create" and o.order_id]

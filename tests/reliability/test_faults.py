@@ -15,7 +15,6 @@ import shutil
 import signal
 import time
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -23,16 +22,15 @@ import ccxt
 import pytest
 import requests
 from books import check_books, check_fills, check_orders_consistent
-from servers import Server, start_server
+from servers import Server
 from tests_helpers import free_port, keyspace, wait_for
 
 from mockexchange_ccxt import Engine, MockExchange, Settings
 from mockexchange_ccxt.engine import EmbeddedValkey
 
 from .clients import HttpLoad
+from .conftest import FUNDS, KEY
 
-KEY = "faults-test-key"
-FUNDS = {"USDT": Decimal(10_000_000), "BTC": Decimal(100)}
 OUTAGE_SEC = 1.0  # how long Valkey stays down (times --heavy's scale)
 
 pytestmark = pytest.mark.slow
@@ -48,24 +46,8 @@ def valkey(tmp_path: Path) -> Iterator[EmbeddedValkey]:
 
 
 @pytest.fixture
-def books(valkey: EmbeddedValkey, tmp_path: Path) -> Iterator[Engine]:
-    """An engine on that Valkey: seeds the account and reads the books back."""
-    with Engine(Settings(redis_url=valkey.url, data_dir=tmp_path / "unused")) as engine:
-        engine.set_price("BTC/USDT", "50000")
-        for asset, amount in FUNDS.items():
-            engine.fund(asset, amount)
-        yield engine
-
-
-@pytest.fixture
-def served(valkey: EmbeddedValkey, books: Engine, tmp_path: Path) -> Iterator[Server]:
-    env = {"REDIS_URL": valkey.url, "API_KEY": KEY, "TICK_LOOP_SEC": "0.01"}
-    server = start_server(tmp_path / "serve.log", env, KEY, workers=2)
-    try:
-        yield server
-    finally:
-        code = server.stop()
-    assert code == 0, server.output()
+def store_url(valkey: EmbeddedValkey) -> str:
+    return valkey.url
 
 
 def check_all_books(engine: Engine) -> None:

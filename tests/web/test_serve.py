@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -136,6 +137,8 @@ def test_generated_key_with_embedded_valkey(tmp_path: Path) -> None:
     try:
         key = generated_key(running)
         assert key is not None and len(key) >= 32
+        secret = re.search(r"^API secret: (\S+)$", running.output(), re.MULTILINE)  # beside the key, as API_SECRET
+        assert secret is not None and len(secret.group(1)) >= 32 and secret.group(1) != key
         assert f"Serving mockexchange on {running.url}" in running.output()
         assert requests.get(running.url + "/balance", headers={"x-api-key": key}, timeout=10).status_code == 200
         placeholder = requests.get(running.url + "/balance", headers={"x-api-key": PLACEHOLDER_API_KEY}, timeout=10)
