@@ -37,7 +37,8 @@ def run(sizes: Sizes, pin: bool) -> list[Figure]:
     n = sizes.orders
     with throwaway_engine(pin) as engine:
         trips = RoundTrips.measure(engine.store)
-        exchange = MockExchange({"options": {"redisUrl": engine.store.url}})
+        # no tick loop beside it, as none runs beside the Engine: the two differ by the class alone
+        exchange = MockExchange({"options": {"redisUrl": engine.store.url, "tickLoop": False}})
         engine.set_price("BTC/USDT", "50000")
         engine.fund("USDT", "1000000000")
         engine.fund("BTC", "1000000")
