@@ -21,7 +21,7 @@ from mockexchange_ccxt.engine import EmbeddedValkey
 from mockexchange_ccxt.engine.local_cluster import LocalCluster
 
 #: The test folders that run on both kinds of store.
-BOTH_STORES = ("engine", "exchange", "web", "reliability")
+BOTH_STORES = ("engine", "exchange", "web", "reliability", "dialect")
 STORE_KINDS = {"single": ["single"], "cluster": ["cluster"], "both": ["single", "cluster"]}
 
 

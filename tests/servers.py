@@ -82,7 +82,9 @@ def _die_with_parent() -> None:
 
 
 def start_server(log: Path, env: dict[str, str], api_key: str | None, workers: int = 1) -> Server:
-    """Start ``python -m mockexchange_ccxt serve`` in its own process group and wait until /status answers.
+    """Start ``python -m mockexchange_ccxt serve`` in its own process group and wait until /status answers and
+    every worker has started (on a loaded machine one worker may start seconds after the other: a test would
+    then talk to one worker only, and granian stopped while a worker is still starting hangs until killed).
 
     ``api_key`` is the key to probe with; ``None`` means the server generates one and prints it."""
     port = free_port()
@@ -106,7 +108,8 @@ def start_server(log: Path, env: dict[str, str], api_key: str | None, workers: i
                 raise AssertionError(f"serve exited with {process.returncode}:\n{server.output()}")
             key = api_key or generated_key(server)
             try:
-                if key and requests.get(server.url + "/status", headers={"x-api-key": key}, timeout=2).ok:
+                answered = key and requests.get(server.url + "/status", headers={"x-api-key": key}, timeout=2).ok
+                if answered and len(set(re.findall(r"Started worker-(\d+)", server.output()))) >= workers:
                     return server
             except requests.ConnectionError:
                 pass

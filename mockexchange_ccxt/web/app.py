@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import falcon
 
@@ -28,8 +28,11 @@ from ..errors import (
 )
 from ..routes import ROUTES, Call, Route, dispatch
 from .auth import Authentication, acting_as
-from .body import Body
+from .body import BodyKeeper
 from .openapi import openapi_document, swagger_page
+
+if TYPE_CHECKING:
+    from ..binance.app import WithDialect
 
 log = logging.getLogger("mockexchange_ccxt.web")
 
@@ -104,24 +107,6 @@ class RouteResource:
         resp.status = falcon.code_to_http_status(route.status)
 
 
-class BodyKeeper:
-    """First in, last out: gives each request its ``Body``, and after the answer (whatever answered it, auth
-    and routing errors included) drains what is left of the body, or says ``Connection: close``."""
-
-    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
-        req.context.body = Body(req.env)
-
-    def process_response(self, req: falcon.Request, resp: falcon.Response, resource: Any, ok: bool) -> None:
-        body: Body | None = getattr(req.context, "body", None)
-        if body is not None and not body.drain() and not _closes_every_connection(req.env):
-            resp.set_header("Connection", "close")
-
-
-def _closes_every_connection(env: dict[str, Any]) -> bool:
-    """wsgiref answers HTTP/1.0 and closes every connection, and refuses a hop-by-hop header from the app."""
-    return str(env.get("SERVER_SOFTWARE", "")).startswith("WSGIServer/")
-
-
 def _error_response(resp: falcon.Response, error: MockExchangeError) -> None:
     resp.status = falcon.code_to_http_status(error.http_status)
     resp.content_type = falcon.MEDIA_JSON
@@ -156,8 +141,9 @@ def _handle_unexpected(req: falcon.Request, resp: falcon.Response, error: Except
     _error_response(resp, InternalError(INTERNAL_MESSAGE))
 
 
-def create_app(engine: Engine, settings: Settings | None = None) -> falcon.App[falcon.Request, falcon.Response]:
-    """The WSGI app serving ``engine``; ``settings`` decide auth and /docs (default: the engine's)."""
+def create_app(engine: Engine, settings: Settings | None = None) -> WithDialect:
+    """The WSGI app serving ``engine`` (with Binance's dialect beside it under ``/api/``, ``/sapi/``);
+    ``settings`` decide auth and /docs (default: the engine's)."""
     settings = settings or engine.settings
     middleware: list[Any] = [BodyKeeper(), Authentication(engine, settings)]  # the body first, then who calls
     app = falcon.App(middleware=middleware)
@@ -179,7 +165,9 @@ def create_app(engine: Engine, settings: Settings | None = None) -> falcon.App[f
         document = to_json(openapi_document())
         app.add_route("/openapi.json", _Static(document, falcon.MEDIA_JSON))
         app.add_route("/docs", _Static(swagger_page().encode(), falcon.MEDIA_HTML))
-    return app
+    from ..binance.app import with_dialect  # here: the dialect reads bodies with web.body, so it imports web
+
+    return with_dialect(app, engine, settings)
 
 
 class _Static:

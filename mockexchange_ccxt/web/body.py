@@ -14,6 +14,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import falcon
+
 from ..errors import BadRequest, LengthRequired, PayloadTooLarge
 
 log = logging.getLogger("mockexchange_ccxt.web")
@@ -84,3 +86,22 @@ class Body:
             if self._left is not None:
                 self._left -= len(data)
         return b"".join(parts)
+
+
+class BodyKeeper:
+    """Falcon middleware, first in, last out: gives each request its ``Body``, and after the answer (whatever
+    answered it, auth and routing errors included) drains what is left of the body, or says
+    ``Connection: close``. The REST API and the Binance dialect both use it."""
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        req.context.body = Body(req.env)
+
+    def process_response(self, req: falcon.Request, resp: falcon.Response, resource: Any, ok: bool) -> None:
+        body: Body | None = getattr(req.context, "body", None)
+        if body is not None and not body.drain() and not _closes_every_connection(req.env):
+            resp.set_header("Connection", "close")
+
+
+def _closes_every_connection(env: dict[str, Any]) -> bool:
+    """wsgiref answers HTTP/1.0 and closes every connection, and refuses a hop-by-hop header from the app."""
+    return str(env.get("SERVER_SOFTWARE", "")).startswith("WSGIServer/")

@@ -27,8 +27,10 @@ def test_dockerfile_passes_hadolint() -> None:
 
 
 def test_server_wsgi_exposes_the_app(valkey_server: EmbeddedValkey) -> None:
-    """``server.wsgi:app`` (what a WSGI server given that target imports) is the configured Falcon app."""
-    check = "import server.wsgi as w, falcon; assert isinstance(w.app, falcon.App); print('ok')"
+    """``server.wsgi:app`` (what a WSGI server given that target imports) is the configured app: the REST API's
+    Falcon app with the Binance dialect's beside it."""
+    check = "import server.wsgi as w, falcon; assert isinstance(w.app.rest, falcon.App); "
+    check += "assert isinstance(w.app.dialect, falcon.App); print('ok')"
     env = {**os.environ, "REDIS_URL": valkey_server.url, "API_KEY": "k"}
     result = subprocess.run(
         [sys.executable, "-c", check], cwd=SERVER.parent, env=env, capture_output=True, text=True, timeout=60
