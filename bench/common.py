@@ -37,6 +37,7 @@ class Group(Enum):
     SETTLEMENT = "settlement"
     TICKS = "tick loop"
     BACKTEST = "back-test"
+    MARKET = "market data (history, notifications)"
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,29 @@ if TYPE_CHECKING:
     from .exchange.sync import MockExchange
 
 
+def register() -> None:
+    """Make ``mockexchange`` known to ``ccxt``, ``ccxt.async_support`` and ``ccxt.pro`` by name, the way tools
+    that look exchanges up by name expect (``getattr(ccxt, "mockexchange")``, listed in ``exchanges``), as
+    freqtrade does. Explicit and idempotent; never done on import; it shadows no real exchange."""
+    import ccxt
+    import ccxt.async_support
+
+    from .exchange.aio import AsyncMockExchange
+    from .exchange.sync import MockExchange
+
+    modules: list[tuple[Any, type]] = [(ccxt, MockExchange), (ccxt.async_support, AsyncMockExchange)]
+    try:
+        import ccxt.pro
+
+        modules.append((ccxt.pro, AsyncMockExchange))
+    except ImportError:  # pragma: no cover - ccxt without its pro part
+        pass
+    for module, cls in modules:
+        module.mockexchange = cls
+        if "mockexchange" not in module.exchanges:
+            module.exchanges.append("mockexchange")
+
+
 def __getattr__(name: str) -> Any:
     """The ccxt classes load on first use: importing ccxt (and aiohttp for the async one) takes a while, and
     engine-only users (back-tests, the server) need neither."""
@@ -28,5 +51,5 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["AsyncMockExchange", "Engine", "MockExchange", "ReplayClock", "Settings"]
+__all__ = ["AsyncMockExchange", "Engine", "MockExchange", "ReplayClock", "Settings", "register"]
 __version__ = "0.1.0"

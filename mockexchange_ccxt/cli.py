@@ -21,6 +21,7 @@ from .cli_accounts import ACCOUNT_ROUTES, accounts_call, add_accounts_command, r
 from .config import ENV_VARS, ConfigError, Settings
 from .engine import Engine
 from .errors import MockExchangeError
+from .feeds import commands as feed_commands
 from .routes import Call, dispatch, http_request
 from .serve import host_address, port_number, worker_count
 
@@ -114,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     fund.add_argument("amount", metavar="AMOUNT")
     price = command("price", "show a symbol's ticker, or set its price (settles resting orders at once)")
     price.add_argument("symbol", metavar="SYMBOL")
-    price.add_argument("price", nargs="?", metavar="PRICE")
+    feed_commands.add_price_arguments(price)
     command("tickers", "show the ticker of every priced symbol")
     for name, help in (
         ("order", "place an order: limit with --price, else market"),
@@ -132,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     orders.add_argument("--tail", type=int, metavar="N", help="only the newest N")
     command("cancel", "cancel an open order").add_argument("oid", metavar="OID")
     command("reset", "wipe balances and orders (prices stay)")
+    feed_commands.add_parsers(command)
     add_accounts_command(command, _add_global_flags)
     return parser
 
@@ -144,9 +146,7 @@ def build_call(args: argparse.Namespace) -> Call:
     if command == "fund":
         return Call("fund", body={"asset": args.asset, "amount": args.amount})
     if command == "price":
-        if args.price is None:
-            return Call("ticker", path={"symbol": args.symbol})
-        return Call("set_price", body={"symbol": args.symbol, "price": args.price})
+        return feed_commands.price_call(args)
     if command == "tickers":
         return Call("tickers")
     if command in ("order", "can-execute"):
@@ -348,12 +348,14 @@ def _run(args: argparse.Namespace) -> int:
             return serve(args.host, args.port, args.workers, _settings())
         except ServeError as exc:
             raise CliError("SERVE", str(exc), EXIT_UNAVAILABLE) from None
-    call = build_call(args)
-    if args.account is not None:
-        call = replace(call, account=args.account)
     url = args.url or os.environ.get(ENV_URL) or None
     api_key = args.api_key if args.api_key is not None else os.environ.get(ENV_API_KEY)
     transport: Transport = HttpTransport(url, api_key) if url else DirectTransport()
+    if feed_commands.ran(args, transport):
+        return EXIT_OK
+    call = build_call(args)
+    if args.account is not None:
+        call = replace(call, account=args.account)
     try:
         answer, raw = transport.perform(call)
     finally:

@@ -58,6 +58,10 @@ RANGES: dict[str, Bounds] = {
     "taker_commission": Bounds(Decimal(0), Decimal(1), high_open=True),
     "tick_loop_sec": Bounds(0.001, 86400),
     "settle_batch": Bounds(1, 100_000),
+    "history_days": Bounds(1, 3650),
+    "book_levels": Bounds(1, 1000),
+    "book_step_bps": Bounds(Decimal("0.01"), Decimal(1000)),
+    "book_level_notional": Bounds(Decimal("0.01"), Decimal(10) ** 10),
 }
 _RATE = RANGES["commission"].describe()
 
@@ -85,7 +89,27 @@ ENV_VARS: dict[str, tuple[str, str]] = {
         "settle_batch",
         f"orders filled per settlement script call, so no call blocks long (500; {RANGES['settle_batch'].describe()})",
     ),
+    "HISTORY_DAYS": (
+        "history_days",
+        f"days of price history (1m and 1h candles) kept per symbol (30; {RANGES['history_days'].describe()})",
+    ),
+    "BOOK_LEVELS": (
+        "book_levels",
+        f"levels per side of the synthetic order book (20; {RANGES['book_levels'].describe()})",
+    ),
+    "BOOK_STEP_BPS": (
+        "book_step_bps",
+        f"gap between synthetic book levels, in basis points (10; {RANGES['book_step_bps'].describe()})",
+    ),
+    "BOOK_LEVEL_NOTIONAL": (
+        "book_level_notional",
+        f"quote-currency value of each synthetic book level (10000; {RANGES['book_level_notional'].describe()})",
+    ),
 }
+
+#: Settings fields read as integers and as exact decimals from the environment.
+_INT_FIELDS = ("settle_batch", "history_days", "book_levels")
+_DECIMAL_FIELDS = ("commission", "maker_commission", "taker_commission", "book_step_bps", "book_level_notional")
 _VARIABLE = {name: var for var, (name, _doc) in ENV_VARS.items()}
 
 
@@ -112,6 +136,10 @@ class Settings:
     account: str = "main"
     data_dir: Path = field(default_factory=default_data_dir)
     settle_batch: int = 500
+    history_days: int = 30
+    book_levels: int = 20
+    book_step_bps: Decimal = Decimal(10)
+    book_level_notional: Decimal = Decimal(10000)
 
     def __post_init__(self) -> None:
         for name, bounds in RANGES.items():
@@ -169,14 +197,14 @@ def _check_redis_url(url: str) -> None:
 def _convert(name: str, raw: str, var: str) -> Any:
     """Parse one environment value into the type of its Settings field."""
     try:
-        if name in ("commission", "maker_commission", "taker_commission"):
+        if name in _DECIMAL_FIELDS:
             return Decimal(raw)
         if name == "tick_loop_sec":
             return float(raw)
-        if name == "settle_batch":
+        if name in _INT_FIELDS:
             return int(raw)
     except (InvalidOperation, ValueError):
-        kind = "an integer" if name == "settle_batch" else "a number"
+        kind = "an integer" if name in _INT_FIELDS else "a number"
         raise ConfigError(var, f"environment variable {var}={raw!r} is not {kind}") from None
     try:
         if name == "test_env":

@@ -124,6 +124,28 @@ class Keys:
     def symbol_from_price_key(self, key: str) -> str:
         return key[len(self.price_prefix) :]
 
+    def market_data(self, symbol: str, what: str) -> str:
+        """A key of per-symbol market state (candles, history bookkeeping), shared by every account.
+
+        Its hash tag is the feed hash's own name (``mockx:{sym_BTC/USDT}:...``), so it lives in the slot of
+        ``sym_BTC/USDT`` and one script may update the feed hash and this state together, on Valkey Cluster too.
+        """
+        return f"{self.prefix}{{{self.price(symbol)}}}:{what}"
+
+    def candles(self, symbol: str, level: str) -> str:
+        """Hash: period number -> candle record, one hash per stored level ``1m``, ``1h`` (see
+        ``engine.candles``)."""
+        return self.market_data(symbol, f"candles:{level}")
+
+    def history(self, symbol: str) -> str:
+        """Hash: the newest period of each level (fields ``1m``, ``1h``) and ``seen``, the fingerprint of
+        the last feed snapshot recorded, so that several processes never record one write twice."""
+        return self.market_data(symbol, "history")
+
+    def history_keys(self, symbol: str) -> list[str]:
+        """The keys one recording script touches: the feed hash, the two candle levels, the bookkeeping."""
+        return [self.price(symbol), self.candles(symbol, "1m"), self.candles(symbol, "1h"), self.history(symbol)]
+
     @property
     def traded_symbols(self) -> str:
         """Set: every symbol the account has ever placed an order on (what ``reset`` must clean up)."""

@@ -18,9 +18,11 @@ from urllib.parse import quote, urlencode
 from .engine import Engine
 from .engine.every_account import delete_account, reset_all, target
 from .errors import BadRequest, NotFound
+from .market_routes import market_routes
 
-#: JSON types a body field may have ("number" accepts a JSON number or a decimal string, for exactness).
-NUMBER, STRING, INTEGER, BOOLEAN = "number", "string", "integer", "boolean"
+#: JSON types a body field may have ("number" accepts a JSON number or a decimal string, for exactness;
+#: "levels" is order-book depth, an array of [price, amount] pairs).
+NUMBER, STRING, INTEGER, BOOLEAN, LEVELS = "number", "string", "integer", "boolean", "levels"
 #: The header with which the admin key (or anyone under TEST_ENV) acts as another account.
 ACCOUNT_HEADER = "x-account"
 
@@ -119,6 +121,8 @@ def _has_kind(value: Any, kind: str) -> bool:
         return isinstance(value, int | float | Decimal | str)
     if kind == INTEGER:
         return isinstance(value, int)
+    if kind == LEVELS:
+        return isinstance(value, list)
     return isinstance(value, str)
 
 
@@ -142,8 +146,8 @@ def _balance_of(engine: Engine, call: Call) -> dict[str, Any]:
 
 
 def _set_price(engine: Engine, call: Call) -> dict[str, Any]:
-    body = call.body or {}
-    filled = engine.set_price(body["symbol"], body["price"], body.get("timestamp"), body.get("bid"), body.get("ask"))
+    body = dict(call.body or {})
+    filled = engine.set_price(**body)
     return {"symbol": body["symbol"], "filled": filled}
 
 
@@ -296,6 +300,9 @@ ROUTES: tuple[Route, ...] = (
             Field("timestamp", INTEGER, False, "ms; default now"),
             Field("bid", NUMBER),
             Field("ask", NUMBER),
+            Field("volume", NUMBER, False, "base amount traded since the previous price"),
+            Field("bids", LEVELS, False, "depth: [price, amount] pairs, best first"),
+            Field("asks", LEVELS, False, "depth: [price, amount] pairs, best first"),
         ),
         admin=True,
     ),
@@ -345,6 +352,7 @@ ROUTES: tuple[Route, ...] = (
         "Delete an account: its key stops, its books are wiped",
         admin=True,
     ),
+    *market_routes(),
 )
 
 ROUTES_BY_NAME: dict[str, Route] = {route.name: route for route in ROUTES}

@@ -16,11 +16,14 @@ from ..errors import BadRequest, InsufficientFunds, MockExchangeError, OrderNotF
 from ..keys import BUY, DEFAULT_ACCOUNT, SELL, Keys
 from .accounts import Accounts
 from .balances import Balances, explain_shortfall
-from .clock import MAX_TIMESTAMP_MS, Clock, ReplayClock, WallClock
+from .clock import Clock, WallClock
 from .embedded import EmbeddedValkey
 from .every_account import AccountViews, active_by_symbol, reset_account, settle_accounts, settle_symbol
-from .markets import MAX_PRICE, Market, is_symbol, split_symbol
-from .money import UNITS_PER_ONE, fmt, from_units, parse_positive, short
+from .history import History
+from .market_data import MarketData
+from .markets import Market, is_symbol, split_symbol
+from .money import UNITS_PER_ONE, fmt, from_units
+from .notifications import Notifications
 from .orders import STATUSES, OrderPlan, order_view, plan_order, trade_view, validate_request
 from .prices import PriceFeed, Quote, quote_from_reply
 from .store import Store
@@ -31,7 +34,7 @@ log = logging.getLogger("mockexchange_ccxt.engine")
 _MAX_ID_LENGTH = 20
 
 
-class Engine(AccountViews):
+class Engine(MarketData, AccountViews):
     """A spot exchange whose prices, balances and orders live in Valkey.
 
     With ``settings.redis_url`` unset it starts a private embedded valkey-server (stopped by ``close``).
@@ -53,9 +56,14 @@ class Engine(AccountViews):
         self.accounts = Accounts(self.store, self.keys, self.now_ms)
         self._number = 0 if self.settings.account == DEFAULT_ACCOUNT else None
         self._root = self
+        self.history = History(self.store, self.keys, self.settings.history_days)
         self.tick_loop = TickLoop(
-            lambda: active_by_symbol(self), lambda s, a: settle_symbol(self, s, a), self.settings.tick_loop_sec
+            lambda: active_by_symbol(self),
+            lambda s, a: settle_symbol(self, s, a),
+            self.settings.tick_loop_sec,
+            self.notice_outside_writes,
         )
+        self.notifications = Notifications(self.store.primary_urls, self.keys, self.notice, self.notice_outside_writes)
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Engine:
@@ -66,7 +74,7 @@ class Engine(AccountViews):
         """Stop the tick loop, close connections and stop the embedded server if this engine started it."""
         if self._root is not self:
             return
-        self.tick_loop.stop()
+        self.stop_tick_loop()
         self.store.close()
         if self.embedded is not None:
             self.embedded.stop()
@@ -94,54 +102,6 @@ class Engine(AccountViews):
     def _priced_symbols(self) -> list[str]:
         return [symbol for symbol in self.feed.quotes() if is_symbol(symbol)]
 
-    def ticker(self, symbol: str) -> dict[str, Any]:
-        """The ccxt-unified ticker of a priced symbol (BadSymbol if unknown, InvalidOrder if unpriced)."""
-        split_symbol(symbol)
-        return self.feed.require_quote(symbol).ticker()
-
-    def tickers(self, symbols: list[str] | None = None) -> dict[str, dict[str, Any]]:
-        """Tickers of the given symbols, or of every priced one; unpriced symbols are left out."""
-        if symbols is not None:
-            for symbol in symbols:
-                split_symbol(symbol)
-        quotes = self.feed.quotes(symbols)
-        return {symbol: quote.ticker() for symbol, quote in quotes.items() if is_symbol(symbol)}
-
-    def set_price(self, symbol: str, price: Any, timestamp: int | None = None, bid: Any = None, ask: Any = None) -> int:
-        """Publish a price in the feed hash and settle the symbol at once; returns the orders filled.
-
-        ``timestamp`` (ms) defaults to the engine clock; a ``ReplayClock`` moves forward to it. The price
-        write and the first settlement batch go to Valkey in one round trip.
-        """
-        split_symbol(symbol)
-        last = self._price_argument(price, "price")
-        best_bid = None if bid is None else self._price_argument(bid, "bid")
-        best_ask = None if ask is None else self._price_argument(ask, "ask")
-        if timestamp is None:
-            timestamp = self.now_ms()
-        elif isinstance(timestamp, bool) or not isinstance(timestamp, int) or not 0 < timestamp <= MAX_TIMESTAMP_MS:
-            raise BadRequest(
-                f"timestamp must be a positive integer of milliseconds up to {MAX_TIMESTAMP_MS}, got {short(timestamp)}"
-            )
-        quote = Quote.published(symbol, last, best_bid, best_ask, timestamp)  # BadRequest if crossed
-        if isinstance(self.clock, ReplayClock):
-            self.clock.advance_to(timestamp)
-        commands = [
-            self.feed.write_command(symbol, last, timestamp, best_bid, best_ask),
-            ("SMEMBERS", self.keys.symbol_accounts(symbol)),
-            self._settle_command(quote),
-        ]
-        _, holders, (taken, filled) = self.store.run_pipelined(commands)
-        filled = int(filled) + self._settle_more(quote, taken, filled)
-        return filled + settle_accounts(self, quote, set(holders) - {self.settings.account})
-
-    @staticmethod
-    def _price_argument(value: Any, what: str) -> Decimal:
-        number = parse_positive(value, what, BadRequest)
-        if number > MAX_PRICE:
-            raise BadRequest(f"{what} {fmt(number)} is above the maximum {fmt(MAX_PRICE)}")
-        return number
-
     # -- settlement ------------------------------------------------------------------------------------------
 
     def process_price_tick(self, symbol: str) -> int:
@@ -156,11 +116,13 @@ class Engine(AccountViews):
             return 0
         return settle_accounts(self, quote, {self.settings.account, *holders})
 
-    def _settle_command(self, quote: Quote) -> tuple[Any, ...]:
+    def _settle_command(self, quote: Quote, checked: bool = False) -> tuple[Any, ...]:
+        """``checked``: settle only if the feed still holds this quote's price and timestamp (set_price)."""
         # Limits are whole units: a buy fills when limit >= ask, a sell when limit <= bid.
         ask_units = int((quote.ask * UNITS_PER_ONE).to_integral_value(rounding=ROUND_CEILING))
         bid_units = int((quote.bid * UNITS_PER_ONE).to_integral_value(rounding=ROUND_FLOOR))
         keys = self.keys
+        check = ([keys.price(quote.symbol)], [fmt(quote.price), str(quote.timestamp)]) if checked else ([], [])
         return self.store.eval_command(
             "settle",
             [
@@ -170,8 +132,9 @@ class Engine(AccountViews):
                 keys.active_symbols,
                 keys.book(quote.symbol, BUY),
                 keys.book(quote.symbol, SELL),
+                *check[0],
             ],
-            [quote.symbol, ask_units, bid_units, quote.timestamp, self.settings.settle_batch],
+            [quote.symbol, ask_units, bid_units, quote.timestamp, self.settings.settle_batch, *check[1]],
         )
 
     def _settle_more(self, quote: Quote, taken: int, filled: int) -> int:
@@ -376,10 +339,14 @@ class Engine(AccountViews):
         reset_account(self)
 
     def start_tick_loop(self) -> None:
-        """Settle outside price writes every ``tick_loop_sec`` in a background thread."""
+        """Notice outside price writes: at once through keyspace notifications (``engine.notifications``),
+        and every ``tick_loop_sec`` by a pass that settles every symbol with open orders and records any write
+        not seen yet, in background threads."""
         self.tick_loop.start()
+        self.notifications.start()
 
     def stop_tick_loop(self) -> None:
+        self.notifications.stop()
         self.tick_loop.stop()
 
 

@@ -23,7 +23,7 @@ from .money import fmt, in_exponent_range
 from .store import Store
 
 #: Fields read from a feed hash, in HMGET order.
-FEED_FIELDS = ("price", "timestamp", "bid", "ask", "baseVolume", "quoteVolume")
+FEED_FIELDS = ("price", "timestamp", "bid", "ask", "baseVolume", "quoteVolume", "volume")
 
 
 def _number(text: str | None) -> Decimal | None:
@@ -66,6 +66,11 @@ class Quote:
         if reason:
             raise BadRequest(reason)
         return cls(symbol, price, bid or price, ask or price, timestamp, {})
+
+    @property
+    def volume(self) -> Decimal | None:
+        """Base traded since the feed's previous write (its optional ``volume`` field; malformed is absent)."""
+        return _number(self.raw.get("volume"))
 
     def ticker(self) -> dict[str, Any]:
         """The ccxt-unified ticker (numbers as exact Decimals, ``info`` the raw hash fields)."""
@@ -110,15 +115,20 @@ class PriceFeed:
         replies = self.store.pipeline([self.read_command(symbol)], writes=False, errors_as_values=True)
         return quote_from_reply(symbol, replies[0])
 
-    def require_quote(self, symbol: str) -> Quote:
+    def require_quote(self, symbol: str, extra: tuple[str, ...] = ()) -> Quote:
         """A quote to trade at: BadSymbol when the feed has never priced the symbol, InvalidOrder when its
-        hash is there but holds no valid price."""
-        replies = self.store.pipeline([self.read_command(symbol)], writes=False, errors_as_values=True)
-        quote = quote_from_reply(symbol, replies[0])
+        hash is there but holds no valid price. ``extra`` fields (the depth) are read in the same HMGET, so
+        they belong to the same snapshot, and kept in ``raw``."""
+        command = (*self.read_command(symbol), *extra)
+        reply = self.store.pipeline([command], writes=False, errors_as_values=True)[0]
+        quote = quote_from_reply(symbol, reply[: len(FEED_FIELDS)] if isinstance(reply, list) else reply)
         if quote is None:
-            if isinstance(replies[0], list) and not any(replies[0]):
+            if isinstance(reply, list) and not any(reply):
                 raise BadSymbol(f"unknown symbol {symbol}: the price feed has no hash {self.keys.price(symbol)}")
             raise InvalidOrder(f"{symbol} has no valid price right now (hash {self.keys.price(symbol)})")
+        for name, value in zip(extra, reply[len(FEED_FIELDS) :], strict=True):
+            if value is not None:
+                quote.raw[name] = value
         return quote
 
     def symbols(self) -> Iterator[str]:
@@ -135,19 +145,6 @@ class PriceFeed:
         replies = self.store.pipeline([self.read_command(s) for s in wanted], writes=False, errors_as_values=True)
         quotes = (quote_from_reply(symbol, reply) for symbol, reply in zip(wanted, replies, strict=True))
         return {quote.symbol: quote for quote in quotes if quote is not None}
-
-    def write_command(
-        self, symbol: str, price: Decimal, timestamp_ms: int, bid: Decimal | None, ask: Decimal | None
-    ) -> tuple[Any, ...]:
-        """The command that publishes a price the way the seed's feed does (bid/ask dropped unless given).
-
-        One script, so that a corrupt key under the feed's name is replaced rather than left to fail the write
-        while the settlement pipelined after it runs anyway.
-        """
-        optional = ["" if value is None else fmt(value) for value in (bid, ask)]
-        return self.store.eval_command(
-            "publish_price", [self.keys.price(symbol)], [fmt(price), str(timestamp_ms), *optional]
-        )
 
 
 def crossed(price: Decimal, bid: Decimal | None, ask: Decimal | None) -> str | None:

@@ -1,8 +1,10 @@
 """The tick loop: settles orders against prices that an outside feed wrote straight into Valkey.
 
-Prices written through the engine settle at once; the loop is for everything else. Every ``interval`` seconds
-it reads, for every account, the set of symbols that have open orders (``every_account.active_by_symbol``) and
-settles each symbol from its feed hash for the accounts holding orders on it. On Valkey Cluster those sets
+Prices written through the engine settle at once; keyspace notifications (``notifications.py``) handle outside
+writes as they happen; the loop is the fallback for everything else. Every ``interval`` seconds it reads, for
+every account, the set of symbols that have open orders (``every_account.active_by_symbol``) and settles each
+symbol from its feed hash for the accounts holding orders on it, then runs ``observe`` (the engine records the
+outside writes nobody recorded yet). On Valkey Cluster those sets
 and feed hashes are spread over every primary; the store reaches each. A Valkey hiccup, a malformed hash or
 any other error is logged and the loop goes on: it stops only when asked.
 """
@@ -26,9 +28,12 @@ class TickLoop:
         active: Callable[[], dict[str, set[str]]],
         settle: Callable[[str, set[str]], int],
         interval: float,
+        observe: Callable[[], int] | None = None,
     ) -> None:
+        """``observe`` runs once per pass after the settlements."""
         self.active = active
         self.settle = settle
+        self.observe = observe
         self.interval = interval
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -49,6 +54,8 @@ class TickLoop:
                     log.warning("settling %s failed: %s", symbol, exc)
                 except Exception:  # a bug met on one symbol must not starve the others
                     log.exception("settling %s crashed; the pass goes on", symbol)
+            if self.observe is not None:
+                filled += self.observe()
         except MockExchangeError as exc:
             log.warning("tick pass failed: %s", exc)
         except Exception:  # the loop must outlive any bug in a single pass

@@ -7,6 +7,8 @@ from typing import Any
 from ccxt.base import errors as ccxt_errors
 from ccxt.base.decimal_to_precision import TICK_SIZE
 
+from ..engine.candles import TIMEFRAMES
+
 #: Engine/REST error code -> the exact ccxt exception a bot receives (DESIGN.md section 6).
 EXCEPTIONS_BY_CODE: dict[str, type[Exception]] = {
     "BAD_REQUEST": ccxt_errors.BadRequest,
@@ -57,11 +59,11 @@ EMULATED = (
     "fetchStatus",
     "fetchOrderBook",
     "fetchL2OrderBook",
+    "fetchOHLCV",
 )
 
 #: Methods a bot may reach for that a price-only spot venue cannot honestly answer.
 NOT_EMULATED = (
-    "fetchOHLCV",
     "fetchTrades",
     "fetchCurrencies",
     "fetchDepositAddress",
@@ -104,14 +106,7 @@ def describe_mock(commission: float) -> dict[str, Any]:
             **{name: True for name in EMULATED},
             **{name: False for name in NOT_EMULATED},
         },
-        "timeframes": {
-            "1m": "1m",
-            "5m": "5m",
-            "15m": "15m",
-            "1h": "1h",
-            "4h": "4h",
-            "1d": "1d",
-        },
+        "timeframes": {name: name for name in TIMEFRAMES},
         "urls": {
             "logo": None,
             "api": {"rest": None},

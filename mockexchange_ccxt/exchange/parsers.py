@@ -97,6 +97,21 @@ class ParsersMixin:
             "info": trade.get("info", trade),
         }
 
+    def parse_ohlcv(self, ohlcv: list[Any], market: Any = None) -> list[Any]:
+        return [int(ohlcv[0]), float(ohlcv[1]), float(ohlcv[2]), float(ohlcv[3]), float(ohlcv[4]), float(ohlcv[5])]
+
+    def parse_book(self, book: dict[str, Any]) -> dict[str, Any]:
+        """A unified order book with float levels (``info`` keeps whether it is synthetic)."""
+        return {
+            "symbol": book["symbol"],
+            "bids": [[float(price), float(amount)] for price, amount in book["bids"]],
+            "asks": [[float(price), float(amount)] for price, amount in book["asks"]],
+            "timestamp": book["timestamp"],
+            "datetime": book["datetime"],
+            "nonce": book.get("nonce"),
+            "info": book.get("info", {}),
+        }
+
     def parse_balance(self, response: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = {
             "info": response.get("info", {}),

@@ -85,14 +85,23 @@ def shared_engine(settings: Settings) -> Engine:
 
 
 class InProcess:
-    """Serves calls from an engine in this process; ``tick_loop`` starts the engine's tick loop (shared by
-    every exchange on that engine, stopped by ``engine.stop_tick_loop()`` or at exit)."""
+    """Serves calls from an engine in this process, made on first use: constructing an exchange touches no
+    Valkey (tools such as freqtrade build one with no arguments just to look at it). ``tick_loop`` starts the
+    engine's tick loop then (shared by every exchange on that engine, stopped by ``engine.stop_tick_loop()`` or
+    at exit)."""
 
     def __init__(self, settings: Settings, tick_loop: bool = True) -> None:
         self.settings = settings
-        self.engine = shared_engine(settings)
-        if tick_loop:
-            self.engine.start_tick_loop()
+        self.tick_loop = tick_loop
+        self._engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = shared_engine(self.settings)
+            if self.tick_loop:
+                self._engine.start_tick_loop()
+        return self._engine
 
     def perform(self, call: Call) -> Any:
         try:

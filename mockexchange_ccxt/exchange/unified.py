@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any
 
-from ..engine.money import MAX_AMOUNT
+from ccxt.base.errors import NotSupported
+
 from ..routes import Call
 from .parsers import ParsersMixin, num
 
@@ -23,6 +24,7 @@ GENERATOR_METHODS = (
     "fetch_ticker",
     "fetch_tickers",
     "fetch_order_book",
+    "fetch_ohlcv",
     "fetch_balance",
     "create_order",
     "cancel_order",
@@ -83,18 +85,25 @@ class UnifiedMixin(ParsersMixin):
         return {symbol: self.parse_ticker(ticker) for symbol, ticker in raw.items()}
 
     def _g_fetch_order_book(self, symbol: str, limit: int | None = None, params: dict[str, Any] = {}) -> Steps:
-        """A one-level book at the feed's bid and ask. Orders fill at the touch for any size, so the depth
-        shown is the largest amount an order may have."""
-        ticker = yield from self._g_fetch_ticker(symbol)
-        depth = float(MAX_AMOUNT)
-        return {
-            "symbol": symbol,
-            "bids": [[ticker["bid"], depth]],
-            "asks": [[ticker["ask"], depth]],
-            "timestamp": ticker["timestamp"],
-            "datetime": ticker["datetime"],
-            "nonce": None,
-        }
+        """The feed's depth, or a synthetic book that says so in ``info['synthetic']``."""
+        _no_params("fetch_order_book", params)
+        query = {} if limit is None else {"limit": limit}
+        raw = yield Call("order_book", path={"symbol": symbol}, query=query)
+        return self.parse_book(raw)
+
+    def _g_fetch_ohlcv(
+        self,
+        symbol: str,
+        timeframe: str = "1m",
+        since: int | None = None,
+        limit: int | None = None,
+        params: dict[str, Any] = {},
+    ) -> Steps:
+        """Candles oldest first, from ``since`` (inclusive) or the newest; ``limit`` 500 by default, 1000 at most."""
+        _no_params("fetch_ohlcv", params)
+        query = {"timeframe": timeframe, "since": since, "limit": limit}
+        raw = yield Call("ohlcv", path={"symbol": symbol}, query={k: v for k, v in query.items() if v is not None})
+        return [self.parse_ohlcv(row) for row in raw]
 
     # -- balance and fees ------------------------------------------------------------------------------------
 
@@ -223,15 +232,27 @@ class UnifiedMixin(ParsersMixin):
         return {key: num(raw[key]) for key in ("free", "used", "total")}
 
     def _g_set_price(
-        self, symbol: str, price: Any, timestamp: int | None = None, bid: Any = None, ask: Any = None
+        self,
+        symbol: str,
+        price: Any,
+        timestamp: int | None = None,
+        bid: Any = None,
+        ask: Any = None,
+        volume: Any = None,
+        bids: Any = None,
+        asks: Any = None,
     ) -> Steps:
-        """Mock only: publish a price and settle the symbol at once; returns the number of orders filled."""
+        """Mock only: publish a price (with the base ``volume`` traded since the previous one, and depth
+        ``bids``/``asks``), record it in history and settle the symbol at once; returns the orders filled."""
         body = {
             "symbol": symbol,
             "price": _exact(price),
             "timestamp": timestamp,
             "bid": _exact(bid),
             "ask": _exact(ask),
+            "volume": _exact(volume),
+            "bids": _exact_levels(bids),
+            "asks": _exact_levels(asks),
         }
         raw = yield Call("set_price", body={k: v for k, v in body.items() if v is not None})
         return int(raw["filled"])
@@ -245,3 +266,15 @@ class UnifiedMixin(ParsersMixin):
 def _exact(value: Any) -> Any:
     """Floats travel as their shortest decimal text, so 0.1 arrives as exactly 0.1."""
     return repr(value) if isinstance(value, float) else value
+
+
+def _exact_levels(levels: Any) -> Any:
+    if not isinstance(levels, list | tuple):
+        return levels
+    return [[_exact(x) for x in level] if isinstance(level, list | tuple) else level for level in levels]
+
+
+def _no_params(method: str, params: dict[str, Any]) -> None:
+    """Parameters the mock does not implement are refused, never silently dropped."""
+    if params:
+        raise NotSupported(f"mockexchange {method} takes no params, got {', '.join(map(str, params))[:120]}")

@@ -6,13 +6,17 @@ import re
 from typing import Any
 
 from ..errors import ERRORS_BY_CODE
-from ..routes import ACCOUNT_HEADER, BOOLEAN, INTEGER, NUMBER, ROUTES, Field
+from ..routes import ACCOUNT_HEADER, BOOLEAN, INTEGER, LEVELS, NUMBER, ROUTES, Field
 
 _SCHEMA_OF_KIND: dict[str, dict[str, Any]] = {
     # Any string passes the body's shape check: the engine parses it as an exact decimal and refuses what is
     # not one (INVALID_ORDER or BAD_REQUEST, or a verdict from can_execute), so no pattern is promised here.
     NUMBER: {"oneOf": [{"type": "number"}, {"type": "string", "description": 'a decimal, e.g. "0.1"'}]},
     INTEGER: {"type": "integer"},
+    LEVELS: {
+        "type": "array",
+        "items": {"type": "array", "items": {"oneOf": [{"type": "number"}, {"type": "string"}]}},
+    },
     BOOLEAN: {"type": "boolean"},
 }
 _ACCOUNT_PARAMETER = {

@@ -230,7 +230,7 @@ def test_fetch_my_trades_rejects_a_non_positive_limit(btc: Engine) -> None:
             btc.fetch_my_trades(limit=limit)
 
 
-def test_reset_wipes_balances_and_orders_but_keeps_prices_and_ids(btc: Engine) -> None:
+def test_reset_wipes_balances_and_orders_but_keeps_prices_history_and_ids(btc: Engine) -> None:
     btc.fund("ETH", "1")
     resting = btc.create_order("BTC/USDT", "buy", "limit", "0.1", "40000", client_order_id="again")
     btc.create_order("ETH/USDT", "sell", "limit", "1", "3000")
@@ -241,6 +241,7 @@ def test_reset_wipes_balances_and_orders_but_keeps_prices_and_ids(btc: Engine) -
     assert sorted(btc.tickers()) == ["BTC/USDT", "ETH/USDT"]
     leftovers = [k for k in keyspace(btc) if k.startswith("mockx:{main}:") and not k.endswith(":seq")]
     assert leftovers == []  # the symbols' holder sets (in the feeds' slots) keep naming the account
+    assert len(btc.ohlcv("BTC/USDT")) == 1  # market data is not the account's
     assert btc.set_price("BTC/USDT", "30000") == 0  # the wiped book fills nothing
     btc.fund("USDT", "100")
     fresh = btc.create_order("BTC/USDT", "buy", "market", "0.001", client_order_id="again")

@@ -103,18 +103,25 @@ def quote_inside(draw: st.DrawFn) -> dict[str, str]:
     return fields
 
 
-#: (Valkey command that writes the garbage, its arguments after the key)
-Write = tuple[str, list[Any]]
+#: (Valkey command that writes the garbage, its arguments after the key, whether it holds a valid price)
+Write = tuple[str, list[Any], bool]
 
-hash_writes = st.one_of(no_price(), crossing_price_no_timestamp(), quote_inside()).map(
-    lambda fields: ("HSET", [item for pair in fields.items() for item in pair]) if fields else ("DEL", [])
+
+def _hash_write(fields: dict[str, str], priced: bool) -> Write:
+    return ("HSET", [item for pair in fields.items() for item in pair], priced) if fields else ("DEL", [], False)
+
+
+hash_writes = st.one_of(
+    no_price().map(lambda fields: _hash_write(fields, False)),
+    crossing_price_no_timestamp().map(lambda fields: _hash_write(fields, False)),
+    quote_inside().map(lambda fields: _hash_write(fields, True)),
 )
 wrong_types = st.one_of(
-    st.builds(lambda value: ("SET", [value]), st.one_of(st.just("39000"), anything)),
-    st.builds(lambda values: ("RPUSH", values), st.lists(anything, min_size=1, max_size=4)),
-    st.builds(lambda values: ("SADD", values), st.lists(anything, min_size=1, max_size=4)),
-    st.builds(lambda member: ("ZADD", [39000, member]), anything),
-    st.builds(lambda value: ("XADD", ["*", "price", value]), st.one_of(st.just("39000"), anything)),
+    st.builds(lambda value: ("SET", [value], False), st.one_of(st.just("39000"), anything)),
+    st.builds(lambda values: ("RPUSH", values, False), st.lists(anything, min_size=1, max_size=4)),
+    st.builds(lambda values: ("SADD", values, False), st.lists(anything, min_size=1, max_size=4)),
+    st.builds(lambda member: ("ZADD", [39000, member], False), anything),
+    st.builds(lambda value: ("XADD", ["*", "price", value], False), st.one_of(st.just("39000"), anything)),
 )
 garbage: st.SearchStrategy[Write] = st.one_of(hash_writes, wrong_types)
 
@@ -146,12 +153,17 @@ def seed(engine: Engine) -> dict[str, str]:
 
 
 def account_state(engine: Engine) -> dict[str, Any]:
-    """Every key but the feed's: orders, books, balances."""
-    return {key: value for key, value in keyspace(engine).items() if not key.startswith(engine.keys.price_prefix)}
+    """The account's keys: orders, books, balances."""
+    return {key: value for key, value in keyspace(engine).items() if key.startswith(engine.keys.balances[:-8])}
+
+
+def history_state(engine: Engine) -> dict[str, Any]:
+    """The symbol's candles and their bookkeeping."""
+    return {key: value for key, value in keyspace(engine).items() if key.startswith(f"mockx:{{{FEED_KEY}}}")}
 
 
 def write_garbage(engine: Engine, write: Write) -> None:
-    command, arguments = write
+    command, arguments, _priced = write
     engine.store.call("DEL", FEED_KEY)
     if command != "DEL":
         engine.store.call(command, FEED_KEY, *arguments)
@@ -169,7 +181,7 @@ def test_garbage_feed_moves_nothing_and_a_valid_price_settles(ticking: Engine, w
     engine = ticking
     engine.stop_tick_loop()
     ids = seed(engine)
-    before = account_state(engine)
+    before, history_before = account_state(engine), history_state(engine)
 
     # garbage alone, over several passes: the loop lives on and nothing moves
     write_garbage(engine, write)
@@ -180,6 +192,8 @@ def test_garbage_feed_moves_nothing_and_a_valid_price_settles(ticking: Engine, w
     engine.stop_tick_loop()
     engine.store.call("DEL", FEED_KEY)  # the test helper dumps every key, and cannot read every key type
     assert account_state(engine) == before, "garbage in the feed moved an order or a balance"
+    if not write[2]:
+        assert history_state(engine) == history_before, "garbage in the feed was recorded as a candle"
 
     # the garbage is back while a healthy neighbour ticks: the neighbour settles all the same
     write_garbage(engine, write)

@@ -30,7 +30,22 @@ CASES: list[tuple[str, Callable[[MockExchange], Any], type[Exception], str]] = [
     ("fund negative", lambda ex: ex.fund("USDT", -1), ccxt.BadRequest, "positive"),
     ("fund NaN", lambda ex: ex.fund("USDT", "NaN"), ccxt.BadRequest, "finite"),
     ("bad status", lambda ex: ex.fetch_orders(None, None, None, {"status": "done"}), ccxt.BadRequest, "status"),
-    ("ohlcv", lambda ex: ex.fetch_ohlcv("BTC/USDT"), ccxt.NotSupported, "fetchOHLCV"),
+    ("trades", lambda ex: ex.fetch_trades("BTC/USDT"), ccxt.NotSupported, "fetchTrades"),
+    ("ohlcv timeframe", lambda ex: ex.fetch_ohlcv("BTC/USDT", "7m"), ccxt.BadRequest, "timeframe"),
+    ("ohlcv future", lambda ex: ex.fetch_ohlcv("BTC/USDT", "1m", 10**13), ccxt.BadRequest, "future"),
+    ("ohlcv 1969", lambda ex: ex.fetch_ohlcv("BTC/USDT", "1m", -60_000), ccxt.BadRequest, "since"),
+    ("ohlcv huge since", lambda ex: ex.fetch_ohlcv("BTC/USDT", "1m", 10**30), ccxt.BadRequest, "since"),
+    ("ohlcv limit 0", lambda ex: ex.fetch_ohlcv("BTC/USDT", "1m", None, 0), ccxt.BadRequest, "limit"),
+    ("ohlcv limit < 0", lambda ex: ex.fetch_ohlcv("BTC/USDT", "1m", None, -5), ccxt.BadRequest, "limit"),
+    ("ohlcv huge limit", lambda ex: ex.fetch_ohlcv("BTC/USDT", "1m", None, 10**30), ccxt.BadRequest, "limit"),
+    ("ohlcv symbol", lambda ex: ex.fetch_ohlcv("DOGE/USDT"), ccxt.BadSymbol, "DOGE/USDT"),
+    ("ohlcv bad symbol", lambda ex: ex.fetch_ohlcv("DOGEUSDT"), ccxt.BadSymbol, "DOGEUSDT"),
+    ("ohlcv params", lambda ex: ex.fetch_ohlcv("BTC/USDT", "1m", params={"price": "mark"}), ccxt.NotSupported, "price"),
+    ("book limit 0", lambda ex: ex.fetch_order_book("BTC/USDT", 0), ccxt.BadRequest, "limit"),
+    ("book symbol", lambda ex: ex.fetch_order_book("DOGE/USDT"), ccxt.BadSymbol, "DOGE/USDT"),
+    ("price volume", lambda ex: ex.set_price("BTC/USDT", 1, volume=-1), ccxt.BadRequest, "volume"),
+    ("price depth", lambda ex: ex.set_price("BTC/USDT", 1, bids=[[2, 1]], asks=[[1, 1]]), ccxt.BadRequest, "crossed"),
+    ("price half depth", lambda ex: ex.set_price("BTC/USDT", 1, bids=[[2, 1]]), ccxt.BadRequest, "missing"),
 ]
 
 

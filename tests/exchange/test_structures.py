@@ -80,9 +80,10 @@ def test_fees_book_status(funded: MockExchange) -> None:
     check_trading_fee(funded, {}, "fetchTradingFee", "BTC/USDT", fee)
     fees = funded.fetch_trading_fees()
     assert set(fees) == {"BTC/USDT", "ETH/USDT"}
-    flat = funded.fetch_order_book("BTC/USDT")  # no bid/ask in the feed: both are the last price
-    check_order_book(funded, {"spread": True}, "fetchOrderBook", flat, "BTC/USDT")
-    assert flat["bids"][0][0] == 50000.0 and flat["asks"][0][0] == 50000.0
+    flat = funded.fetch_order_book("BTC/USDT")  # bid = ask = last: the synthetic book opens one 10 bps step
+    check_order_book(funded, {}, "fetchOrderBook", flat, "BTC/USDT")
+    assert flat["bids"][0][0] == 49975.0 and flat["asks"][0][0] == 50025.0
+    assert flat["info"] == {"synthetic": True} and len(flat["bids"]) == len(flat["asks"]) == 20
     funded.set_price("BTC/USDT", 50000, bid=49990, ask=50010)
     book = funded.fetch_order_book("BTC/USDT")
     check_order_book(funded, {}, "fetchOrderBook", book, "BTC/USDT")

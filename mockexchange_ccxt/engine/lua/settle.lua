@@ -3,8 +3,17 @@
 -- KEYS[1] balances  KEYS[2] orders  KEYS[3] open ids  KEYS[4] active symbols  KEYS[5] buy book  KEYS[6] sell book
 -- ARGV[1] symbol  ARGV[2] ask units (buys at or above it fill)  ARGV[3] bid units (sells at or below it fill)
 -- ARGV[4] fill timestamp (ms)  ARGV[5] at most this many orders per call (the caller calls again while full)
+-- KEYS[7] (optional) the feed hash: then ARGV[6] and ARGV[7] are the price and timestamp it must still hold
+-- (set_price settles in the same round trip as its write, which leaves the feed alone when it already holds a
+-- newer price; a single node only, where a script may touch the feed's slot too)
 -- Book scores are exact: prices are capped below 2^53 units.
--- reply: {orders taken from the books, orders filled}
+-- reply: {orders taken from the books, orders filled}; {-1, 0} when the feed does not hold the expected price
+if KEYS[7] then
+  local held = redis.call('HMGET', KEYS[7], 'price', 'timestamp')
+  if held[1] ~= ARGV[6] or held[2] ~= ARGV[7] then
+    return {-1, 0}
+  end
+end
 local balances, orders, open_ids = KEYS[1], KEYS[2], KEYS[3]
 local ts, batch = tonumber(ARGV[4]), tonumber(ARGV[5])
 local taken, filled = 0, 0

@@ -1,0 +1,204 @@
+"""Candles: the stored record, the timeframes served, their UTC alignment, and aggregation. No I/O here.
+
+History is stored at two levels, each a hash per symbol from period number to a record (``lua/lib.lua``):
+``1m`` (the base resolution every accepted price is folded into) and ``1h`` (the same prices folded into hours
+by the same script, so that a day is read from 24 records instead of 1,440, and a month of history, whatever
+the timeframe, from at most 720). Every timeframe is aggregated on read from the longer level that divides it:
+1m to 30m from ``1m``, 1h to 1M from ``1h``. (A third level would cost every price write more than it saves.)
+
+A record is ``open,high,low,close,volume,quoteVolume,openAt,closeAt,span``: prices and volumes as plain
+decimal text (exact), ``openAt``/``closeAt`` the milliseconds from the period's start of the prices that set
+the open and the close (so a late price lands in the right place), ``span`` the candle's length in minutes:
+the level's own, or longer for an imported coarser candle (a 5m file is kept as 5m candles at the ``1m``
+level). A record is used for a timeframe only when it lies wholly inside one of its candles: 5m candles serve
+5m, 15m and 1h, never 1m.
+"""
+
+from __future__ import annotations
+
+import calendar
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ..errors import BadRequest
+from .money import fmt
+
+MINUTE_MS = 60_000
+HOUR_MS = 60 * MINUTE_MS
+DAY_MS = 24 * HOUR_MS
+WEEK_MS = 7 * DAY_MS
+#: 1970-01-05, the first Monday: weeks open on Monday 00:00 UTC, as Binance aligns them.
+FIRST_MONDAY_MS = 4 * DAY_MS
+
+#: Stored levels: name -> period length (ms). Their order is the order of the keys the scripts receive.
+LEVELS: dict[str, int] = {"1m": MINUTE_MS, "1h": HOUR_MS}
+PERIODS_PER_DAY = {name: DAY_MS // ms for name, ms in LEVELS.items()}
+
+#: ``fetch_ohlcv``: default ``limit``, and the most candles one call returns (a larger limit is served as this).
+DEFAULT_LIMIT, MAX_LIMIT = 500, 1000
+
+
+@dataclass(frozen=True)
+class Timeframe:
+    """One timeframe served by ``fetch_ohlcv``, aligned in UTC: fixed lengths to multiples of their length since
+    1970-01-01, ``1w`` to Monday 00:00, ``1M`` to the first of the month."""
+
+    name: str
+    ms: int  # the length; for 1M the longest month, as a bound when reading
+    level: str
+
+    def start(self, ts: int) -> int:
+        """Open time of the candle that contains ``ts``."""
+        if self.name == "1M":
+            year, month = time.gmtime(ts // 1000)[:2]
+            return calendar.timegm((year, month, 1, 0, 0, 0)) * 1000
+        if self.name == "1w":
+            return (ts - FIRST_MONDAY_MS) // WEEK_MS * WEEK_MS + FIRST_MONDAY_MS
+        return ts // self.ms * self.ms
+
+    def following(self, start: int) -> int:
+        """Open time of the candle after the one opening at ``start``."""
+        if self.name == "1M":
+            year, month = time.gmtime(start // 1000)[:2]
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+            return calendar.timegm((year, month, 1, 0, 0, 0)) * 1000
+        return start + self.ms
+
+    def first_at_or_after(self, ts: int) -> int:
+        start = self.start(ts)
+        return start if start == ts else self.following(start)
+
+
+def _timeframes() -> dict[str, Timeframe]:
+    minutes = {"1m": 1, "3m": 3, "5m": 5, "15m": 15, "30m": 30, "1h": 60, "2h": 120, "4h": 240, "6h": 360}
+    minutes.update({"8h": 480, "12h": 720, "1d": 1440, "3d": 4320, "1w": 10080, "1M": 44640})
+    found = {}
+    for name, length in minutes.items():
+        level = "1h" if length % 60 == 0 else "1m"
+        found[name] = Timeframe(name, length * MINUTE_MS, level)
+    return found
+
+
+#: Every timeframe served, 1m to 1M (the ccxt class's ``timeframes`` lists exactly these).
+TIMEFRAMES = _timeframes()
+
+
+def timeframe(name: object) -> Timeframe:
+    if not isinstance(name, str) or name not in TIMEFRAMES:
+        raise BadRequest(f"timeframe must be one of {', '.join(TIMEFRAMES)}, got {str(name)[:20]!r}")
+    return TIMEFRAMES[name]
+
+
+@dataclass
+class Candle:
+    """One record, read back: its period's start (ms), exact prices and volumes, and where open/close were set."""
+
+    start: int
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+    quote_volume: Decimal
+    open_at: int  # ms from ``start``
+    close_at: int
+    span_ms: int
+
+    @classmethod
+    def parse(cls, start: int, text: str) -> Candle | None:
+        parts = text.split(",")
+        if len(parts) != 9:
+            return None
+        o, h, lo, c, v, q = (Decimal(part) for part in parts[:6])
+        return cls(start, o, h, lo, c, v, q, int(parts[6]), int(parts[7]), int(parts[8]) * MINUTE_MS)
+
+    def record(self) -> str:
+        """The record the scripts store for this candle."""
+        o, h, lo, c, v, q = map(fmt, (self.open, self.high, self.low, self.close, self.volume, self.quote_volume))
+        return f"{o},{h},{lo},{c},{v},{q},{self.open_at},{self.close_at},{self.span_ms // MINUTE_MS}"
+
+    def row(self) -> list[int | Decimal]:
+        """The ccxt OHLCV row: ``[timestamp, open, high, low, close, volume]``."""
+        return [self.start, self.open, self.high, self.low, self.close, self.volume]
+
+
+def fold(candles: Iterable[Candle], start: int) -> Candle | None:
+    """One candle opening at ``start`` from records in time order: the first open, the last close, the extremes
+    and the sums (what the scripts do when they fold a price into a record)."""
+    folded: Candle | None = None
+    for candle in candles:
+        if folded is None:
+            folded = Candle(
+                start,
+                candle.open,
+                candle.high,
+                candle.low,
+                candle.close,
+                candle.volume,
+                candle.quote_volume,
+                candle.start - start + candle.open_at,
+                0,
+                0,
+            )
+        else:
+            folded.high = max(folded.high, candle.high)
+            folded.low = min(folded.low, candle.low)
+            folded.volume += candle.volume
+            folded.quote_volume += candle.quote_volume
+        folded.close = candle.close
+        folded.close_at = candle.start - start + candle.close_at
+    return folded
+
+
+def aggregate(records: Iterable[Candle], frame: Timeframe) -> list[Candle]:
+    """Candles of ``frame`` from level records in time order; records that do not lie inside one candle of the
+    frame (an imported 1h candle asked for as 15m) are left out, as are empty candles (gaps)."""
+    result: list[Candle] = []
+    group: list[Candle] = []
+    window = following = None
+    for record in records:
+        if window is None or following is None or record.start >= following:
+            if group and window is not None:
+                result.append(_folded(group, window))
+            window = frame.start(record.start)
+            following = frame.following(window)
+            group = []
+        if record.start + record.span_ms <= following:
+            group.append(record)
+    if group and window is not None:
+        result.append(_folded(group, window))
+    return result
+
+
+def _folded(group: list[Candle], start: int) -> Candle:
+    folded = fold(group, start)
+    assert folded is not None
+    return folded
+
+
+def check_since(since: object, newest_ms: int) -> int | None:
+    """``since`` (ms, inclusive): None, or an integer from 0 (1970) up to ``newest_ms`` (no later than now)."""
+    if since is None:
+        return None
+    if isinstance(since, bool) or not isinstance(since, int):
+        raise BadRequest(f"since must be an integer timestamp in ms, got {str(since)[:40]!r}")
+    if since < 0:
+        raise BadRequest(f"since {since} is before 1970")
+    if since > newest_ms:
+        raise BadRequest(f"since {str(since)[:20]} is in the future (now is {newest_ms})")
+    return since
+
+
+def check_limit(limit: object) -> int:
+    """``limit``: None for the default 500; a positive integer, above 1000 served as 1000."""
+    if limit is None:
+        return DEFAULT_LIMIT
+    if isinstance(limit, bool) or not isinstance(limit, int):
+        raise BadRequest(f"limit must be a positive integer, got {str(limit)[:40]!r}")
+    if limit <= 0:
+        raise BadRequest(f"limit must be a positive integer, got {limit}")
+    if limit > 2**63:
+        raise BadRequest("limit is out of range")
+    return min(limit, MAX_LIMIT)

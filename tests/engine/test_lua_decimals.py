@@ -1,0 +1,33 @@
+"""The scripts add and compare prices and volumes as decimal text (lib.lua's dec_add and dec_cmp), never as
+doubles: checked against Python's Decimal on numbers far beyond a double's 15-16 digits."""
+
+from __future__ import annotations
+
+from decimal import Context, Decimal
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mockexchange_ccxt import Engine
+from mockexchange_ccxt.engine.money import fmt
+from mockexchange_ccxt.engine.store import Script
+
+LIB = Script.load("record_price").source.split("-- record_price.lua")[0]
+ADD = LIB + "\nreturn dec_add(ARGV[1], ARGV[2])"
+CMP = LIB + "\nreturn dec_cmp(ARGV[1], ARGV[2])"
+
+EXACT = Context(prec=100)  # the default 28 digits would round the oracle itself
+numbers = st.one_of(
+    st.decimals(min_value=0, max_value=Decimal(10) ** 30, places=12, allow_nan=False),
+    st.decimals(min_value=0, max_value=1000, places=2, allow_nan=False),
+    st.integers(min_value=0, max_value=10**40).map(Decimal),
+    st.sampled_from([Decimal(0), Decimal("0.00000001"), Decimal("999999999999999.9"), Decimal("0.5")]),
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(a=numbers, b=numbers)
+def test_add_and_compare_are_exact(engine: Engine, a: Decimal, b: Decimal) -> None:
+    x, y = fmt(a), fmt(b)
+    assert engine.store.call("EVAL", ADD, 0, x, y) == fmt(EXACT.add(a, b))
+    assert engine.store.call("EVAL", CMP, 0, x, y) == (a > b) - (a < b)
