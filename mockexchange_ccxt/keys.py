@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 BUY, SELL = "buy", "sell"
 
@@ -29,8 +30,9 @@ class Keys:
     account: str = "main"
     price_prefix: str = "sym_"
 
-    @property
+    @cached_property
     def _base(self) -> str:
+        """The start of every account key: built once per ``Keys``, not for each of the ten names an order uses."""
         return f"{self.prefix}{{{self.account}}}:"
 
     def of_account(self, account: str) -> Keys:
