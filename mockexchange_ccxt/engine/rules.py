@@ -138,6 +138,56 @@ def _market_rules(symbol: str, entry: Any) -> dict[str, Any]:
     return values
 
 
+def rules_of_markets(markets: Mapping[str, Mapping[str, Any]], decimal_places: bool = False) -> dict[str, Any]:
+    """A markets file's content from ccxt markets (``exchange.markets``, as ``mockexchange feed`` copies a real
+    exchange's): per symbol the rules this file knows. ``decimal_places``: the source's ``precisionMode`` counts
+    digits rather than giving tick sizes. A rule the mock cannot hold (a tick finer than 1e-8, a limit past the
+    largest amount) is left out, so that symbol keeps the default for it; the result always loads."""
+    document: dict[str, Any] = {}
+    for symbol, market in markets.items():
+        entry: dict[str, Any] = {}
+        precision, limits = market.get("precision") or {}, market.get("limits") or {}
+        values = {
+            "precision.price": precision.get("price"),
+            "precision.amount": precision.get("amount"),
+            **{
+                f"limits.{k}.{end}": (limits.get(k) or {}).get(end)
+                for k in ("amount", "price", "cost")
+                for end in ("min", "max")
+            },
+            "maker": market.get("maker"),
+            "taker": market.get("taker"),
+        }
+        for key, value in values.items():
+            if value is None or isinstance(value, bool):
+                continue
+            if decimal_places and key.startswith("precision."):
+                value = Decimal(1).scaleb(-int(value))
+            text = fmt(Decimal(repr(value) if isinstance(value, float) else str(value)))
+            candidate = _nested({**entry, key: text})
+            try:
+                _market_rules(symbol, candidate)
+            except MockExchangeError:
+                continue
+            entry[key] = text
+        if isinstance(market.get("active"), bool):
+            entry["active"] = market["active"]
+        document[symbol] = _nested(entry)
+    return document
+
+
+def _nested(flat: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"limits.amount.min": v}`` -> ``{"limits": {"amount": {"min": v}}}``."""
+    tree: dict[str, Any] = {}
+    for key, value in flat.items():
+        *path, last = key.split(".")
+        node = tree
+        for part in path:
+            node = node.setdefault(part, {})
+        node[last] = value
+    return tree
+
+
 # -- the checks every order passes ---------------------------------------------------------------------------------
 
 
