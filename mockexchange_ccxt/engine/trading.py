@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from ..config import Settings
 from ..errors import BadRequest, InsufficientFunds, MockExchangeError, OrderNotFound
 from ..keys import DOWN, UP, Keys, free_field
 from .balances import Balances, explain
@@ -20,6 +21,7 @@ from .order_request import validate_request
 from .orders import IN_DOWN, IN_UP, OrderPlan, plan_order
 from .prices import PriceFeed, Quote, quote_from_reply
 from .queries import check_id
+from .snapshot import DepthSpec
 from .store import Store
 from .views import order_view
 
@@ -30,6 +32,7 @@ _CANCEL_ATTEMPTS = 20
 class TradingMixin:
     """``create_order``, ``can_execute``, ``cancel_order``, ``cancel_orders``, ``cancel_all_orders``."""
 
+    settings: Settings
     store: Store
     keys: Keys
     feed: PriceFeed
@@ -42,6 +45,8 @@ class TradingMixin:
         def settle_quote(self, quote: Quote) -> int: ...
         def fetch_order(self, order_id: Any) -> dict[str, Any]: ...
         def join_holders(self, symbol: str) -> None: ...
+        def place_on_book(self, symbol: str, args: tuple[Any, ...], flags: dict[str, Any]) -> dict[str, Any]: ...
+        def can_execute_on_book(self, symbol: str, args: tuple[Any, ...], flags: dict[str, Any]) -> dict[str, Any]: ...
         @property
         def account_number(self) -> int: ...
 
@@ -53,12 +58,15 @@ class TradingMixin:
         quote = self.feed.require_quote(symbol)
         return plan_order(request, market, quote, self.now_ms()), quote
 
-    def _place_command(self, plan: OrderPlan, dry: bool = False) -> tuple[Any, ...]:
+    def _place_command(self, plan: OrderPlan, dry: bool = False, spec: DepthSpec | None = None) -> tuple[Any, ...]:
+        """The placing script's command; with ``spec`` (FILL_MODEL=book) its trades are named by the script and, on
+        a single node, the snapshot it was planned from is checked and taken from in the same script."""
         keys, record = self.keys, plan.record
         symbol, side = record["symbol"], record["side"]
         rest_set = {IN_UP: keys.triggers(symbol, UP), IN_DOWN: keys.triggers(symbol, DOWN)}.get(
             plan.rests_in, keys.book(symbol, side)
         )
+        depth = spec is not None and not self.store.cluster
         return self.store.eval_command(
             "place_order",
             [
@@ -74,6 +82,8 @@ class TradingMixin:
                 keys.traded_symbols,
                 keys.fills,
                 keys.symbol_fills(symbol),
+                keys.trade_orders,
+                *([keys.price(symbol), keys.depth_taken(symbol)] if depth else []),
             ],
             [
                 record["clientOrderId"] or "",
@@ -84,6 +94,8 @@ class TradingMixin:
                 "1" if dry else "",
                 plan.record_tail(),
                 0 if dry else self.account_number,  # a dry run registers nothing
+                "" if spec is None else plan.trades,
+                *(spec.args() if depth and spec is not None else []),
                 *plan.moves.flat(),
             ],
         )
@@ -108,6 +120,8 @@ class TradingMixin:
         price (taker); other limits rest and reserve funds, or end at once if IOC/FOK; trigger orders rest
         untriggered and reserve funds.
         """
+        if self.settings.book_fills:
+            return self.place_on_book(symbol, (side, type, amount, price, client_order_id), flags)
         return self._place(*self._plan(symbol, side, type, amount, price, client_order_id, **flags))
 
     def _place(self, plan: OrderPlan, quote: Quote) -> dict[str, Any]:
@@ -144,6 +158,8 @@ class TradingMixin:
     ) -> dict[str, Any]:
         """Dry run of ``create_order``: would it be accepted now, and if not, why. The same checks run (in the
         same script, which writes nothing), so the answer agrees with what ``create_order`` would do."""
+        if self.settings.book_fills:
+            return self.can_execute_on_book(symbol, (side, type, amount, price, client_order_id), flags)
         try:
             plan, _ = self._plan(symbol, side, type, amount, price, client_order_id, **flags)
         except MockExchangeError as exc:

@@ -25,6 +25,7 @@ local function cancel(id, order)
   order.status = 'canceled'
   order.lastUpdateTimestamp = math.max(ts, order.timestamp)
   order._fill, order._release, order._cost, order._fee, order._at = nil, nil, nil, nil, nil
+  order._trade, order._done = nil, nil
   local encoded = cjson.encode(order)
   redis.call('HSET', KEYS[2], id, encoded)
   canceled[#canceled + 1] = encoded

@@ -126,6 +126,157 @@ local function index_fill(fills, symbol_fills, ts, trade_id)
 end
 
 
+-- FILL_MODEL=book (engine/book_orders.py, engine/snapshot.py): trades named by the scripts, and the shared depth.
+
+-- A new id from the account's counter, written as order ids are: number * 10^12 + counter (number '0': the
+-- counter alone). Returns the id and the counter.
+local function next_id(sequence, number)
+  local counter = redis.call('INCR', sequence)
+  if number == '0' then
+    return tostring(counter), counter
+  end
+  return number .. string.format('%012d', counter), counter
+end
+
+-- Ids for ``count`` new trades of an order: the first is ``first`` when given (an order's first trade shares its
+-- id), the others come from the account's counter.
+local function trade_ids(sequence, number, count, first)
+  local ids = {}
+  for k = 1, count do
+    if k == 1 and first then
+      ids[1] = first
+    else
+      ids[k] = next_id(sequence, number)
+    end
+  end
+  return ids
+end
+
+-- A record whose new trades the plan named "#0", "#1", ... (before their ids existed), with their ids.
+local function name_trades(text, ids)
+  if #ids == 0 then
+    return text
+  end
+  return (string.gsub(text, '"#(%d+)"', function(k) return '"' .. ids[tonumber(k) + 1] .. '"' end))
+end
+
+-- Index an order's new trades: the fill indexes (scored by the trade's time) and, for a trade with an id of its
+-- own, trade -> order.
+local function index_trades(fills, symbol_fills, trade_orders, ts, order_id, ids)
+  for _, trade_id in ipairs(ids) do
+    index_fill(fills, symbol_fills, ts, trade_id)
+    if trade_id ~= order_id then
+      redis.call('HSET', trade_orders, trade_id, order_id)
+    end
+  end
+end
+
+-- The book snapshot a plan was made from and what it takes (engine/snapshot.py DepthSpec), at args[i..]: the
+-- snapshot's timestamp (ms), the feed's price, timestamp, bid and ask as the plan read them, the SHA-1 of its
+-- bids and asks ('*': not compared), n, then per level: its field, the most that may be taken from it already for
+-- the plan to hold, and the units the plan takes. Returns the spec and the index of the next argument.
+local function depth_spec(args, i)
+  local spec = {ts = args[i], feed = {args[i + 1], args[i + 2], args[i + 3], args[i + 4]},
+                sha = {args[i + 5], args[i + 6]}, levels = {}}
+  local n = tonumber(args[i + 7])
+  i = i + 8
+  for k = 1, n do
+    spec.levels[k] = {field = args[i], most = args[i + 1], units = args[i + 2]}
+    i = i + 3
+  end
+  return spec, i
+end
+
+-- Whether the feed still holds the plan's snapshot and every level it takes from still has what it takes.
+local function depth_holds(feed, taken, spec)
+  local ok, held = pcall(redis.call, 'HMGET', feed, 'price', 'timestamp', 'bid', 'ask', 'bids', 'asks')
+  if not ok then
+    return false
+  end
+  for k = 1, 4 do
+    if (held[k] or '') ~= spec.feed[k] then
+      return false
+    end
+  end
+  for k = 1, 2 do
+    local text = held[4 + k]
+    if spec.sha[k] ~= '*' and (text and redis.sha1hex(text) or '') ~= spec.sha[k] then
+      return false
+    end
+  end
+  if #spec.levels == 0 or redis.call('HGET', taken, 'ts') ~= spec.ts then
+    return true -- a snapshot nobody has taken from yet
+  end
+  local fields = {}
+  for k, level in ipairs(spec.levels) do
+    fields[k] = level.field
+  end
+  local now = redis.call('HMGET', taken, unpack(fields))
+  for k, level in ipairs(spec.levels) do
+    local so_far = now[k] or '0'
+    if not (is_units(so_far) and units_ge(level.most, so_far)) then
+      return false
+    end
+  end
+  return true
+end
+
+-- Append to ``out`` (field, units, field, units, ...) what one order takes: "k:units,k:units" names levels of the
+-- spec.
+local function order_takes(spec, text, out)
+  for k, units in string.gmatch(text, '(%d+):(%d+)') do
+    out[#out + 1] = spec.levels[tonumber(k)].field
+    out[#out + 1] = units
+  end
+end
+
+-- Add ``takes`` (field, units, ... ; ``sign`` '-' gives them back) to what was taken from the snapshot; the hash
+-- starts over when it counted another snapshot (giving back to another snapshot does nothing). Units are summed
+-- as exact doubles below 2^52 and handed to HINCRBY, which is exact.
+local function depth_add(taken, spec, takes, sign)
+  if #takes == 0 then
+    return
+  end
+  if redis.call('HGET', taken, 'ts') ~= spec.ts then
+    if sign == '-' then
+      return
+    end
+    redis.call('DEL', taken)
+    redis.call('HSET', taken, 'ts', spec.ts)
+  end
+  local sums = {}
+  local function flush(field)
+    if (sums[field] or 0) > 0 then
+      redis.call('HINCRBY', taken, field, sign .. string.format('%d', sums[field]))
+    end
+    sums[field] = 0
+  end
+  for i = 1, #takes, 2 do
+    local field, units = takes[i], takes[i + 1]
+    if #units > 15 then
+      redis.call('HINCRBY', taken, field, sign .. units)
+    else
+      if (sums[field] or 0) + tonumber(units) >= 4503599627370496 then
+        flush(field)
+      end
+      sums[field] = (sums[field] or 0) + tonumber(units)
+    end
+  end
+  for field in pairs(sums) do
+    flush(field)
+  end
+end
+
+-- Every level's units of a spec, as ``takes`` for depth_add (what a reservation on a cluster takes at once).
+local function spec_takes(spec)
+  local takes = {}
+  for _, level in ipairs(spec.levels) do
+    takes[#takes + 1] = level.field
+    takes[#takes + 1] = level.units
+  end
+  return takes
+end
+
 -- Candles (engine/candles.py). Prices and volumes arrive as plain non-negative decimal text ('50000.5', '0',
 -- never an exponent), and are compared and summed here exactly, as text: no double ever holds them. These run
 -- on every price write, so the common cases take short paths.
