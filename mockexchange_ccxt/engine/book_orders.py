@@ -14,9 +14,11 @@ fill that free cannot cover waits, as does any fill the balances cannot take.
 
 Records: the trades live in the order's record (``_trades``: id, time, price, amount, cost, fee, rate, taker or
 maker), the first sharing the order's id; a trade planned before its id exists is named ``"#0"``, ``"#1"``, ...
-and the script names it. A resting order also carries the full fill of its remainder (``_fill`` moves,
-``_trade``, and ``_done``, the fields it has once filled) and its cancel (``_release``), so a settlement pass that
-fills it whole needs no Python.
+and the script names it. An order whose only trade is the fill of its whole amount at its limit (a resting order
+filled in one pass) keeps the touch model's record, which describes that one trade itself. A resting order
+carries the full fill of its remainder (``_fill`` moves; ``_trade`` and ``_done``, the fields it has once filled,
+when it has trades already) and its cancel (``_release``), so a settlement pass that fills it whole needs no
+Python.
 """
 
 from __future__ import annotations
@@ -124,11 +126,17 @@ def _remainder(side: str, units: int, limit: Decimal, market: Market) -> tuple[T
 
 def rest(record: dict[str, Any], market: Market, units: int, limit: Decimal, entries: list[list[Any]]) -> Moves:
     """Make the record rest with a remainder of ``units`` at ``limit`` (its fill and cancel precomputed); returns
-    the moves that reserve it."""
+    the moves that reserve it. An order with no trade yet rests exactly as under the touch model (its whole fill
+    is one trade that the record itself describes: ``_cost``, ``_fee``); one with trades also carries the
+    remainder's trade (``_trade``) and what its fields become once filled (``_done``)."""
     trade, reserve, fill, release, _hold = _remainder(record["side"], units, limit, market)
+    record.update(_at=IN_BOOK, _fill=fill.flat(), _release=release.flat())
+    if not entries:
+        record.update(_cost=fmt_units(trade.cost), _fee=fmt_units(trade.fee))
+        return reserve
     done = summary(record, [*entries, trade.entry("", 0)])
     del done["filled"], done["remaining"]
-    record.update(_at=IN_BOOK, _fill=fill.flat(), _release=release.flat(), _trade=trade.fields(), _done=done)
+    record.update(_trade=trade.fields(), _done=done)
     return reserve
 
 

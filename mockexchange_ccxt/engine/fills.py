@@ -163,17 +163,19 @@ class Resting:
     number: int  # its id as a number
 
 
-def priority(order: Resting) -> tuple[Decimal, int, int]:
-    """Best limit first (highest buy, lowest sell), then the earliest, then the lowest id."""
-    return (-order.limit if order.side == BUY else order.limit, order.since, order.number)
+def in_priority(orders: Iterable[Resting]) -> list[Resting]:
+    """Best limit first (highest buy, lowest sell), then the earliest, then the lowest id (two stable sorts)."""
+    ordered = sorted(orders, key=lambda order: (order.since, order.number))
+    ordered.sort(key=lambda order: order.limit, reverse=bool(ordered) and ordered[0].side == BUY)
+    return ordered
 
 
 def allocate(side: Side, orders: Iterable[Resting]) -> list[tuple[Resting, list[Take]]]:
-    """Resting orders of one side against the other side of one snapshot, in priority order: each takes what it
-    can (best levels first, at prices at least as good as its limit). Returns the orders that take something,
-    with their takes, in priority order; ``side`` keeps what they took."""
+    """Resting orders of one side (all buys, or all sells) against the other side of one snapshot, in priority
+    order: each takes what it can (best levels first, at prices at least as good as its limit). Returns the
+    orders that take something, with their takes, in priority order; ``side`` keeps what they took."""
     filled: list[tuple[Resting, list[Take]]] = []
-    for order in sorted(orders, key=priority):
+    for order in in_priority(orders):
         takes = side.walk(order.units, order.limit)
         if takes:
             side.commit(takes)

@@ -12,6 +12,22 @@
 local count = ARGV[9]
 local scanned = {}
 
+-- A top-level field of a record, found in its text: decoding every record would cost as much as filling it.
+-- Records are JSON as Python's json.dumps and cjson write them: '"name":value', no spaces, each name once.
+local function text_field(raw, name)
+  local at = string.find(raw, '"' .. name .. '":"', 1, true)
+  if not at then
+    return nil
+  end
+  local first = at + #name + 4
+  return string.sub(raw, first, string.find(raw, '"', first, true) - 1)
+end
+
+local function number_field(raw, name)
+  local at = string.find(raw, '"' .. name .. '":', 1, true)
+  return at and string.match(raw, '^%d+', at + #name + 3)
+end
+
 local function resting(key, low, high, offset)
   local out = {}
   if low == '' or high == '' then
@@ -25,12 +41,12 @@ local function resting(key, low, high, offset)
   end
   local raws = redis.call('HMGET', KEYS[1], unpack(ids))
   for i, id in ipairs(ids) do
-    local order = raws[i] and cjson.decode(raws[i])
-    if order and order.status == 'open' then
+    local raw = raws[i]
+    if raw and text_field(raw, 'status') == 'open' then
       out[#out + 1] = id
-      out[#out + 1] = order.price
-      out[#out + 1] = order.remaining
-      out[#out + 1] = string.format('%d', order.triggerTimestamp or order.timestamp)
+      out[#out + 1] = text_field(raw, 'price')
+      out[#out + 1] = text_field(raw, 'remaining')
+      out[#out + 1] = number_field(raw, 'triggerTimestamp') or number_field(raw, 'timestamp')
     end
   end
   return out

@@ -24,12 +24,7 @@ local spec, i = depth_spec(ARGV, 4)
 if KEYS[13] and not depth_holds(KEYS[13], KEYS[14], spec) then
   return {'STALE'}
 end
-local books = {buy = KEYS[5], sell = KEYS[6]}
-local taken, reply, done = {}, {0}, {}
-
-local function leave(order, id)
-  done[#done + 1] = {books[order.side], id}
-end
+local taken, reply, done, fills, owners = {}, {0}, {buy = {}, sell = {}}, {}, {}
 
 while i <= #ARGV do
   local kind, id, remainder, takes = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
@@ -83,19 +78,34 @@ while i <= #ARGV do
         order._trade, order._done = nil, nil
         redis.call('HSET', orders, id, cjson.encode(order))
       end
-      index_trades(KEYS[9], KEYS[10], KEYS[11], at, id, {trade_id})
+      fills[#fills + 1] = at
+      fills[#fills + 1] = trade_id
+      if trade_id ~= id then
+        owners[#owners + 1] = trade_id
+        owners[#owners + 1] = id
+      end
       order_takes(spec, takes, taken)
       if not stays then
-        leave(order, id)
+        local left = done[order.side]
+        left[#left + 1] = id
       end
       reply[1] = reply[1] + 1
     end
   end
 end
-for _, entry in ipairs(done) do
-  redis.call('ZREM', entry[1], entry[2])
-  redis.call('ZREM', open_ids, entry[2])
+-- one command per set for the whole call (in chunks: unpack has a stack limit)
+local function each_chunk(items, size, call)
+  for first = 1, #items, size do
+    call(unpack(items, first, math.min(first + size - 1, #items)))
+  end
 end
+for side, key in pairs({buy = KEYS[5], sell = KEYS[6]}) do
+  each_chunk(done[side], 4000, function(...) redis.call('ZREM', key, ...) end)
+  each_chunk(done[side], 4000, function(...) redis.call('ZREM', open_ids, ...) end)
+end
+each_chunk(fills, 4000, function(...) redis.call('ZADD', KEYS[9], ...) end)
+each_chunk(fills, 4000, function(...) redis.call('ZADD', KEYS[10], ...) end)
+each_chunk(owners, 4000, function(...) redis.call('HSET', KEYS[11], ...) end)
 if KEYS[13] then
   depth_add(KEYS[14], spec, taken, '')
 end
