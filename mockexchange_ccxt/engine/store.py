@@ -89,15 +89,17 @@ class Store:
 
     def primary_urls(self) -> list[str]:
         """A URL per primary: the one server, or every primary of the cluster (for a subscriber that must
-        listen on each, since keyspace notifications stay on the node where the key lives). Ask again after
-        a failover: a promoted replica has its own address."""
+        listen on each, since keyspace notifications stay on the node where the key lives). The cluster is
+        asked afresh each time (a subscriber asks again after a failover: a promoted replica has its own
+        address)."""
         if not self.cluster:
             return [self.url]
+        slots = self._slots = self._discover()
         parts = urlsplit(self.url)
         scheme = "rediss" if parts.scheme == "rediss" else "redis"
         credentials = parts.netloc.rpartition("@")[0] if parts.scheme in ("redis", "rediss") else ""
         userinfo = f"{credentials}@" if credentials else ""
-        return [f"{scheme}://{userinfo}{address}" for address in self._slot_map().primaries]
+        return [f"{scheme}://{userinfo}{address}" for address in slots.primaries]
 
     def each_primary(self, *command: Any, writes: bool = True) -> list[Any]:
         """Run one command on every primary (one reply each; a single node gives a list of one)."""
