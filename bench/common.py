@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import platform
+import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -15,14 +17,20 @@ from pathlib import Path
 
 from mockexchange_ccxt import Engine, Settings
 from mockexchange_ccxt.engine import EmbeddedValkey
+from mockexchange_ccxt.engine.store import Store
 
-TABLE_HEADER = "| figure | measured | target | ratio |\n|---|---|---|---|"
+TABLE_HEADER = (
+    "| figure | measured | floor: what one round trip allows | ratio to floor | target | met |\n"
+    "|---|---|---|---|---|---|"
+)
+PINGS = 1000  # round trips each floor median is taken over
 
 
 class Group(Enum):
-    """The sections of the table (the engine, the class, then DESIGN.md section 9's order): a reader finds each
-    target's figures under one label, whichever benchmark measured them."""
+    """The sections of the table (the floor, the engine, the class, then DESIGN.md section 9's order): a reader
+    finds each target's figures under one label, whichever benchmark measured them."""
 
+    FLOOR = "floor: one thread's round trip to Valkey, measured in the same run"
     ENGINE = "in-process engine"
     CLASS = "ccxt class (MockExchange, in process)"
     HTTP = "HTTP orders (granian; server and clients share this machine)"
@@ -33,27 +41,72 @@ class Group(Enum):
 
 
 @dataclass(frozen=True)
+class Floor:
+    """What a figure would be if it cost only its round trips, in the figure's own unit, and what that is (``1
+    PING each``): the figure's ratio to it says how close to the floor the code runs, whatever the machine."""
+
+    value: float
+    what: str
+
+
+@dataclass(frozen=True)
+class RoundTrips:
+    """The floor under every figure, measured in the same run and setting (pinned or not): the median round trip
+    of one thread to the same Valkey, for a PING and for EVALSHA of a script that does nothing."""
+
+    ping_s: float
+    evalsha_s: float
+
+    @classmethod
+    def measure(cls, store: Store, count: int = PINGS) -> RoundTrips:
+        sha = store.call("SCRIPT", "LOAD", "return 0")
+        ping = statistics.median(timed(lambda: store.read("PING")) for _ in range(count))
+        evalsha = statistics.median(timed(lambda: store.call("EVALSHA", sha, 0)) for _ in range(count))
+        return cls(ping, evalsha)
+
+    def rate(self) -> Floor:
+        """For operations/s of one thread: one PING round trip per operation (the issue's 'PINGs/s')."""
+        return Floor(1 / self.ping_s, "1 PING each, one thread")
+
+    def time(self, scale: float, calls: int = 1, script: bool = True) -> Floor:
+        """For a time in units of ``scale`` seconds (1e-3: ms) that needs ``calls`` round trips at least."""
+        each, name = (self.evalsha_s, "EVALSHA") if script else (self.ping_s, "PING")
+        return Floor(calls * each / scale, f"{calls:,} {name}{'s' if calls > 1 else ''}")
+
+
+@dataclass(frozen=True)
 class Metric:
     """What a benchmark measures and its target, declared once at module level: the figure names are then known
     without running anything (the README test reads them). ``name`` may hold ``{size}`` fields filled from the
-    bench's sizes, so a quick run's names tell the sizes it really used."""
+    bench's sizes, so a quick run's names tell the sizes it really used. With ``relative`` the target is a
+    multiple of the figure's floor (``>= 0.6 x floor``), else a value in ``unit``."""
 
     group: Group
     name: str
     unit: str
     target: float | None
     higher_is_better: bool = True
+    relative: bool = False
 
     def label(self, sizes: object) -> str:
         return self.name.format_map(vars(sizes))
 
-    def measured(self, value: float, sizes: object) -> Figure:
-        return Figure(self.label(sizes), value, self.unit, self.target, self.higher_is_better, group=self.group)
+    def measured(self, value: float, sizes: object, floor: Floor | None = None) -> Figure:
+        return Figure(
+            self.label(sizes),
+            value,
+            self.unit,
+            self.target,
+            self.higher_is_better,
+            group=self.group,
+            floor=floor,
+            relative=self.relative,
+        )
 
 
 @dataclass
 class Figure:
-    """One measured figure next to its target; ``higher_is_better`` decides how the ratio reads."""
+    """One measured figure next to its floor and its target; ``higher_is_better`` decides how ratios read."""
 
     name: str
     value: float
@@ -61,38 +114,70 @@ class Figure:
     target: float | None
     higher_is_better: bool = True
     group: Group = field(kw_only=True)
+    floor: Floor | None = field(default=None, kw_only=True)
+    relative: bool = field(default=False, kw_only=True)
 
     @property
     def ratio(self) -> float | None:
-        if self.target is None or self.value == 0:
+        """The figure as a fraction of what its floor allows (1 = as fast as the round trips alone)."""
+        if self.floor is None or self.value == 0:
             return None
-        return self.value / self.target if self.higher_is_better else self.target / self.value
+        return self.value / self.floor.value if self.higher_is_better else self.floor.value / self.value
+
+    @property
+    def attainment(self) -> float | None:
+        """How far the target is met: 1 or more meets it."""
+        if self.target is None:
+            return None
+        measured = self.ratio if self.relative else self.value
+        if not measured:
+            return None
+        return measured / self.target if self.higher_is_better else self.target / measured
 
     def measured_text(self) -> str:
         return f"{number(self.value)} {self.unit}".rstrip()
 
+    def floor_text(self) -> str:
+        return "-" if self.floor is None else f"{number(self.floor.value)} {self.unit}: {self.floor.what}"
+
+    def ratio_text(self) -> str:
+        return "-" if self.ratio is None else number(self.ratio)
+
     def target_text(self) -> str:
         if self.target is None:
             return "-"
-        return f"{'>=' if self.higher_is_better else '<'} {number(self.target)} {self.unit}".rstrip()
+        sign = ">=" if self.higher_is_better else "<"
+        if self.relative:
+            return f"{sign} {number(self.target)} x floor"
+        return f"{sign} {number(self.target)} {self.unit}".rstrip()
 
-    def ratio_text(self) -> str:
-        ratio = self.ratio
-        return "-" if ratio is None else f"{ratio:.2f}x ({'met' if ratio >= 1 else 'not met'})"
+    def met_text(self) -> str:
+        attained = self.attainment
+        return "-" if attained is None else f"{'yes' if attained >= 1 else 'no'} ({attained:.2f}x)"
 
     def line(self) -> str:
         """The console form that each bench's main() prints."""
-        return f"{self.name:<66} {self.measured_text():>16}   target {self.target_text():<20} {self.ratio_text()}"
+        return (
+            f"{self.name:<66} {self.measured_text():>16}   floor {self.floor_text():<44} ratio"
+            f" {self.ratio_text():<6} target {self.target_text():<20} {self.met_text()}"
+        )
 
     def row(self) -> str:
         """The markdown form: one row of ``markdown_table``."""
-        return f"| {self.name} | {self.measured_text()} | {self.target_text()} | {self.ratio_text()} |"
+        cells = (self.measured_text(), self.floor_text(), self.ratio_text(), self.target_text(), self.met_text())
+        return f"| {self.name} | {' | '.join(cells)} |"
 
 
 def number(value: float) -> str:
-    """Thousands with separators and no fraction, smaller values to 3 significant digits (``.4g`` would print
-    10,740 as 1.074e+04)."""
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+    """Thousands with separators and no fraction, smaller values to 3 significant digits, never in exponent form
+    (``.4g`` would print 10,740 as 1.074e+04, and ``.3g`` 0.0000583 as 5.83e-05)."""
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    text = f"{value:.3g}"
+    if "e" in text:
+        digits = 2 - math.floor(math.log10(abs(value)))
+        text = f"{value:.{digits}f}"
+    return text
 
 
 def markdown_table(figures: Iterable[Figure]) -> str:
@@ -102,16 +187,26 @@ def markdown_table(figures: Iterable[Figure]) -> str:
     for group in Group:
         rows = [figure.row() for figure in figures if figure.group is group]
         if rows:
-            lines += [f"| **{group.value}** | | | |", *rows]
+            lines += [f"| **{group.value}** | | | | | |", *rows]
     return "\n".join(lines)
 
 
-def emit(metrics: Sequence[Metric], values: Mapping[Metric, float], sizes: object) -> list[Figure]:
-    """The figures in declared order. Fails when run() measured a metric that ``metrics`` does not declare, or
-    missed one, so the declared names are exactly the names run() emits."""
+def emit(
+    metrics: Sequence[Metric],
+    values: Mapping[Metric, float],
+    sizes: object,
+    floors: Mapping[Metric, Floor] | None = None,
+) -> list[Figure]:
+    """The figures in declared order, each with its floor. Fails when run() measured a metric that ``metrics``
+    does not declare, or missed one, so the declared names are exactly the names run() emits; and when a
+    metric whose target is relative to the floor has none."""
+    floors = floors or {}
     if set(values) != set(metrics):
         raise ValueError(f"measured {sorted(m.name for m in values)}, declared {sorted(m.name for m in metrics)}")
-    return [metric.measured(values[metric], sizes) for metric in metrics]
+    unfloored = [m.name for m in metrics if m.relative and m not in floors]
+    if unfloored or not set(floors) <= set(metrics):
+        raise ValueError(f"floors missing for {unfloored} or given for metrics not declared")
+    return [metric.measured(values[metric], sizes, floors.get(metric)) for metric in metrics]
 
 
 def cpu_model() -> str | None:
@@ -130,10 +225,16 @@ def machine() -> str:
 
 
 def print_figures(title: str, figures: Iterable[Figure], pin: bool = False) -> None:
-    """What a bench run alone prints: the machine, then one console line per figure."""
-    print(f"{title} on {machine()}{' (pinned to one CPU)' if pin else ''}")
+    """What a bench run alone prints: the machine and whether it was pinned, then one console line per figure."""
+    print(f"{title} on {machine()}; {pinning(pin)}")
     for figure in figures:
         print(figure.line())
+
+
+def pinning(pin: bool) -> str:
+    """Whether the client (this process) and its Valkey server shared one CPU: the PING floor differs by about 4x
+    between the two settings on a VM, which is why every figure also reads as a ratio to the floor."""
+    return "client and Valkey pinned to CPU 0" if pin else "client and Valkey not pinned"
 
 
 def parser(description: str) -> argparse.ArgumentParser:

@@ -18,7 +18,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import Figure, Group, Metric, emit, parser, print_figures, throwaway_engine, timed
+from common import Figure, Group, Metric, RoundTrips, emit, parser, print_figures, throwaway_engine, timed
 
 from mockexchange_ccxt import Engine, MockExchange, ReplayClock
 from mockexchange_ccxt.engine.money import fmt
@@ -153,12 +153,20 @@ def p99(values: list[float]) -> float:
 
 def run(sizes: Sizes, pin: bool) -> list[Figure]:
     with throwaway_engine(pin) as engine:
+        trips = RoundTrips.measure(engine.store)
         values = recording_cost(engine, sizes.ticks)
     with throwaway_engine(pin) as engine:
         values.update(fetch_latency(engine, sizes.days, sizes.fetches))
     with throwaway_engine(pin) as engine:
         values[SETTLED] = settle_latency(engine, sizes.writes)
-    return emit(METRICS, values, sizes)
+    floors = {
+        BARE: trips.rate(),  # a price write and its settlement go in one round trip
+        RECORDED: trips.rate(),
+        OHLCV: trips.time(1e-3, script=False),  # a read of the candles
+        HOURS: trips.time(1e-3, script=False),
+        SETTLED: trips.time(1e-3),  # at the least the settling script, after the notification
+    }
+    return emit(METRICS, values, sizes, floors)
 
 
 def main() -> None:

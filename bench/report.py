@@ -1,5 +1,6 @@
-"""Run every benchmark (engine, ccxt class, HTTP) and write one markdown report: the machine, then a table of each
-figure next to its target (DESIGN.md section 9) and the ratio.
+"""Run every benchmark (engine, ccxt class, HTTP) and write one markdown report: the machine and what was pinned,
+then a table of each figure next to its floor (what one thread's round trip to Valkey allows, measured in the
+same run), its ratio to that floor, and its target (DESIGN.md section 9, issue 15).
 
 Run: python bench/report.py [--quick] [--pin] [--out PATH] [--readme]
 It prints the report; --out also writes it to a file, --readme puts it between README.md's bench-report markers
@@ -20,7 +21,7 @@ import engine_bench
 import exchange_bench
 import http_bench
 import market_bench
-from common import Figure, machine, markdown_table, parser
+from common import Figure, machine, markdown_table, parser, pinning
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -62,8 +63,12 @@ def git_commit() -> str:
 def heading(quick: bool, pin: bool) -> str:
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     sizes = "quick sizes (a smoke run, not the targets' sizes)" if quick else "full sizes"
-    pinning = "in-process benches pinned to CPU 0" if pin else "not pinned"
-    return f"Measured on {machine()}; {when}; commit {git_commit()}; {sizes}, {pinning}."
+    pinned = (
+        f"in-process benches: {pinning(pin)}; HTTP bench: server, clients and Valkey not pinned"
+        if pin
+        else "nothing pinned (clients, servers and Valkey on any core)"
+    )
+    return f"Measured on {machine()}; {when}; commit {git_commit()}; {sizes}; {pinned}."
 
 
 def render(figures: list[Figure], quick: bool, pin: bool) -> str:

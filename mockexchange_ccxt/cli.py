@@ -18,6 +18,7 @@ from typing import Any, NoReturn, Protocol
 
 from . import __version__
 from .cli_accounts import ACCOUNT_ROUTES, accounts_call, add_accounts_command, render_accounts
+from .cli_orders import add_order_commands, order_call
 from .config import ENV_VARS, ConfigError, Settings
 from .engine import Engine
 from .errors import MockExchangeError
@@ -117,21 +118,13 @@ def build_parser() -> argparse.ArgumentParser:
     price.add_argument("symbol", metavar="SYMBOL")
     feed_commands.add_price_arguments(price)
     command("tickers", "show the ticker of every priced symbol")
-    for name, help in (
-        ("order", "place an order: limit with --price, else market"),
-        ("can-execute", "would this order be accepted now? (changes nothing)"),
-    ):
-        order = command(name, help)
-        order.add_argument("side", choices=("buy", "sell"))
-        order.add_argument("symbol", metavar="SYMBOL")
-        order.add_argument("amount", metavar="AMOUNT")
-        order.add_argument("--price", help="limit price")
-        order.add_argument("--client-order-id", metavar="ID", help="your own id, unique per account")
+    add_order_commands(command)
     orders = command("orders", "list orders, oldest first")
     orders.add_argument("--status", choices=("open", "closed", "canceled"))
     orders.add_argument("--symbol")
     orders.add_argument("--tail", type=int, metavar="N", help="only the newest N")
     command("cancel", "cancel an open order").add_argument("oid", metavar="OID")
+    command("cancel-all", "cancel every open order (of --symbol)").add_argument("--symbol")
     command("reset", "wipe balances and orders (prices stay)")
     feed_commands.add_parsers(command)
     add_accounts_command(command, _add_global_flags)
@@ -150,17 +143,14 @@ def build_call(args: argparse.Namespace) -> Call:
     if command == "tickers":
         return Call("tickers")
     if command in ("order", "can-execute"):
-        body = {"symbol": args.symbol, "side": args.side, "type": "market", "amount": args.amount}
-        if args.price is not None:
-            body.update(type="limit", price=args.price)
-        if args.client_order_id is not None:
-            body["clientOrderId"] = args.client_order_id
-        return Call("create_order" if command == "order" else "can_execute", body=body)
+        return order_call(args)
     if command == "orders":
         query = {"status": args.status, "symbol": args.symbol, "tail": args.tail}
         return Call("orders", query={name: value for name, value in query.items() if value is not None})
     if command == "cancel":
         return Call("cancel_order", path={"oid": args.oid})
+    if command == "cancel-all":
+        return Call("cancel_all_orders", body={} if args.symbol is None else {"symbol": args.symbol})
     if command == "reset":
         return Call("reset")
     if command == "accounts":
@@ -313,6 +303,8 @@ def render(call: Call, answer: Any) -> str:
     if route == "set_price":
         body = call.body or {}
         return f"{answer['symbol']} price set to {body.get('price')}; {answer['filled']} order(s) filled"
+    if route == "cancel_all_orders":
+        return _orders_table(answer) if answer else "(no open orders)"
     if route in ("create_order", "cancel_order"):
         return _orders_table([answer])
     if route == "orders":

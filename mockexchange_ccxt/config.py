@@ -105,6 +105,10 @@ ENV_VARS: dict[str, tuple[str, str]] = {
         "book_level_notional",
         f"quote-currency value of each synthetic book level (10000; {RANGES['book_level_notional'].describe()})",
     ),
+    "MARKETS_FILE": (
+        "markets_file",
+        "JSON file of market rules per symbol (tick, step, limits, fees, active); unset: defaults",
+    ),
 }
 
 #: Settings fields read as integers and as exact decimals from the environment.
@@ -140,6 +144,7 @@ class Settings:
     book_levels: int = 20
     book_step_bps: Decimal = Decimal(10)
     book_level_notional: Decimal = Decimal(10000)
+    markets_file: str | None = None  # a path, or the JSON itself (the ccxt class's options['markets'] dict)
 
     def __post_init__(self) -> None:
         for name, bounds in RANGES.items():
@@ -153,6 +158,13 @@ class Settings:
         if not ACCOUNT_NAME.fullmatch(self.account):
             message = f"account must be 1 to 32 letters, digits, '_' or '-', got {self.account[:40]!r}"
             raise ConfigError("ACCOUNT", message)
+        if self.markets_file is not None:
+            from .engine.rules import RulesError, load_rules  # a bad file stops whatever starts with these
+
+            try:
+                load_rules(self.markets_file)
+            except RulesError as exc:
+                raise ConfigError("MARKETS_FILE", str(exc)) from None
 
     @property
     def maker_rate(self) -> Decimal:

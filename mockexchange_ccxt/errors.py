@@ -39,6 +39,12 @@ class InsufficientFunds(MockExchangeError):
     code, http_status = "INSUFFICIENT_FUNDS", 400
 
 
+class OrderImmediatelyFillable(MockExchangeError):
+    """A post-only order that would take liquidity, or a trigger order whose trigger the price already reached."""
+
+    code, http_status = "ORDER_IMMEDIATELY_FILLABLE", 400
+
+
 class AuthenticationFailed(MockExchangeError):
     code, http_status = "AUTHENTICATION", 401
 
@@ -113,6 +119,7 @@ ERRORS_BY_CODE: dict[str, type[MockExchangeError]] = {
         BadSymbol,
         InvalidOrder,
         InsufficientFunds,
+        OrderImmediatelyFillable,
         AuthenticationFailed,
         Forbidden,
         AccountNotFound,

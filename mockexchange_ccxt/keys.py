@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 BUY, SELL = "buy", "sell"
+#: The two directions a trigger fires in: the last price rising to it, or falling to it.
+UP, DOWN = "up", "down"
 
 #: The account that exists without being created: its key is API_KEY, its order ids are 1, 2, 3, ...
 DEFAULT_ACCOUNT = "main"
@@ -29,8 +32,9 @@ class Keys:
     account: str = "main"
     price_prefix: str = "sym_"
 
-    @property
+    @cached_property
     def _base(self) -> str:
+        """The start of every account key: built once per ``Keys``, not for each of the ten names an order uses."""
         return f"{self.prefix}{{{self.account}}}:"
 
     def of_account(self, account: str) -> Keys:
@@ -79,6 +83,25 @@ class Keys:
     def book(self, symbol: str, side: str) -> str:
         """Sorted set: open limit orders of one symbol and side, member id, score the limit price in units."""
         return f"{self._base}book:{symbol}:{side}"
+
+    def triggers(self, symbol: str, direction: str) -> str:
+        """Sorted set: untriggered orders of one symbol that fire when the last price moves ``UP`` to their
+        trigger (last >= trigger) or ``DOWN`` to it (last <= trigger); member id, score the trigger in units."""
+        return f"{self._base}trig:{symbol}:{direction}"
+
+    def symbol_sets(self, symbol: str) -> list[str]:
+        """The four sets an open order of the symbol rests in, in the order the scripts take them: the buy
+        book, the sell book, the up triggers, the down triggers."""
+        return [self.book(symbol, BUY), self.book(symbol, SELL), self.triggers(symbol, UP), self.triggers(symbol, DOWN)]
+
+    @property
+    def fills(self) -> str:
+        """Sorted set: every trade id of the account, scored by the trade's time (ms)."""
+        return self._base + "fills"
+
+    def symbol_fills(self, symbol: str) -> str:
+        """Sorted set: the trade ids of one symbol, scored by the trade's time (ms)."""
+        return f"{self._base}fills:{symbol}"
 
     def price(self, symbol: str) -> str:
         """The feed's hash for a symbol (seed contract: fields ``price`` and ``timestamp``)."""
@@ -156,9 +179,10 @@ class Keys:
             self.open_ids,
             self.active_symbols,
             self.traded_symbols,
+            self.fills,
         ]
         for symbol in symbols:
-            keys += [self.symbol_ids(symbol), self.book(symbol, BUY), self.book(symbol, SELL)]
+            keys += [self.symbol_ids(symbol), self.symbol_fills(symbol), *self.symbol_sets(symbol)]
         return keys
 
 
@@ -176,3 +200,14 @@ def used_field(asset: str) -> str:
 def held_field(asset: str) -> str:
     """The part of ``used`` that open orders reserve; ``used`` may never fall below it."""
     return "held:" + asset
+
+
+def pending_field(asset: str) -> str:
+    """What the fills of open orders will bring in (a resting buy its amount of base, a resting sell its
+    proceeds): kept so that free + used + pending always fits in int64, which proves every later fill fits."""
+    return "pend:" + asset
+
+
+def asset_total_fields(asset: str) -> tuple[str, str, str]:
+    """The fields whose sum must stay within int64 for ``asset`` (``held`` is part of ``used``)."""
+    return free_field(asset), used_field(asset), pending_field(asset)

@@ -11,27 +11,32 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from .engine import Engine
 from .engine.every_account import delete_account, reset_all, target
-from .errors import BadRequest, NotFound
+from .errors import BadRequest, NotFound, NotSupported
+from .fields import BOOLEAN, INTEGER, LEVELS, NUMBER, STRING, STRINGS, Field
 from .market_routes import market_routes
+from .order_fields import ORDER_FIELDS, order_args
 
-#: JSON types a body field may have ("number" accepts a JSON number or a decimal string, for exactness;
-#: "levels" is order-book depth, an array of [price, amount] pairs).
-NUMBER, STRING, INTEGER, BOOLEAN, LEVELS = "number", "string", "integer", "boolean", "levels"
+__all__ = [
+    "BOOLEAN",
+    "INTEGER",
+    "LEVELS",
+    "NUMBER",
+    "ROUTES",
+    "STRING",
+    "STRINGS",
+    "Call",
+    "Field",
+    "Route",
+    "dispatch",
+]
 #: The header with which the admin key (or anyone under TEST_ENV) acts as another account.
 ACCOUNT_HEADER = "x-account"
-
-
-@dataclass(frozen=True)
-class Field:
-    name: str
-    kind: str
-    required: bool = False
-    doc: str = ""
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,15 @@ class Route:
     body: tuple[Field, ...] | None = None
     admin: bool = False
     status: int = 200  # the HTTP status of a success (the app answers it, the OpenAPI document declares it)
+
+    @cached_property
+    def body_names(self) -> frozenset[str]:
+        """The body's field names, for the check of every call (built once, not per call)."""
+        return frozenset(f.name for f in self.body or ())
+
+    @cached_property
+    def query_names(self) -> frozenset[str]:
+        return frozenset(f.name for f in self.query)
 
     def url_path(self, params: Mapping[str, str]) -> str:
         """The path with its parameters filled in and URL-encoded (``BTC/USDT`` -> ``BTC%2FUSDT``)."""
@@ -90,10 +104,9 @@ def check_body(route: Route, body: Mapping[str, Any] | None) -> dict[str, Any]:
         body = {}
     if not isinstance(body, Mapping):
         raise BadRequest("the body must be a JSON object")
-    known = {f.name: f for f in route.body}
-    unknown = sorted(set(body) - set(known))
+    unknown = sorted(body.keys() - route.body_names)
     if unknown:
-        raise BadRequest(f"unknown field(s): {', '.join(map(str, unknown))[:200]}")
+        raise NotSupported(f"field(s) the mock does not implement: {', '.join(map(str, unknown))[:200]}")
     for spec in route.body:
         value = body.get(spec.name)
         if value is None:
@@ -108,6 +121,8 @@ def check_body(route: Route, body: Mapping[str, Any] | None) -> dict[str, Any]:
 def _has_kind(value: Any, kind: str) -> bool:
     if isinstance(value, bool) or kind == BOOLEAN:
         return isinstance(value, bool) and kind == BOOLEAN
+    if kind == STRINGS:
+        return isinstance(value, list) and all(isinstance(item, str) for item in value)
     if kind == NUMBER:
         return isinstance(value, int | float | Decimal | str)
     if kind == INTEGER:
@@ -118,17 +133,6 @@ def _has_kind(value: Any, kind: str) -> bool:
 
 
 # -- handlers -----------------------------------------------------------------------------------------------
-
-
-def _order_args(body: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "symbol": body["symbol"],
-        "side": body["side"],
-        "type": "market" if body.get("type") is None else body["type"],  # only an absent type means market
-        "amount": body["amount"],
-        "price": body.get("price"),
-        "client_order_id": body.get("clientOrderId"),
-    }
 
 
 def _balance_of(engine: Engine, call: Call) -> dict[str, Any]:
@@ -175,14 +179,6 @@ def _tickers(engine: Engine, call: Call) -> dict[str, Any]:
     return engine.tickers(symbols.split(",") if symbols else None)
 
 
-_ORDER_FIELDS = (
-    Field("symbol", STRING, True, "market symbol, e.g. BTC/USDT"),
-    Field("side", STRING, True, "buy or sell"),
-    Field("type", STRING, False, "market (default) or limit"),
-    Field("amount", NUMBER, True, "amount of the base asset"),
-    Field("price", NUMBER, False, "limit price (limit orders)"),
-    Field("clientOrderId", STRING, False, "your own id, unique per account"),
-)
 _SYMBOL_Q = Field("symbol", STRING, False, "only this symbol")
 _ACCOUNT = Field("account", STRING, False, "the account (default: the one the request acts as, main for the admin)")
 
@@ -214,12 +210,20 @@ ROUTES: tuple[Route, ...] = (
         "orders",
         "GET",
         "/orders",
-        lambda e, c: e.fetch_orders(c.query.get("status"), c.query.get("symbol"), _int(c.query.get("tail"), "tail")),
+        lambda e, c: e.fetch_orders(
+            c.query.get("status"),
+            c.query.get("symbol"),
+            _int(c.query.get("tail"), "tail"),
+            _int(c.query.get("since"), "since"),
+            _int(c.query.get("limit"), "limit"),
+        ),
         "Orders, oldest first",
         (
             Field("status", STRING, False, "open, closed or canceled"),
             _SYMBOL_Q,
-            Field("tail", INTEGER, False, "only the newest N"),
+            Field("tail", INTEGER, False, "only the newest N (same as limit without since)"),
+            Field("since", INTEGER, False, "placed at or after this time (ms): the first `limit` of them"),
+            Field("limit", INTEGER, False, "at most N: the first after since, else the newest"),
         ),
     ),
     Route("order", "GET", "/orders/{oid}", lambda e, c: e.fetch_order(c.path["oid"]), "One order"),
@@ -234,24 +238,28 @@ ROUTES: tuple[Route, ...] = (
             c.query.get("symbol"), _int(c.query.get("since"), "since"), _int(c.query.get("limit"), "limit")
         ),
         "The account's fills, oldest first",
-        (_SYMBOL_Q, Field("since", INTEGER, False, "from this time (ms)"), Field("limit", INTEGER, False, "newest N")),
+        (
+            _SYMBOL_Q,
+            Field("since", INTEGER, False, "at or after this time (ms): the first `limit` of them"),
+            Field("limit", INTEGER, False, "at most N: the first after since, else the newest"),
+        ),
     ),
     Route(
         "create_order",
         "POST",
         "/orders",
-        lambda e, c: e.create_order(**_order_args(dict(c.body or {}))),
+        lambda e, c: e.create_order(**order_args(dict(c.body or {}))),
         "Place an order (market when type is absent)",
-        body=_ORDER_FIELDS,
+        body=ORDER_FIELDS,
         status=201,
     ),
     Route(
         "can_execute",
         "POST",
         "/orders/can_execute",
-        lambda e, c: e.can_execute(**_order_args(dict(c.body or {}))),
+        lambda e, c: e.can_execute(**order_args(dict(c.body or {}))),
         "Would this order be accepted now? Changes nothing",
-        body=_ORDER_FIELDS,
+        body=ORDER_FIELDS,
     ),
     Route(
         "cancel_order",
@@ -260,6 +268,22 @@ ROUTES: tuple[Route, ...] = (
         lambda e, c: e.cancel_order(c.path["oid"]),
         "Cancel an open order",
         body=(),
+    ),
+    Route(
+        "cancel_orders",
+        "POST",
+        "/orders/cancel",
+        lambda e, c: e.cancel_orders((c.body or {})["ids"]),
+        "Cancel several open orders at once: all or nothing",
+        body=(Field("ids", STRINGS, True, "order ids"),),
+    ),
+    Route(
+        "cancel_all_orders",
+        "POST",
+        "/orders/cancel_all",
+        lambda e, c: e.cancel_all_orders((c.body or {}).get("symbol")),
+        "Cancel every open order (of one symbol): each symbol's at once",
+        body=(Field("symbol", STRING, False, "only this symbol"),),
     ),
     Route(
         "edit_balance",
@@ -355,8 +379,7 @@ def dispatch(engine: Engine, call: Call) -> Any:
     if route is None:
         raise NotFound(f"no route named {call.route!r}")
     body = check_body(route, call.body)
-    allowed = {f.name for f in route.query}
-    unknown = sorted(set(call.query) - allowed)
+    unknown = sorted(call.query.keys() - route.query_names)
     if unknown:
         raise BadRequest(f"unknown query parameter(s): {', '.join(map(repr, unknown))[:200]}")
     if call.account is not None and call.account != engine.settings.account:

@@ -9,25 +9,32 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
 import report
-from common import TABLE_HEADER, Figure, Group, markdown_table
+from common import TABLE_HEADER, Figure, Floor, Group, RoundTrips, markdown_table
 
 
-def test_table_rows_and_ratios() -> None:
+def test_table_rows_floors_and_ratios() -> None:
+    trips = RoundTrips(ping_s=100e-6, evalsha_s=125e-6)  # 10,000 PINGs/s
     figures = [
-        Figure("ticks", 0.25, "ms", 1.0, False, group=Group.TICKS),
-        Figure("orders", 2153.4, "orders/s", 10_000, group=Group.ENGINE),
-        Figure("placements", 1711, "orders/s", None, group=Group.ENGINE),
-        Figure("replay", 12_500, "ticks/s", 10_000, group=Group.BACKTEST),
+        Figure("ticks", 0.25, "ms", 1.0, False, group=Group.TICKS, floor=trips.time(1e-3)),
+        Figure("orders", 2153.4, "orders/s", 0.6, group=Group.ENGINE, floor=trips.rate(), relative=True),
+        Figure("placements", 1711, "orders/s", None, group=Group.ENGINE, floor=trips.rate()),
+        Figure("class", 2000, "orders/s", 0.8, group=Group.CLASS, floor=Floor(2153.4, "Engine"), relative=True),
+        Figure("settle", 0.2, "s", 0.3, False, group=Group.SETTLEMENT, floor=trips.time(1, 20)),
+        Figure("ping", 100, "us", None, False, group=Group.FLOOR),
     ]
     assert markdown_table(figures).splitlines() == [
         *TABLE_HEADER.splitlines(),
-        "| **in-process engine** | | | |",
-        "| orders | 2,153 orders/s | >= 10,000 orders/s | 0.22x (not met) |",
-        "| placements | 1,711 orders/s | - | - |",
-        "| **tick loop** | | | |",
-        "| ticks | 0.25 ms | < 1 ms | 4.00x (met) |",
-        "| **back-test** | | | |",
-        "| replay | 12,500 ticks/s | >= 10,000 ticks/s | 1.25x (met) |",
+        f"| **{Group.FLOOR.value}** | | | | | |",
+        "| ping | 100 us | - | - | - | - |",
+        "| **in-process engine** | | | | | |",
+        "| orders | 2,153 orders/s | 10,000 orders/s: 1 PING each, one thread | 0.215 | >= 0.6 x floor | no (0.36x) |",
+        "| placements | 1,711 orders/s | 10,000 orders/s: 1 PING each, one thread | 0.171 | - | - |",
+        "| **ccxt class (MockExchange, in process)** | | | | | |",
+        "| class | 2,000 orders/s | 2,153 orders/s: Engine | 0.929 | >= 0.8 x floor | yes (1.16x) |",
+        "| **settlement** | | | | | |",
+        "| settle | 0.2 s | 0.0025 s: 20 EVALSHAs | 0.0125 | < 0.3 s | yes (1.50x) |",
+        "| **tick loop** | | | | | |",
+        "| ticks | 0.25 ms | 0.125 ms: 1 EVALSHA | 0.5 | < 1 ms | yes (4.00x) |",
     ]
 
 

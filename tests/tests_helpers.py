@@ -109,3 +109,13 @@ class SeededAccount:
 
     def touched(self) -> None:
         self.snapshot = None
+
+
+def ccxt_pages(fetch: Callable[..., list[dict[str, Any]]], since: int, limit: int) -> list[str]:
+    """The ids ccxt's paging loop collects: ``fetch(since=..., limit=...)`` again from the last timestamp + 1
+    until a page comes back empty."""
+    seen: list[str] = []
+    while page := fetch(since=since, limit=limit):
+        seen += [entry["id"] for entry in page]
+        since = page[-1]["timestamp"] + 1
+    return seen

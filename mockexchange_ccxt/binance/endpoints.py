@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..routes import ROUTES_BY_NAME
 from . import account, orders, public
 from .context import Context
 from .params import Params
@@ -37,17 +36,12 @@ _PUBLIC: tuple[tuple[str, Handler], ...] = (
     ("ticker/24hr", public.ticker_24hr),
     ("ticker/price", public.ticker_price),
     ("ticker/bookTicker", public.book_ticker),
+    ("depth", public.depth),
+    ("klines", public.klines),
+    ("uiKlines", public.klines),
     ("trades", public.recent_trades),
     ("aggTrades", public.recent_trades),
 )
-
-#: Depth and candles, each served once the route table has the engine route it reads.
-_MARKET_HISTORY: tuple[tuple[str, Handler, str], ...] = (
-    ("depth", public.depth, "order_book"),
-    ("klines", public.klines, "ohlcv"),
-    ("uiKlines", public.klines, "ohlcv"),
-)
-_PUBLIC += tuple((name, handler) for name, handler, route in _MARKET_HISTORY if route in ROUTES_BY_NAME)
 
 _ORDERS: tuple[tuple[str, str, Handler], ...] = (
     ("POST", "order", orders.new_order),

@@ -1,4 +1,4 @@
-"""Public market data (no key needed, as on Binance): ping, time, exchangeInfo, tickers, trades.
+"""Public market data (no key needed, as on Binance): ping, time, exchangeInfo, tickers, depth, klines, trades.
 
 Each handler turns Binance's parameters into calls of the route table and the answers into Binance's shapes.
 """
@@ -117,8 +117,8 @@ def klines(ctx: Context, p: dict[str, Any]) -> list[list[Any]]:
     query: dict[str, Any] = {"timeframe": interval, "limit": limit}
     if start is not None:
         query["since"] = start
-    elif end is not None:  # the newest before endTime: read from far enough back, keep the last ``limit``
-        query["since"] = max(0, end - limit * shapes.INTERVAL_MS[interval])
+    elif end is not None:  # the newest ``limit`` up to endTime: from the ``limit``-th candle back
+        query["since"] = max(0, shapes.first_open(end, interval, limit))
     rows = ctx.call("ohlcv", path={"symbol": ctx.symbol(p["symbol"])}, query=query)
     if end is not None:
         rows = [row for row in rows if row[0] <= end][-limit:]
@@ -153,7 +153,7 @@ PARAMS = {
     "klines": Params(
         (
             Param("symbol", symbol, True),
-            Param("interval", one_of(tuple(shapes.INTERVAL_MS), e.BinanceError(-1120, e.INVALID_INTERVAL)), True),
+            Param("interval", one_of(tuple(shapes.INTERVALS), e.BinanceError(-1120, e.INVALID_INTERVAL)), True),
             Param("startTime", long),
             Param("endTime", long),
             Param("limit", up_to(1000), default=500),

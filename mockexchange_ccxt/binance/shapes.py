@@ -7,11 +7,10 @@ statistic before any history exists, say) the field is ``null`` rather than an i
 
 from __future__ import annotations
 
-import calendar
-import time
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Any
 
+from ..engine.candles import TIMEFRAMES
 from ..engine.money import MAX_AMOUNT
 
 _EIGHT = Decimal("1e-8")
@@ -173,22 +172,25 @@ def book_ticker(ticker: dict[str, Any]) -> dict[str, Any]:
 
 # -- candles -------------------------------------------------------------------------------------------------
 
-_MINUTE = 60_000
-#: Binance's kline intervals and their lengths (``1M``: the longest month, the bound used to page back).
-INTERVAL_MS = {
-    "1s": 1_000, "1m": _MINUTE, "3m": 3 * _MINUTE, "5m": 5 * _MINUTE, "15m": 15 * _MINUTE, "30m": 30 * _MINUTE,
-    "1h": 60 * _MINUTE, "2h": 120 * _MINUTE, "4h": 240 * _MINUTE, "6h": 360 * _MINUTE, "8h": 480 * _MINUTE,
-    "12h": 720 * _MINUTE, "1d": DAY_MS, "3d": 3 * DAY_MS, "1w": 7 * DAY_MS, "1M": 31 * DAY_MS,
-}  # fmt: skip
+#: Binance's kline intervals the mock serves: the engine's timeframes (1m to 1M, aligned as Binance aligns them:
+#: ``1w`` on Monday, ``1M`` on the first of the month). Binance's ``1s`` is not among them (-1120).
+INTERVALS = TIMEFRAMES
 
 
 def close_time(open_ms: int, interval: str) -> int:
     """The last millisecond of a candle (a month's is the last of that month)."""
-    if interval != "1M":
-        return open_ms + INTERVAL_MS[interval] - 1
-    year, month = time.gmtime(open_ms // 1000)[:2]
-    year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return calendar.timegm((year, month, 1, 0, 0, 0)) * 1000 - 1
+    return INTERVALS[interval].following(open_ms) - 1
+
+
+def first_open(end_ms: int, interval: str, count: int) -> int:
+    """The open time of the oldest of the ``count`` candles that end with the one containing ``end_ms``."""
+    frame = INTERVALS[interval]
+    start = frame.start(end_ms)
+    if frame.name != "1M":
+        return start - (count - 1) * frame.ms
+    for _ in range(count - 1):
+        start = frame.start(start - 1)
+    return start
 
 
 def kline(row: list[Any], interval: str) -> list[Any]:

@@ -9,12 +9,16 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from ..errors import BadRequest, InsufficientFunds
-from ..keys import Keys, free_field, held_field, used_field
+from ..errors import BadRequest, InsufficientFunds, MockExchangeError
+from ..keys import Keys, free_field, held_field, pending_field, used_field
 from .clock import iso8601
 from .markets import check_asset
 from .money import fmt, fmt_units, from_units, parse_non_negative, parse_positive, to_units
+from .moves import Moves
 from .store import Store
+
+#: The balances hash's fields that make an asset appear in a balance (``held`` and ``pend`` are bookkeeping).
+_SHOWN = ("free", "used")
 
 
 def asset_balance(free: Decimal, used: Decimal) -> dict[str, Decimal]:
@@ -32,7 +36,10 @@ class Balances:
         """Add ``amount`` to the free balance of ``asset`` (a deposit); returns the asset's new balance."""
         check_asset(asset)
         units = to_units(parse_positive(amount, "amount", BadRequest))
-        self.store.run("fund", [self.keys.balances], [free_field(asset), units])
+        try:
+            self.store.run("fund", [self.keys.balances], Moves().credit(free_field(asset), units).flat())
+        except MockExchangeError as exc:
+            raise explain(exc) from None
         return self.of(asset)
 
     def edit(self, asset: str, free: Any = None, used: Any = None) -> dict[str, Decimal]:
@@ -48,7 +55,7 @@ class Balances:
         free_after, used_after = self.store.run(
             "edit_balance",
             [self.keys.balances],
-            [free_field(asset), used_field(asset), held_field(asset), free_units, used_units],
+            [free_field(asset), used_field(asset), held_field(asset), pending_field(asset), free_units, used_units],
         )
         return asset_balance(from_units(free_after), from_units(used_after))
 
@@ -64,7 +71,7 @@ class Balances:
     def fetch(self, now_ms: int) -> dict[str, Any]:
         """The ccxt-unified balance of every asset the account has ever held."""
         fields: dict[str, str] = self.store.read("HGETALL", self.keys.balances)
-        assets = sorted({name.partition(":")[2] for name in fields})
+        assets = sorted({name.partition(":")[2] for name in fields if name.partition(":")[0] in _SHOWN})
         result: dict[str, Any] = {"info": {}, "timestamp": now_ms, "datetime": iso8601(now_ms)}
         free_map: dict[str, Decimal] = {}
         used_map: dict[str, Decimal] = {}
@@ -80,14 +87,22 @@ class Balances:
         return result
 
 
-def explain_shortfall(error: InsufficientFunds) -> InsufficientFunds:
-    """Turn the script's ``<field> <needed units> <available units>`` into a sentence a trader reads."""
+def explain(error: MockExchangeError) -> MockExchangeError:
+    """Turn a script's refusal into a sentence a trader reads: ``<field> <needed units> <available units>`` of
+    INSUFFICIENT_FUNDS, or ``OVERFLOW <fields> <units>`` (a balance would pass the int64 limit); other errors
+    are returned as they are."""
     parts = error.message.split()
-    if len(parts) != 3:
-        return error
-    field_name, need, have = parts
-    kind, _, asset = field_name.partition(":")
-    return InsufficientFunds(
-        f"insufficient {asset}: needs {fmt_units(need)}, {kind} balance is {fmt_units(have)}"
-        + ("" if kind == "free" else " (an admin edit lowered it)")
-    )
+    if isinstance(error, InsufficientFunds) and len(parts) == 3:
+        field_name, need, have = parts
+        kind, _, asset = field_name.partition(":")
+        return InsufficientFunds(
+            f"insufficient {asset}: needs {fmt_units(need)}, {kind} balance is {fmt_units(have)}"
+            + ("" if kind == "free" else " (changed outside the engine)")
+        )
+    if parts and parts[0] == "OVERFLOW":
+        asset = parts[1].partition(":")[2]
+        return type(error)(
+            f"would overflow the {asset} balance: free + used + what open orders will bring in, plus"
+            f" {fmt_units(parts[-1])}, would pass its maximum of {fmt_units(2**63 - 1)} (a 64-bit integer of units)"
+        )
+    return error

@@ -78,11 +78,8 @@ def settle_accounts(engine: Engine, quote: Quote, accounts: Iterable[str]) -> in
     views = [engine.for_account(name) for name in sorted(set(accounts))]
     if not views:
         return 0
-    replies = engine.store.run_pipelined([view._settle_command(quote) for view in views])
-    return sum(
-        int(filled) + view._settle_more(quote, taken, filled)
-        for view, (taken, filled) in zip(views, replies, strict=True)
-    )
+    replies = engine.store.run_pipelined([view.settle_command(quote) for view in views])
+    return sum(view.continue_settlement(quote, reply) for view, reply in zip(views, replies, strict=True))
 
 
 def settle_symbol(engine: Engine, symbol: str, accounts: Iterable[str]) -> int:

@@ -45,8 +45,8 @@ class MarketData:
 
         def now_ms(self) -> int: ...
         def process_price_tick(self, symbol: str) -> int: ...
-        def _settle_command(self, quote: Quote, checked: bool = False) -> tuple[Any, ...]: ...
-        def _settle_more(self, quote: Quote, taken: int, filled: int) -> int: ...
+        def settle_command(self, quote: Quote, checked: bool = False) -> tuple[Any, ...]: ...
+        def continue_settlement(self, quote: Quote, reply: list[Any]) -> int: ...
 
     def ticker(self, symbol: str) -> dict[str, Any]:
         """The ccxt-unified ticker of a priced symbol (BadSymbol if unknown, InvalidOrder if unpriced), with
@@ -116,12 +116,12 @@ class MarketData:
             if not published:  # the feed holds a newer price than this late one, which was only recorded
                 return self.process_price_tick(symbol)
             return settle_accounts(self, quote, {self.settings.account, *holders})  # type: ignore[arg-type]
-        _, holders, (taken, filled) = self.store.run_pipelined(
-            [publish, holders_command, self._settle_command(quote, checked=True)]
+        _, holders, reply = self.store.run_pipelined(
+            [publish, holders_command, self.settle_command(quote, checked=True)]
         )
-        if taken < 0:  # the feed holds a newer price than this late one, which was only recorded
+        if int(reply[0]) < 0:  # the feed holds a newer price than this late one, which was only recorded
             return self.process_price_tick(symbol)
-        filled = int(filled) + self._settle_more(quote, taken, filled)
+        filled = self.continue_settlement(quote, reply)
         return filled + settle_accounts(self, quote, set(holders) - {self.settings.account})  # type: ignore[arg-type]
 
     def import_ohlcv(self, symbol: str, timeframe: Any, rows: Iterable[Sequence[Any]]) -> int:

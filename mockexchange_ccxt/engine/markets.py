@@ -1,15 +1,16 @@
 """The market catalogue: which symbols exist, how they split into base and quote, and their rules.
 
-A symbol is a market when the feed prices it (a hash ``sym_<SYMBOL>``). Every market trades with the same
-rules: amounts and prices in steps of 1e-8 (the unit balances are kept in), a price below 2^53 units so the
-books' scores stay exact, and the configured maker/taker fee charged in the quote currency.
+A symbol is a market when the feed prices it (a hash ``sym_<SYMBOL>``). By default every market trades with
+the same rules: amounts and prices in steps of 1e-8 (the unit balances are kept in), a price below 2^53 units so
+the books' scores stay exact, and the configured maker/taker fee charged in the quote currency. A markets file
+(``engine/rules.py``) may set tighter rules per symbol; they are the fields of ``Market``.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from ..errors import BadSymbol
@@ -51,20 +52,34 @@ def check_asset(asset: Any) -> str:
     return asset
 
 
+#: The highest price as a multiple of the unit (what ``limits.price.max`` reports by default).
+MAX_PRICE_UNITS = MAX_PRICE.quantize(UNIT, rounding=ROUND_FLOOR)
+
+
 @dataclass(frozen=True)
 class Market:
-    """One spot market and the fee rates it charges."""
+    """One spot market: the fee rates it charges and the rules its orders must follow (ccxt's names in the
+    comments; ``None`` means no such limit)."""
 
     symbol: str
     base: str
     quote: str
     maker: Decimal
     taker: Decimal
+    tick: Decimal = UNIT  # precision.price: prices (and trigger prices) are multiples of it
+    step: Decimal = UNIT  # precision.amount: amounts are multiples of it
+    min_amount: Decimal = UNIT  # limits.amount.min
+    max_amount: Decimal = MAX_AMOUNT  # limits.amount.max
+    min_price: Decimal = UNIT  # limits.price.min
+    max_price: Decimal = MAX_PRICE_UNITS  # limits.price.max
+    min_cost: Decimal | None = None  # limits.cost.min (notional); unset, a cost is at least one unit anyway
+    max_cost: Decimal | None = None  # limits.cost.max
+    active: bool = True
 
     @classmethod
-    def of(cls, symbol: str, maker: Decimal, taker: Decimal) -> Market:
+    def of(cls, symbol: str, maker: Decimal, taker: Decimal, **rules: Any) -> Market:
         base, quote = split_symbol(symbol)
-        return cls(symbol, base, quote, maker, taker)
+        return cls(symbol, base, quote, maker, taker, **rules)
 
     def describe(self) -> dict[str, Any]:
         """The ccxt-unified market structure (numbers as exact Decimals)."""
@@ -84,7 +99,7 @@ class Market:
             "future": False,
             "option": False,
             "index": None,
-            "active": True,
+            "active": self.active,
             "contract": False,
             "linear": None,
             "inverse": None,
@@ -99,13 +114,13 @@ class Market:
             "expiryDatetime": None,
             "strike": None,
             "optionType": None,
-            "precision": {"amount": UNIT, "price": UNIT, "cost": UNIT, "base": UNIT, "quote": UNIT},
+            "precision": {"amount": self.step, "price": self.tick, "cost": UNIT, "base": UNIT, "quote": UNIT},
             "limits": {
-                "amount": {"min": UNIT, "max": MAX_AMOUNT},
-                "price": {"min": UNIT, "max": MAX_PRICE.quantize(UNIT)},
-                "cost": {"min": UNIT, "max": None},
+                "amount": {"min": self.min_amount, "max": self.max_amount},
+                "price": {"min": self.min_price, "max": self.max_price},
+                "cost": {"min": self.min_cost or UNIT, "max": self.max_cost},
                 "leverage": {"min": None, "max": None},
-                "market": {"min": UNIT, "max": MAX_AMOUNT},
+                "market": {"min": self.min_amount, "max": self.max_amount},
             },
             "marginModes": {"cross": False, "isolated": False},
             "created": None,

@@ -306,6 +306,28 @@ class Store:
                 self.call("SCRIPT", "LOAD", self._scripts[name].source)
             return self.pipeline(commands)
 
+    def run_with_reads(self, command: tuple[Any, ...], reads: list[tuple[Any, ...]]) -> tuple[Any, list[Any]]:
+        """A script command (from ``eval_command``) and reads that see its effects: the script's reply (its error
+        raised) and the reads' replies, errors as values (a bad key read after a script that wrote must not hide
+        what the script did). One round trip on a single node; on a cluster the reads follow the script's reply
+        (a pipeline orders commands only within one node)."""
+        for attempt in (1, 2):
+            if self.cluster:
+                replies = [*self.pipeline([command], errors_as_values=True)]
+                if not isinstance(replies[0], redis.ResponseError):
+                    replies += self.pipeline(reads, writes=False, errors_as_values=True)
+            else:
+                replies = self.pipeline([command, *reads], errors_as_values=True)
+            first = replies[0]
+            if isinstance(first, redis.exceptions.NoScriptError) and attempt == 1:
+                script = next(s for s in self._scripts.values() if s.sha == command[1])
+                self.call("SCRIPT", "LOAD", script.source)
+                continue
+            if isinstance(first, redis.ResponseError):
+                raise self._translate(first)
+            return first, replies[1:]
+        raise AssertionError("unreachable")
+
     @staticmethod
     def _translate(error: redis.ResponseError) -> Exception:
         """A script's error reply ``CODE message`` becomes that engine error; anything else is INTERNAL."""

@@ -20,6 +20,21 @@ def _fee(raw: dict[str, Any] | None) -> dict[str, Any] | None:
     return {"currency": raw["currency"], "cost": num(raw["cost"]), "rate": num(raw.get("rate"))}
 
 
+#: The numbers of an order, as ccxt's Order structure names them.
+_ORDER_NUMBERS = (
+    "price",
+    "triggerPrice",
+    "stopPrice",
+    "takeProfitPrice",
+    "stopLossPrice",
+    "average",
+    "amount",
+    "filled",
+    "remaining",
+    "cost",
+)
+
+
 def _floats(tree: Any) -> Any:
     """Every number of a nested dict (markets' precision and limits) as a float; None stays None."""
     if isinstance(tree, dict):
@@ -47,55 +62,28 @@ class ParsersMixin:
         return parsed
 
     def parse_order(self, order: dict[str, Any], market: Any = None) -> dict[str, Any]:
+        """The engine's order (``engine/views.py`` names every field) with its numbers as floats."""
+        parsed = dict(order)
+        for key in _ORDER_NUMBERS:
+            parsed[key] = num(order.get(key))
         fee = _fee(order.get("fee"))
-        return {
-            "id": order["id"],
-            "clientOrderId": order.get("clientOrderId"),
-            "timestamp": order["timestamp"],
-            "datetime": order["datetime"],
-            "lastTradeTimestamp": order.get("lastTradeTimestamp"),
-            "lastUpdateTimestamp": order.get("lastUpdateTimestamp"),
-            "symbol": order["symbol"],
-            "type": order["type"],
-            "timeInForce": order.get("timeInForce"),
-            "postOnly": order.get("postOnly"),
-            "reduceOnly": order.get("reduceOnly"),
-            "side": order["side"],
-            "price": num(order.get("price")),
-            "triggerPrice": None,
-            "stopPrice": None,
-            "takeProfitPrice": None,
-            "stopLossPrice": None,
-            "average": num(order.get("average")),
-            "amount": num(order["amount"]),
-            "filled": num(order["filled"]),
-            "remaining": num(order["remaining"]),
-            "cost": num(order["cost"]),
-            "status": order["status"],
-            "fee": fee,
-            "fees": [] if fee is None else [dict(fee)],
-            "trades": [],
-            "info": order.get("info", order),
-        }
+        parsed.update(
+            fee=fee,
+            fees=[] if fee is None else [dict(fee)],
+            trades=[self.parse_trade(trade) for trade in order.get("trades") or []],
+            postOnly=bool(order.get("postOnly")),
+            info=order.get("info", order),
+        )
+        return parsed
 
     def parse_trade(self, trade: dict[str, Any], market: Any = None) -> dict[str, Any]:
+        """The engine's trade (``engine/views.py``) with its numbers as floats."""
+        parsed = dict(trade)
+        for key in ("price", "amount", "cost"):
+            parsed[key] = num(trade[key])
         fee = _fee(trade.get("fee"))
-        return {
-            "id": trade["id"],
-            "order": trade["order"],
-            "timestamp": trade["timestamp"],
-            "datetime": trade["datetime"],
-            "symbol": trade["symbol"],
-            "type": trade["type"],
-            "side": trade["side"],
-            "takerOrMaker": trade["takerOrMaker"],
-            "price": num(trade["price"]),
-            "amount": num(trade["amount"]),
-            "cost": num(trade["cost"]),
-            "fee": fee,
-            "fees": [] if fee is None else [dict(fee)],
-            "info": trade.get("info", trade),
-        }
+        parsed.update(fee=fee, fees=[] if fee is None else [dict(fee)], info=trade.get("info", trade))
+        return parsed
 
     def parse_ohlcv(self, ohlcv: list[Any], market: Any = None) -> list[Any]:
         timestamp, o, h, low, c, volume = ohlcv

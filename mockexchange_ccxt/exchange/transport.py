@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import atexit
+import json
 import threading
 from decimal import Decimal
 from typing import Any
@@ -36,6 +37,7 @@ OPTION_FIELDS = {
     "takerCommission": "taker_commission",
     "keyPrefix": "key_prefix",
     "priceKeyPrefix": "price_key_prefix",
+    "markets": "markets_file",
 }
 
 
@@ -68,8 +70,13 @@ def settings_from_options(options: dict[str, Any]) -> Settings:
     overrides: dict[str, Any] = {}
     for option, name in OPTION_FIELDS.items():
         value = options.get(option)
-        if value is not None:
-            overrides[name] = Decimal(str(value)) if name.endswith("commission") else value
+        if value is None:
+            continue
+        if name.endswith("commission"):
+            value = Decimal(str(value))
+        elif name == "markets_file" and isinstance(value, dict):  # the rules themselves: kept as JSON text
+            value = json.dumps(value, sort_keys=True, default=str)
+        overrides[name] = value
     return Settings.from_env().with_overrides(**overrides)
 
 

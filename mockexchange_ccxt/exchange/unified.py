@@ -13,6 +13,7 @@ from typing import Any
 from ccxt.base.errors import NotSupported
 
 from ..routes import Call
+from .order_params import order_body, refuse_unknown
 from .parsers import ParsersMixin, num
 
 Steps = Generator[Call, Any, Any]
@@ -27,7 +28,10 @@ GENERATOR_METHODS = (
     "fetch_ohlcv",
     "fetch_balance",
     "create_order",
+    "create_market_buy_order_with_cost",
+    "edit_order",
     "cancel_order",
+    "cancel_orders",
     "cancel_all_orders",
     "fetch_order",
     "fetch_orders",
@@ -125,37 +129,56 @@ class UnifiedMixin(ParsersMixin):
         symbol: str,
         type: str,
         side: str,
-        amount: float,
+        amount: float | None,
         price: float | None = None,
         params: dict[str, Any] = {},
     ) -> Steps:
-        """Like any ccxt exchange: amount and price are rounded to the market's precision before sending;
-        the engine re-checks them exactly. ``params['clientOrderId']`` (or ``newClientOrderId``) is kept."""
+        """Like any ccxt exchange: amount and prices are rounded to the market's precision before sending; the
+        engine re-checks them exactly. ``params``: ``clientOrderId`` (or ``newClientOrderId``), ``timeInForce``
+        (GTC, IOC, FOK, PO), ``postOnly``, ``reduceOnly`` (false only), ``triggerPrice`` (or ``stopPrice``),
+        ``stopLossPrice``, ``takeProfitPrice``, ``cost`` (or ``quoteOrderQty``, market buys); anything else
+        raises NotSupported. Types: market, limit, limit_maker, stop_loss(_limit), take_profit(_limit)."""
         market = yield from self._g_market(symbol)
-        body: dict[str, Any] = {
-            "symbol": market["symbol"],
-            "side": side,
-            "type": type,
-            "amount": self.amount_to_precision(symbol, amount),  # type: ignore[attr-defined]
-        }
-        if type == "limit" and price is not None:
-            body["price"] = self.price_to_precision(symbol, price)  # type: ignore[attr-defined]
-        client_order_id = params.get("clientOrderId", params.get("newClientOrderId"))
-        if client_order_id is not None:
-            body["clientOrderId"] = client_order_id
+        body = order_body(self, market["symbol"], type, side, amount, price, params)
         return self.parse_order((yield Call("create_order", body=body)), market)
 
+    def _g_create_market_buy_order_with_cost(self, symbol: str, cost: float, params: dict[str, Any] = {}) -> Steps:
+        """A market buy spending ``cost`` of the quote currency (the amount is what that buys at the ask)."""
+        return (yield from self._g_create_order(symbol, "market", "buy", None, None, {**params, "cost": cost}))
+
+    def _g_edit_order(
+        self,
+        id: str,
+        symbol: str,
+        type: str,
+        side: str,
+        amount: float | None = None,
+        price: float | None = None,
+        params: dict[str, Any] = {},
+    ) -> Steps:
+        """Not supported: ccxt's fallback (cancel, then create) is not atomic, so it is refused, not emulated."""
+        raise NotSupported("mockexchange editOrder() is not supported: cancel the order and create a new one")
+        yield  # a generator like the others
+
     def _g_cancel_order(self, id: str, symbol: str | None = None, params: dict[str, Any] = {}) -> Steps:
+        refuse_unknown(params, (), "cancelOrder")
         return self.parse_order((yield Call("cancel_order", path={"oid": id}, body={})))
 
+    def _g_cancel_orders(self, ids: list[str], symbol: str | None = None, params: dict[str, Any] = {}) -> Steps:
+        """All or nothing: if one order is unknown or no longer open, none is canceled."""
+        refuse_unknown(params, (), "cancelOrders")
+        raw = yield Call("cancel_orders", body={"ids": [str(order_id) for order_id in ids]})
+        return [self.parse_order(order) for order in raw]
+
     def _g_cancel_all_orders(self, symbol: str | None = None, params: dict[str, Any] = {}) -> Steps:
-        open_orders = yield from self._g_fetch_open_orders(symbol)
-        canceled = []
-        for order in open_orders:
-            canceled.append(self.parse_order((yield Call("cancel_order", path={"oid": order["id"]}, body={}))))
-        return canceled
+        """Every open order (of ``symbol``), each symbol's canceled at once; orders that ended meanwhile are
+        not among them."""
+        refuse_unknown(params, (), "cancelAllOrders")
+        raw = yield Call("cancel_all_orders", body={} if symbol is None else {"symbol": symbol})
+        return [self.parse_order(order) for order in raw]
 
     def _g_fetch_order(self, id: str, symbol: str | None = None, params: dict[str, Any] = {}) -> Steps:
+        refuse_unknown(params, (), "fetchOrder")
         return self.parse_order((yield Call("order", path={"oid": id})))
 
     def _g_fetch_orders(
@@ -165,35 +188,41 @@ class UnifiedMixin(ParsersMixin):
         limit: int | None = None,
         params: dict[str, Any] = {},
     ) -> Steps:
-        """Orders oldest first; ``params['status']`` filters (open, closed, canceled)."""
-        query = {"symbol": symbol, "status": params.get("status")}
+        """Orders oldest first: with ``since`` the first ``limit`` placed at or after it, else the newest
+        ``limit``; ``params['status']`` filters (open, closed, canceled)."""
+        refuse_unknown(params, ("status",), "fetchOrders")
+        query = {"symbol": symbol, "status": params.get("status"), "since": since, "limit": limit}
         raw = yield Call("orders", query={k: v for k, v in query.items() if v is not None})
-        orders = [self.parse_order(order) for order in raw]
-        return self.filter_by_since_limit(orders, since, limit)  # type: ignore[attr-defined]
+        return [self.parse_order(order) for order in raw]
 
     def _g_fetch_open_orders(
         self, symbol: str | None = None, since: int | None = None, limit: int | None = None, params: dict[str, Any] = {}
     ) -> Steps:
-        return (yield from self._g_fetch_orders(symbol, since, limit, {**params, "status": "open"}))
+        refuse_unknown(params, (), "fetchOpenOrders")
+        return (yield from self._g_fetch_orders(symbol, since, limit, {"status": "open"}))
 
     def _g_fetch_closed_orders(
         self, symbol: str | None = None, since: int | None = None, limit: int | None = None, params: dict[str, Any] = {}
     ) -> Steps:
         """As on other ccxt exchanges, closed means no longer open: filled or canceled."""
-        orders = yield from self._g_fetch_orders(symbol, None, None, params)
+        refuse_unknown(params, (), "fetchClosedOrders")
+        orders = yield from self._g_fetch_orders(symbol, since)
         ended = [order for order in orders if order["status"] != "open"]
         return self.filter_by_since_limit(ended, since, limit)  # type: ignore[attr-defined]
 
     def _g_fetch_canceled_orders(
         self, symbol: str | None = None, since: int | None = None, limit: int | None = None, params: dict[str, Any] = {}
     ) -> Steps:
-        return (yield from self._g_fetch_orders(symbol, since, limit, {**params, "status": "canceled"}))
+        refuse_unknown(params, (), "fetchCanceledOrders")
+        return (yield from self._g_fetch_orders(symbol, since, limit, {"status": "canceled"}))
 
     # -- trades ----------------------------------------------------------------------------------------------
 
     def _g_fetch_my_trades(
         self, symbol: str | None = None, since: int | None = None, limit: int | None = None, params: dict[str, Any] = {}
     ) -> Steps:
+        """Trades oldest first: with ``since`` the first ``limit`` at or after it, else the newest ``limit``."""
+        refuse_unknown(params, (), "fetchMyTrades")
         query = {"symbol": symbol, "since": since, "limit": limit}
         raw = yield Call("trades", query={k: v for k, v in query.items() if v is not None})
         return [self.parse_trade(trade) for trade in raw]
@@ -206,6 +235,7 @@ class UnifiedMixin(ParsersMixin):
         limit: int | None = None,
         params: dict[str, Any] = {},
     ) -> Steps:
+        refuse_unknown(params, (), "fetchOrderTrades")
         raw = yield Call("order_trades", path={"oid": id})
         return self.filter_by_since_limit([self.parse_trade(t) for t in raw], since, limit)  # type: ignore[attr-defined]
 

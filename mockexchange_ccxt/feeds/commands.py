@@ -12,6 +12,7 @@ import re
 import threading
 from collections.abc import Callable
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from ..engine.bars import drive, parse_rows, replay_ticks
@@ -81,6 +82,11 @@ def add_parsers(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
     feed.add_argument("--backfill", metavar="SPAN", help="first import this much 1m history, e.g. 90m, 12h, 1d, 1w")
     feed.add_argument("--exchange-config", metavar="JSON", help="ccxt config of the source, e.g. '{\"timeout\": 5000}'")
     feed.add_argument("--rounds", type=int, metavar="N", help="stop after N rounds (default: run until stopped)")
+    feed.add_argument(
+        "--markets-file",
+        metavar="FILE",
+        help="first write the source's rules of these symbols (tick, step, limits, fees) to FILE, for MARKETS_FILE",
+    )
 
     imports = command("import-ohlcv", "import a candle file into history (CSV, freqtrade .json or .feather)")
     imports.add_argument("file", metavar="FILE")
@@ -196,6 +202,20 @@ def parse_span(text: str) -> int:
     return int(match.group(1)) * _UNIT_MS[match.group(2)]
 
 
+def write_rules(source: Any, symbols: list[str], path: str) -> None:
+    """The source's market rules of ``symbols``, as a markets file (``engine/rules.py``) the server can load."""
+    from ccxt.base.decimal_to_precision import DECIMAL_PLACES
+
+    from ..engine.rules import rules_of_markets
+
+    rules = rules_of_markets({s: source.markets[s] for s in symbols}, source.precisionMode == DECIMAL_PLACES)
+    try:
+        Path(path).write_text(json.dumps(rules, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise FeedError(f"cannot write the markets file {path}: {exc}") from None
+    print(f"wrote the market rules of {', '.join(symbols)} to {path} (load them with MARKETS_FILE)", flush=True)
+
+
 def feed(args: argparse.Namespace, perform: Perform) -> str:
     import ccxt
 
@@ -216,6 +236,8 @@ def feed(args: argparse.Namespace, perform: Perform) -> str:
     unknown = mirror.check_symbols()
     if unknown:
         raise FeedError(f"{args.exchange} does not list {', '.join(unknown)}")
+    if args.markets_file:
+        write_rules(source, symbols, args.markets_file)
     if args.backfill:
         progress = Progress(f"backfilling {len(symbols)} symbol(s)")
         try:

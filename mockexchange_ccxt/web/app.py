@@ -47,24 +47,31 @@ def _encode(value: Any) -> str:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number")
+
+
+# Built once, not per request as json.dumps/json.loads with options do (json's own default coders are shared
+# the same way). Answers are trees of fresh dicts and lists, never circular: the circular check is skipped.
+_ENCODER = json.JSONEncoder(default=_encode, separators=(",", ":"), check_circular=False)
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
+
+
 def to_json(payload: Any) -> bytes:
-    return json.dumps(payload, default=_encode, separators=(",", ":")).encode()
+    return _ENCODER.encode(payload).encode()
 
 
 def _parse_body(raw: bytes) -> Any:
     if not raw:  # no body at all; anything else, whitespace too, must parse as JSON
         return None
     try:
-        body = json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
+        # what json.loads does with bytes: UTF-8, -16 or -32 by the first bytes (a UTF-8 BOM is allowed)
+        body = _DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
     except (ValueError, RecursionError) as exc:
         raise BadRequest(f"body is not valid JSON: {str(exc)[:120]}") from None
     if body is None:  # a JSON null is not "no body": it is a body of the wrong type
         raise BadRequest("the body must be a JSON object, got null")
     return body
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number")
 
 
 class RouteResource:

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from ..errors import ERRORS_BY_CODE
-from ..routes import ACCOUNT_HEADER, BOOLEAN, INTEGER, LEVELS, NUMBER, ROUTES, Field
+from ..routes import ACCOUNT_HEADER, BOOLEAN, INTEGER, LEVELS, NUMBER, ROUTES, STRINGS, Field
 
 _SCHEMA_OF_KIND: dict[str, dict[str, Any]] = {
     # Any string passes the body's shape check: the engine parses it as an exact decimal and refuses what is
@@ -18,6 +18,7 @@ _SCHEMA_OF_KIND: dict[str, dict[str, Any]] = {
         "items": {"type": "array", "items": {"oneOf": [{"type": "number"}, {"type": "string"}]}},
     },
     BOOLEAN: {"type": "boolean"},
+    STRINGS: {"type": "array", "items": {"type": "string"}},
 }
 _ACCOUNT_PARAMETER = {
     "name": ACCOUNT_HEADER,

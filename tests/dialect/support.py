@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 import ccxt
 import ccxt.async_support
 import requests
+from binance.client import Client
 
 from mockexchange_ccxt.binance import ccxt_config
 
@@ -94,3 +95,11 @@ def in_mode(mode: str, url: str, scenario: Callable[[Any], Any], **config: Any) 
                 await exchange.close()
 
     return asyncio.run(main())
+
+
+def python_binance(url: str, secret: str = SECRET) -> Client:
+    """python-binance's Client with only its base URLs set (it signs, encodes and parses on its own)."""
+    connected = Client(KEY, secret, ping=False)
+    connected.API_URL = url + "/api"
+    connected.MARGIN_API_URL = url + "/sapi"
+    return connected

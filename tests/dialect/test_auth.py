@@ -18,6 +18,8 @@ from .support import KEY, SECRET, error_of, send, signature
 
 SIGNED = [endpoint for endpoint in ENDPOINTS if endpoint.signed]
 PUBLIC = [endpoint for endpoint in ENDPOINTS if not endpoint.signed]
+#: Public endpoints whose symbol is mandatory.
+NEEDS_SYMBOL = ("trades", "aggTrades", "depth", "klines", "uiKlines")
 ORDER = {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.01"}
 
 
@@ -28,7 +30,10 @@ def now_ms() -> int:
 @pytest.mark.parametrize("endpoint", PUBLIC, ids=[f"{e.method} {e.path}" for e in PUBLIC])
 def test_market_data_is_public(facade: tuple[str, Engine], endpoint: Any) -> None:
     url, _ = facade
-    params = {"symbol": "BTCUSDT"} if endpoint.path.endswith("rades") else {}
+    name = endpoint.path.rsplit("/", 1)[-1]
+    params: dict[str, Any] = {"symbol": "BTCUSDT"} if name in NEEDS_SYMBOL else {}
+    if name.endswith("lines"):
+        params["interval"] = "1m"
     response = send(url, endpoint.method, endpoint.path, params, signed=False, key=None)
     assert response.status_code == 200, response.text
 

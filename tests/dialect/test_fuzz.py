@@ -69,6 +69,7 @@ NAMED: dict[str, st.SearchStrategy[str]] = {
     "newOrderRespType": st.sampled_from(["ACK", "RESULT", "FULL", "NONE"]),
     "cancelReplaceMode": st.sampled_from(["STOP_ON_FAILURE", "ALLOW_FAILURE", "NEVER"]),
     "recvWindow": st.sampled_from(["5000", "60000", "60001", "0", "abc", "1.5"]),
+    "interval": st.sampled_from(["1m", "1h", "1w", "1M", "1s", "7m", "1D"]),
 }
 #: Values that make a request the engine accepts (so generated requests reach placement, fills and cancels).
 GOOD: dict[str, st.SearchStrategy[str]] = {
@@ -81,6 +82,7 @@ GOOD: dict[str, st.SearchStrategy[str]] = {
     "orderId": st.sampled_from(["1", "2", "3", "4"]),
     "cancelOrderId": st.sampled_from(["1", "2", "3", "4"]),
     "limit": st.sampled_from(["1", "2", "500"]),
+    "interval": st.sampled_from(["1m", "1h", "1d", "1M"]),
     "cancelReplaceMode": st.sampled_from(["STOP_ON_FAILURE", "ALLOW_FAILURE"]),
     "newClientOrderId": st.uuids().map(lambda u: u.hex[:20]),
     "origClientOrderId": st.sampled_from(["rest-1", "done-1"]),

@@ -1,8 +1,9 @@
 """Candles, depth and 24 h statistics in Binance's dialect, from the engine's own (``ohlcv``, ``order_book`` and
-the tickers of the route table), raw and through ccxt.binance."""
+the tickers of the route table), raw, through ccxt.binance (sync and async) and through python-binance."""
 
 from __future__ import annotations
 
+import calendar
 import time
 from typing import Any
 
@@ -11,14 +12,8 @@ from ccxt.test.exchange.base.test_ohlcv import test_ohlcv as check_ohlcv
 from ccxt.test.exchange.base.test_order_book import test_order_book as check_order_book
 
 from mockexchange_ccxt import Engine
-from mockexchange_ccxt.routes import ROUTES_BY_NAME
 
-from .support import MODES, error_of, in_mode, run, send
-
-pytestmark = pytest.mark.skipif(
-    "ohlcv" not in ROUTES_BY_NAME or "order_book" not in ROUTES_BY_NAME,
-    reason="candles and depth come with the engine's market data (issue 11)",
-)
+from .support import MODES, error_of, in_mode, python_binance, run, send
 
 MINUTE = 60_000
 
@@ -73,6 +68,13 @@ def test_klines(history: tuple[str, Engine, int]) -> None:
     assert [[r[0], *map(float, r[1:])] for r in engine_rows] == [[r[0], *map(float, r[1:6])] for r in rows]
     bad = send(url, "GET", "/api/v3/klines", {"symbol": "BTCUSDT", "interval": "7m"}, signed=False)
     assert error_of(bad) == (400, -1120, "Invalid interval.")
+    month = public(url, "/api/v3/klines", symbol="BTCUSDT", interval="1M")[-1]
+    year, number = time.gmtime((first + 3 * MINUTE) // 1000)[:2]  # the month of the newest candle
+    next_month = calendar.timegm((year + number // 12, number % 12 + 1, 1, 0, 0, 0)) * 1000
+    assert (month[0], month[6]) == (calendar.timegm((year, number, 1, 0, 0, 0)) * 1000, next_month - 1)
+    assert public(url, "/api/v3/klines", symbol="BTCUSDT", interval="1M", endTime=next_month - 1, limit=3) == [month]
+    seconds = send(url, "GET", "/api/v3/klines", {"symbol": "BTCUSDT", "interval": "1s"}, signed=False)
+    assert error_of(seconds) == (400, -1120, "Invalid interval.")  # the engine's candles start at one minute
 
 
 def test_depth(facade: tuple[str, Engine]) -> None:
@@ -101,10 +103,30 @@ def test_ccxt_binance_reads_candles_book_and_statistics(history: tuple[str, Engi
         for candle in candles:
             check_ohlcv(ex, {}, "fetchOHLCV", candle, "BTC/USDT", int(time.time() * 1000))
         book = await run(ex, "fetch_order_book", "BTC/USDT", 5)
-        check_order_book(ex, {}, "fetchOrderBook", book, "BTC/USDT")
+        # Binance's spot depth carries no time (ccxt leaves timestamp and datetime None), its update id does
+        check_order_book(ex, {"timestamp": True, "datetime": True}, "fetchOrderBook", book, "BTC/USDT")
+        assert book["nonce"] == engine.book("BTC/USDT").timestamp
         ticker = await run(ex, "fetch_ticker", "BTC/USDT")
         unified = engine.ticker("BTC/USDT")
         assert [ticker[k] for k in ("open", "high", "low")] == [float(unified[k]) for k in ("open", "high", "low")]
         assert ticker["baseVolume"] == float(unified["baseVolume"])
 
     in_mode(mode, url, scenario)
+
+
+def test_python_binance_reads_candles_and_book(history: tuple[str, Engine, int]) -> None:
+    url, engine, first = history
+    api = python_binance(url)
+    rows = api.get_klines(symbol="BTCUSDT", interval="1m", startTime=first, limit=4)
+    assert [(row[0], row[1], row[4], row[5]) for row in rows] == [
+        (first + i * MINUTE, f"{50_000 + i}.00000000", "50050.00000000", "2.00000000") for i in range(4)
+    ]
+    assert api.get_ui_klines(symbol="BTCUSDT", interval="1m", startTime=first, limit=4) == rows
+    # the whole history from a date: python-binance first asks for the earliest candle (startTime=0, limit=1)
+    assert api.get_historical_klines("BTCUSDT", "1m", first - 60 * MINUTE)[:4] == rows
+    assert api.get_historical_klines("BTCUSDT", "1m", first, first + 3 * MINUTE - 1) == rows[:3]
+    book = api.get_order_book(symbol="BTCUSDT", limit=5)
+    expected = engine.order_book("BTC/USDT", 5)
+    assert [[float(p), float(a)] for p, a in book["bids"]] == [[float(p), float(a)] for p, a in expected["bids"]]
+    assert [[float(p), float(a)] for p, a in book["asks"]] == [[float(p), float(a)] for p, a in expected["asks"]]
+    assert api.get_recent_trades(symbol="BTCUSDT") == [] and api.get_aggregate_trades(symbol="BTCUSDT") == []

@@ -9,14 +9,7 @@ from binance.exceptions import BinanceAPIException
 
 from mockexchange_ccxt import Engine
 
-from .support import KEY, SECRET
-
-
-def client(url: str, secret: str = SECRET) -> Client:
-    connected = Client(KEY, secret, ping=False)
-    connected.API_URL = url + "/api"
-    connected.MARGIN_API_URL = url + "/sapi"
-    return connected
+from .support import python_binance as client
 
 
 def test_python_binance_basics(facade: tuple[str, Engine]) -> None:

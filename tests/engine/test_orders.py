@@ -132,6 +132,8 @@ def test_cancel_releases_exactly_the_reservation(btc: Engine) -> None:
         "free:BTC": "50000000",
         "used:BTC": "0",
         "held:BTC": "0",
+        "pend:BTC": "0",  # what the buy's fill would have brought in
+        "pend:USDT": "0",  # what the sell's fill would have brought in
     }
     assert btc.store.read("SMEMBERS", btc.keys.active_symbols) == []
     assert btc.set_price("BTC/USDT", "40000") == 0  # a canceled order never fills
@@ -218,7 +220,7 @@ def test_order_trades_and_fetch_my_trades(make_engine: EngineFactory) -> None:
     assert trade_ids(since=t0 + 5000) == [resting["id"], later["id"]]
     assert trade_ids(since=t0 + 5001) == [later["id"]]
     assert trade_ids(limit=2) == [resting["id"], later["id"]]
-    assert trade_ids(symbol="ETH/USDT", since=t0, limit=1) == [later["id"]]
+    assert trade_ids(symbol="ETH/USDT", since=t0, limit=1) == [market["id"]]  # the first at or after since
     assert trade_ids(since=t0 + 10_000) == []
 
 

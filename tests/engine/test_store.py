@@ -65,7 +65,7 @@ def test_a_fresh_engine_loads_scripts_on_first_use(engine: Engine, make_engine: 
 def test_script_source_starts_with_the_shared_library() -> None:
     script = Script.load("settle")
     assert script.source.startswith("-- lib.lua")
-    assert "local function uncovered_debit" in script.source
+    assert "local function check_moves" in script.source
     assert len(script.sha) == 40
 
 

@@ -26,12 +26,14 @@ def test_run_once_settles_active_symbols_and_returns_the_count(btc: Engine) -> N
 
 
 def test_loop_settles_an_outside_write_and_stops(btc: Engine) -> None:
-    order = btc.create_order("BTC/USDT", "buy", "limit", "0.1", "49000")["id"]
+    placed = btc.create_order("BTC/USDT", "buy", "limit", "0.1", "49000")
+    order = placed["id"]
     btc.start_tick_loop()
     assert btc.tick_loop.running
     btc.store.call("HSET", "sym_BTC/USDT", "price", "48000", "timestamp", "1700000000")
     assert wait_for(lambda: btc.fetch_order(order)["status"] == "closed")
-    assert btc.fetch_order(order)["lastTradeTimestamp"] == 1_700_000_000_000
+    # the feed's time (2023) is before the order's: the fill is timed at the order, never before it
+    assert btc.fetch_order(order)["lastTradeTimestamp"] == max(1_700_000_000_000, placed["timestamp"])
     assert btc.balance("BTC")["total"] == Decimal("0.1")
     btc.stop_tick_loop()
     assert not btc.tick_loop.running

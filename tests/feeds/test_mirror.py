@@ -165,3 +165,21 @@ def test_mirroring_a_second_mockexchange(
     argv = ["feed", "--exchange", "mockexchange", "--exchange-config", json.dumps(config), "--symbols", "SOL/USDT"]
     assert main([*argv, "--rounds", "1", "--backfill", "1h"]) == 0, capsys.readouterr().err
     assert engine.ticker("SOL/USDT")["last"] == Decimal(151)
+
+
+def test_the_feed_command_copies_the_sources_market_rules(
+    binance: RecordedBinance, engine: Engine, cli_env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--markets-file`` writes Binance's filters of the mirrored symbols as a markets file that loads: the mock
+    then trades with Binance's tick, step and limits."""
+    path = tmp_path / "markets.json"
+    argv = ["feed", "--exchange", "binance", "--symbols", "BTC/USDT", "--interval", "0.01", "--rounds", "1"]
+    assert main([*argv, "--markets-file", str(path)]) == 0, capsys.readouterr().err
+    rules = json.loads(path.read_text())
+    assert set(rules) == {"BTC/USDT"}
+    assert rules["BTC/USDT"]["precision"] == {"price": "0.01", "amount": "0.00001"}
+    assert rules["BTC/USDT"]["limits"]["amount"] == {"min": "0.00001", "max": "9000"}
+    assert rules["BTC/USDT"]["limits"]["cost"]["min"] == "5"
+    with Engine(Settings(redis_url=engine.store.url, data_dir=tmp_path, markets_file=str(path))) as ruled:
+        market = ruled.market("BTC/USDT")
+        assert (market.tick, market.step, market.min_cost) == (Decimal("0.01"), Decimal("0.00001"), Decimal(5))

@@ -1,6 +1,8 @@
 """freqtrade, unmodified, trading in LIVE mode against ``mockexchange serve`` while ``mockexchange replay`` drives
-the price: the example's launcher, config and strategy (examples/freqtrade/), with only the server's address,
-key, database and freqtrade's own REST API filled in.
+the price, in two ways: through the mock's own ccxt class (the example's launcher registers it, ``config.json``)
+and as ``"name": "binance"`` through Binance's dialect (stock ccxt.binance, no launcher, ``config_binance.json``).
+Each runs the example's config and strategy (examples/freqtrade/), with only the server's address, key, secret,
+database and freqtrade's own REST API filled in.
 
 freqtrade lives in its own virtual environment (``.ci/freqtrade-venv``: it pins its own ccxt and brings pandas
 and TA-Lib), created from PyPI on first use. The test checks that trades opened and closed, and that freqtrade's
@@ -16,6 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -33,9 +36,29 @@ pytestmark = pytest.mark.freqtrade
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "freqtrade"
 API_KEY = "freqtrade-test-key"
+API_SECRET = "freqtrade-test-secret"
+#: The address the example configs name, replaced by the test server's.
+EXAMPLE_URL = "http://127.0.0.1:8000"
 FUNDS = Decimal(1000)
 #: How long freqtrade may trade before the test gives up waiting for a closed trade.
 DEADLINE_SEC = 240
+
+
+@dataclass(frozen=True)
+class Case:
+    """One way freqtrade reaches the mock: the example config it runs, and how it starts."""
+
+    config: str
+    launcher: bool  # through examples/freqtrade/launcher.py (register()), else ``python -m freqtrade``
+
+    def argv(self, python: str) -> list[str]:
+        return [python, str(EXAMPLE / "launcher.py")] if self.launcher else [python, "-m", "freqtrade"]
+
+
+CASES = {
+    "mockexchange": Case("config.json", launcher=True),
+    "binance": Case("config_binance.json", launcher=False),
+}
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +71,8 @@ def freqtrade_python() -> str:
 
 @pytest.fixture
 def mock_server(engine: Engine, valkey_server: EmbeddedValkey, tmp_path: Path) -> Iterator[Server]:
-    server = start_server(tmp_path / "serve.log", {"REDIS_URL": valkey_server.url, "API_KEY": API_KEY}, API_KEY)
+    env = {"REDIS_URL": valkey_server.url, "API_KEY": API_KEY, "API_SECRET": API_SECRET}
+    server = start_server(tmp_path / "serve.log", env, API_KEY)
     yield server
     server.stop()
 
@@ -58,21 +82,30 @@ def cli(server: Server, *argv: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "mockexchange_ccxt", *argv], env=env, capture_output=True, text=True)
 
 
-def write_candles(path: Path, start_ms: int, count: int, seed: int) -> Path:
-    """1m candles that wander up and down (deterministic), so that a dip-buying strategy gets signals."""
+#: The falling price's first close, and how much lower each minute opens and closes.
+TOP, GAP, DROP = 52_000, 5, 10
+
+
+def write_candles(path: Path, start_ms: int, first: int, count: int) -> Path:
+    """1m candles ``first`` to ``first + count - 1`` of one steadily falling price: every price of a candle is
+    below the close before it, so the dip-buying strategy sees a dip at its first look, whichever minute it
+    starts in and however much of the current candle the replay has written; its trades leave on its 20 s
+    time exit. No minute is spent waiting for a signal."""
     lines = []
-    for i in range(count):
-        price = 50_000 + ((i * seed) % 13 - 6) * 25
-        close = price + ((i * 3) % 5 - 2) * 15
-        lines.append(f"{start_ms + i * 60_000},{price},{max(price, close) + 40},{min(price, close) - 40},{close},2")
+    for i in range(first, first + count):
+        opened = TOP - i * (GAP + DROP) - GAP
+        closed = opened - DROP
+        lines.append(f"{start_ms + (i - first) * 60_000},{opened},{opened},{closed},{closed},2")
     path.write_text("\n".join(lines) + "\n")
     return path
 
 
-def freqtrade_config(server: Server, tmp_path: Path, api_port: int) -> Path:
-    config = json.loads((EXAMPLE / "config.json").read_text())
+def freqtrade_config(case: Case, server: Server, tmp_path: Path, api_port: int) -> Path:
+    """The example config as it is, but for the server's address, the key and secret, and the paths."""
+    config = json.loads((EXAMPLE / case.config).read_text().replace(EXAMPLE_URL, server.url))
     config["exchange"]["key"] = API_KEY
-    config["exchange"]["ccxt_config"]["options"]["serverUrl"] = server.url
+    if config["exchange"]["secret"]:  # the dialect signs with the key's secret; the mock's class needs none
+        config["exchange"]["secret"] = API_SECRET
     config["strategy_path"] = str(EXAMPLE / "strategies")
     config["db_url"] = f"sqlite:///{tmp_path / 'freqtrade.sqlite'}"
     config["api_server"] = {
@@ -96,14 +129,15 @@ def units(value: Any) -> Decimal:
     return Decimal(repr(float(value))).quantize(Decimal("0.00000001"))
 
 
+@pytest.mark.parametrize("case", CASES.values(), ids=CASES)
 def test_freqtrade_trades_live_against_the_mock(
-    freqtrade_python: str, mock_server: Server, engine: Engine, tmp_path: Path
+    case: Case, freqtrade_python: str, mock_server: Server, engine: Engine, tmp_path: Path
 ) -> None:
     minute = int(time.time() * 1000) // 60_000 * 60_000
-    history = write_candles(tmp_path / "history.csv", minute - 60 * 60_000, 60, seed=37)
+    history = write_candles(tmp_path / "history.csv", minute - 60 * 60_000, 0, 60)
     assert cli(mock_server, "import-ohlcv", str(history), "--symbol", "BTC/USDT", "--timeframe", "1m").returncode == 0
     assert cli(mock_server, "fund", "USDT", str(FUNDS)).returncode == 0
-    future = write_candles(tmp_path / "replay.csv", 1_700_000_000_000 // 60_000 * 60_000, 60, seed=53)
+    future = write_candles(tmp_path / "replay.csv", minute, 60, 60)
     replay_argv = ["replay", str(future), "--symbol", "BTC/USDT", "--from-now", "--speed", "1"]
     replay = subprocess.Popen(  # speed 1: freqtrade reads candles by its own clock, the data's must match it
         [sys.executable, "-m", "mockexchange_ccxt", *replay_argv],
@@ -112,7 +146,7 @@ def test_freqtrade_trades_live_against_the_mock(
         stderr=subprocess.DEVNULL,
     )
     api_port = free_port()
-    config = freqtrade_config(mock_server, tmp_path, api_port)
+    config = freqtrade_config(case, mock_server, tmp_path, api_port)
     api = f"http://127.0.0.1:{api_port}/api/v1"
     auth = ("test", "test")
 
@@ -123,8 +157,7 @@ def test_freqtrade_trades_live_against_the_mock(
             return []
         return [trade for trade in answer.get("trades", []) if not trade["is_open"]]
 
-    launcher = str(EXAMPLE / "launcher.py")
-    argv = [freqtrade_python, launcher, "trade", "--config", str(config), "--userdir", str(tmp_path)]
+    argv = [*case.argv(freqtrade_python), "trade", "--config", str(config), "--userdir", str(tmp_path)]
     with open(tmp_path / "freqtrade.log", "wb") as log:
         bot = subprocess.Popen(argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:

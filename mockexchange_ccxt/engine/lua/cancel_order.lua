@@ -1,26 +1,85 @@
--- cancel_order.lua: cancel one open order and release exactly what it still holds.
--- KEYS[1] balances  KEYS[2] orders  KEYS[3] open ids  KEYS[4] active symbols  KEYS[5] buy book  KEYS[6] sell book
--- ARGV[1] order id  ARGV[2] timestamp (ms)
--- reply: the canceled order's JSON
--- errors: ORDER_NOT_FOUND, ORDER_NOT_OPEN <status>; nothing is written
-local raw = redis.call('HGET', KEYS[2], ARGV[1])
-if not raw then
-  return redis.error_reply('ORDER_NOT_FOUND order ' .. ARGV[1] .. ' does not exist')
+-- cancel_order.lua: cancel open orders atomically, releasing exactly what each still holds.
+-- KEYS[1] balances  KEYS[2] orders  KEYS[3] open ids  KEYS[4] active symbols
+-- KEYS[5..] four sets per symbol, in ARGV's order of symbols: buy book, sell book, up triggers, down triggers
+-- ARGV[1] mode  ARGV[2] timestamp (ms)  ARGV[3] n, the number of symbols  ARGV[4..3+n] the symbols, then:
+--   mode 'ids': m, m ids, the m records' JSON as the caller read them, then the moves of all their releases
+--     (netted by the caller); all or nothing
+--   mode 'all': nothing more; every open order of the one symbol, each checked and released on its own; an
+--     order whose reservation is not there any more (a balance changed outside the engine) is skipped
+-- reply: {{canceled orders' JSON...}, {skipped ids...}}, or {'STALE'} ('ids': a record changed since the caller
+-- read it; nothing is written, the caller reads again)
+-- errors ('ids'): ORDER_NOT_FOUND, ORDER_NOT_OPEN, INSUFFICIENT_FUNDS <field> <needed> <available>; nothing written
+local mode, ts, n = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local sets_of, slot = {}, {u = 3, d = 4}
+for i = 1, n do
+  local first = 5 + (i - 1) * 4
+  sets_of[ARGV[3 + i]] = {KEYS[first], KEYS[first + 1], KEYS[first + 2], KEYS[first + 3]}
 end
-local order = cjson.decode(raw)
-if order.status ~= 'open' then
-  return redis.error_reply('ORDER_NOT_OPEN order ' .. ARGV[1] .. ' is ' .. order.status .. ', not open')
+
+local canceled, skipped = {}, {}
+
+local function cancel(id, order)
+  local sets = sets_of[order.symbol]
+  redis.call('ZREM', sets[slot[order._at] or (order.side == 'buy' and 1 or 2)], id)
+  redis.call('ZREM', KEYS[3], id)
+  order.status = 'canceled'
+  order.lastUpdateTimestamp = math.max(ts, order.timestamp)
+  order._fill, order._release, order._cost, order._fee, order._at = nil, nil, nil, nil, nil
+  local encoded = cjson.encode(order)
+  redis.call('HSET', KEYS[2], id, encoded)
+  canceled[#canceled + 1] = encoded
 end
-local field, need, have = uncovered_debit(KEYS[1], order._release)
-if field then
-  return insufficient(field, need, have)
+
+if mode == 'ids' then
+  local m = tonumber(ARGV[4 + n])
+  local first_id, first_raw = 5 + n, 5 + n + m
+  local orders = {}
+  for i = 0, m - 1 do
+    local id = ARGV[first_id + i]
+    local raw = redis.call('HGET', KEYS[2], id)
+    if not raw then
+      return redis.error_reply('ORDER_NOT_FOUND order ' .. id .. ' does not exist')
+    end
+    local order = cjson.decode(raw)
+    if order.status ~= 'open' then
+      return redis.error_reply('ORDER_NOT_OPEN order ' .. id .. ' is ' .. order.status .. ', not open')
+    end
+    if raw ~= ARGV[first_raw + i] or not sets_of[order.symbol] then
+      return {'STALE'}
+    end
+    orders[#orders + 1] = {id, order}
+  end
+  local moves = {}
+  for i = first_raw + m, #ARGV do
+    moves[#moves + 1] = ARGV[i]
+  end
+  local kind, detail = check_moves(KEYS[1], moves)
+  if kind then
+    return refuse(kind, detail, 'INTERNAL')
+  end
+  apply_moves(KEYS[1], moves)
+  for _, entry in ipairs(orders) do
+    cancel(entry[1], entry[2])
+  end
+else
+  local seen = {}
+  for _, key in ipairs(sets_of[ARGV[4]]) do
+    for _, id in ipairs(redis.call('ZRANGE', key, 0, -1)) do
+      local raw = not seen[id] and redis.call('HGET', KEYS[2], id)
+      seen[id] = true
+      local order = raw and cjson.decode(raw)
+      if order and order.status == 'open' then
+        if check_moves(KEYS[1], order._release) then
+          skipped[#skipped + 1] = id
+        else
+          apply_moves(KEYS[1], order._release)
+          cancel(id, order)
+        end
+      end
+    end
+  end
 end
-apply_moves(KEYS[1], order._release)
-order.status = 'canceled'
-order.lastUpdateTimestamp = tonumber(ARGV[2])
-local encoded = cjson.encode(order)
-redis.call('HSET', KEYS[2], ARGV[1], encoded)
-redis.call('ZREM', KEYS[3], ARGV[1])
-redis.call('ZREM', order.side == 'buy' and KEYS[5] or KEYS[6], ARGV[1])
-forget_if_idle(KEYS[4], KEYS[5], KEYS[6], order.symbol)
-return encoded
+for symbol, sets in pairs(sets_of) do
+  forget_if_idle(KEYS[4], sets, symbol)
+end
+return {canceled, skipped}

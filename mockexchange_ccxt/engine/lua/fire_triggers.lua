@@ -1,0 +1,49 @@
+-- fire_triggers.lua: apply the plans of trigger orders that a settlement pass found triggered.
+-- Each order is handled on its own: its plans are tried in order and the first whose moves hold is applied
+-- (the order it carries executed at the quote, else canceled with the reason); if none holds (a balance changed
+-- outside the engine) it is skipped and stays untriggered. An order that is no longer open and untriggered in
+-- the set the plan expects (a cancel or another settler came first) is left alone: a trigger fires once.
+-- KEYS[1] balances  KEYS[2] orders  KEYS[3] open ids  KEYS[4] active symbols  KEYS[5] buy book  KEYS[6] sell book
+-- KEYS[7] up triggers  KEYS[8] down triggers  KEYS[9] fills  KEYS[10] fills of the symbol
+-- ARGV[1] symbol  ARGV[2..] one JSON per order: {id, at ('u'/'d'), plans: [{record (JSON), moves, rest ('' or
+-- 'b'), score, fill (the trade's time, or 0)}]}
+-- reply: {orders applied, orders that filled, skipped up triggers, skipped down triggers}
+local balances, orders = KEYS[1], KEYS[2]
+local trigger_set = {u = KEYS[7], d = KEYS[8]}
+local applied, filled, skipped = 0, 0, {u = 0, d = 0}
+for i = 2, #ARGV do
+  local fire = cjson.decode(ARGV[i])
+  local raw = redis.call('HGET', orders, fire.id)
+  local order = raw and cjson.decode(raw)
+  if order and order.status == 'open' and order._at == fire.at and (fire.at == 'u' or fire.at == 'd') then
+    local chosen = nil
+    for _, plan in ipairs(fire.plans) do
+      if not check_moves(balances, plan.moves) then
+        chosen = plan
+        break
+      end
+    end
+    if chosen then
+      apply_moves(balances, chosen.moves)
+      redis.call('HSET', orders, fire.id, '{"id":"' .. fire.id .. '",' .. string.sub(chosen.record, 2))
+      redis.call('ZREM', trigger_set[fire.at], fire.id)
+      if chosen.rest == 'b' then
+        redis.call('ZADD', order.side == 'buy' and KEYS[5] or KEYS[6], chosen.score, fire.id)
+      else
+        redis.call('ZREM', KEYS[3], fire.id)
+      end
+      if chosen.fill ~= 0 then
+        index_fill(KEYS[9], KEYS[10], chosen.fill, fire.id)
+        filled = filled + 1
+      end
+      applied = applied + 1
+    else
+      skipped[fire.at] = skipped[fire.at] + 1
+    end
+  else  -- a stale member (the order ended, or rests elsewhere): it leaves the trigger sets
+    redis.call('ZREM', KEYS[7], fire.id)
+    redis.call('ZREM', KEYS[8], fire.id)
+  end
+end
+forget_if_idle(KEYS[4], {KEYS[5], KEYS[6], KEYS[7], KEYS[8]}, ARGV[1])
+return {applied, filled, skipped.u, skipped.d}

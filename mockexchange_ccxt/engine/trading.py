@@ -1,0 +1,218 @@
+"""Placing and canceling orders: the engine's order methods (mixed into ``Engine``).
+
+Each method validates its input completely in Python, plans exact amounts (``orders.py``, ``triggers.py``),
+then makes one atomic script call that checks everything before it writes anything. A refused call raises a
+``MockExchangeError`` and has changed nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from ..errors import BadRequest, InsufficientFunds, MockExchangeError, OrderNotFound
+from ..keys import DOWN, UP, Keys, free_field
+from .balances import Balances, explain
+from .markets import Market, split_symbol
+from .money import from_units
+from .moves import Moves
+from .order_request import validate_request
+from .orders import IN_DOWN, IN_UP, OrderPlan, plan_order
+from .prices import PriceFeed, Quote, quote_from_reply
+from .queries import check_id
+from .store import Store
+from .views import order_view
+
+#: How often a cancel re-reads records that changed between its read and its script (a fill came first).
+_CANCEL_ATTEMPTS = 20
+
+
+class TradingMixin:
+    """``create_order``, ``can_execute``, ``cancel_order``, ``cancel_orders``, ``cancel_all_orders``."""
+
+    store: Store
+    keys: Keys
+    feed: PriceFeed
+    balances: Balances
+
+    if TYPE_CHECKING:  # provided by Engine and the other mixins
+
+        def now_ms(self) -> int: ...
+        def market(self, symbol: str) -> Market: ...
+        def settle_quote(self, quote: Quote) -> int: ...
+        def fetch_order(self, order_id: Any) -> dict[str, Any]: ...
+        def join_holders(self, symbol: str) -> None: ...
+        @property
+        def account_number(self) -> int: ...
+
+    def _plan(
+        self, symbol: str, side: Any, type: Any, amount: Any, price: Any, client_order_id: Any, **flags: Any
+    ) -> tuple[OrderPlan, Quote]:
+        market = self.market(symbol)
+        request = validate_request(symbol, side, type, amount, price, client_order_id, **flags)
+        quote = self.feed.require_quote(symbol)
+        return plan_order(request, market, quote, self.now_ms()), quote
+
+    def _place_command(self, plan: OrderPlan, dry: bool = False) -> tuple[Any, ...]:
+        keys, record = self.keys, plan.record
+        symbol, side = record["symbol"], record["side"]
+        rest_set = {IN_UP: keys.triggers(symbol, UP), IN_DOWN: keys.triggers(symbol, DOWN)}.get(
+            plan.rests_in, keys.book(symbol, side)
+        )
+        return self.store.eval_command(
+            "place_order",
+            [
+                keys.balances,
+                keys.orders,
+                keys.sequence,
+                keys.client_ids,
+                keys.all_ids,
+                keys.open_ids,
+                keys.active_symbols,
+                keys.symbol_ids(symbol),
+                rest_set,
+                keys.traded_symbols,
+                keys.fills,
+                keys.symbol_fills(symbol),
+            ],
+            [
+                record["clientOrderId"] or "",
+                symbol,
+                "1" if plan.rests_in else "",
+                plan.score,
+                "" if plan.fill_ts is None else str(plan.fill_ts),
+                "1" if dry else "",
+                plan.record_tail(),
+                0 if dry else self.account_number,  # a dry run registers nothing
+                *plan.moves.flat(),
+            ],
+        )
+
+    def create_order(
+        self,
+        symbol: str,
+        side: str,
+        type: str,
+        amount: Any = None,
+        price: Any = None,
+        client_order_id: str | None = None,
+        **flags: Any,
+    ) -> dict[str, Any]:
+        """Place an order; returns the ccxt-unified order.
+
+        ``type``: ``market``, ``limit``, ``limit_maker``, or Binance's ``stop_loss``, ``stop_loss_limit``,
+        ``take_profit``, ``take_profit_limit``. ``flags`` (keyword only, as ``order_request.validate_request``
+        names them): ``time_in_force`` (GTC, IOC, FOK, PO), ``post_only``, ``reduce_only`` (false only),
+        ``trigger_price``, ``stop_price``, ``stop_loss_price``, ``take_profit_price``, and ``cost`` (a market buy
+        spending that much quote instead of ``amount``). Market and marketable limits fill at once at the touch
+        price (taker); other limits rest and reserve funds, or end at once if IOC/FOK; trigger orders rest
+        untriggered and reserve funds.
+        """
+        return self._place(*self._plan(symbol, side, type, amount, price, client_order_id, **flags))
+
+    def _place(self, plan: OrderPlan, quote: Quote) -> dict[str, Any]:
+        """Apply a plan made at ``quote``. The feed is read again right after the script, in the same round
+        trip: a price written (and settled) between the plan's read and the script would leave a resting order
+        crossed, so its symbol is settled at once at the price read after the order was booked."""
+        symbol = plan.record["symbol"]
+        try:
+            order_id, (fresh,) = self.store.run_with_reads(self._place_command(plan), [self.feed.read_command(symbol)])
+        except MockExchangeError as exc:
+            raise explain(exc) from None
+        self.join_holders(symbol)
+        if plan.rests_in:
+            now = quote_from_reply(symbol, fresh)
+            if now is not None and (now.price, now.bid, now.ask, now.timestamp) != (
+                quote.price,
+                quote.bid,
+                quote.ask,
+                quote.timestamp,
+            ):
+                self.settle_quote(now)
+                return self.fetch_order(order_id)
+        return order_view({"id": order_id, **plan.record})
+
+    def can_execute(
+        self,
+        symbol: str,
+        side: Any,
+        type: Any = "market",
+        amount: Any = None,
+        price: Any = None,
+        client_order_id: Any = None,
+        **flags: Any,
+    ) -> dict[str, Any]:
+        """Dry run of ``create_order``: would it be accepted now, and if not, why. The same checks run (in the
+        same script, which writes nothing), so the answer agrees with what ``create_order`` would do."""
+        try:
+            plan, _ = self._plan(symbol, side, type, amount, price, client_order_id, **flags)
+        except MockExchangeError as exc:
+            return {"ok": False, "code": exc.code, "reason": exc.message}
+        problem: MockExchangeError | None = None
+        free_read = ("HGET", self.keys.balances, free_field(plan.spend_asset))
+        try:
+            _, (available,) = self.store.run_with_reads(self._place_command(plan, dry=True), [free_read])
+        except MockExchangeError as exc:
+            problem, available = explain(exc), self.store.read(*free_read)
+        return {
+            "ok": problem is None,
+            "code": None if problem is None else problem.code,
+            "reason": None if problem is None else problem.message,
+            "price": plan.fill_price,
+            "cost": from_units(plan.cost_units),
+            "fee": from_units(plan.fee_units),
+            "takerOrMaker": "taker" if plan.taker else "maker",
+            "required": {"asset": plan.spend_asset, "amount": from_units(plan.spend_units)},
+            "free": from_units(available or 0),
+        }
+
+    # -- cancels ---------------------------------------------------------------------------------------------
+
+    def _cancel_keys(self, symbols: list[str]) -> list[str]:
+        keys = self.keys
+        return [keys.balances, keys.orders, keys.open_ids, keys.active_symbols] + [
+            key for symbol in symbols for key in keys.symbol_sets(symbol)
+        ]
+
+    def cancel_order(self, order_id: Any) -> dict[str, Any]:
+        """Cancel an open order, releasing exactly what it reserved; ORDER_NOT_OPEN if it already ended."""
+        return self.cancel_orders([order_id])[0]
+
+    def cancel_orders(self, order_ids: list[Any]) -> list[dict[str, Any]]:
+        """Cancel several open orders at once, all or nothing: if one is unknown or no longer open, nothing is
+        canceled and the error names it."""
+        if not isinstance(order_ids, list | tuple):
+            raise BadRequest(f"order ids must be a list, got {type(order_ids).__name__}")
+        if not order_ids:
+            return []
+        ids = list(dict.fromkeys(check_id(order_id) for order_id in order_ids))  # each once
+        for _ in range(_CANCEL_ATTEMPTS):
+            raws = self.store.read("HMGET", self.keys.orders, *ids)
+            for order_id, raw in zip(ids, raws, strict=True):
+                if raw is None:
+                    raise OrderNotFound(f"order {order_id} does not exist")
+            records = [json.loads(raw) for raw in raws]
+            release = Moves()
+            for record in records:
+                release.extend(Moves.parse(record.get("_release", [])))
+            symbols = sorted({record["symbol"] for record in records})
+            args = ["ids", self.now_ms(), len(symbols), *symbols, len(ids), *ids, *raws]
+            try:
+                reply = self.store.run("cancel_order", self._cancel_keys(symbols), [*args, *release.flat()])
+            except InsufficientFunds as exc:
+                raise explain(exc) from None
+            if reply != ["STALE"]:
+                return [order_view(json.loads(raw)) for raw in reply[0]]
+        raise OrderNotFound(f"orders {', '.join(map(str, order_ids))[:200]} kept changing; try again")
+
+    def cancel_all_orders(self, symbol: str | None = None) -> list[dict[str, Any]]:
+        """Cancel every open order (of one symbol, or of all), each symbol's at once in one script. An order
+        that filled meanwhile is simply not among them."""
+        if symbol is not None:
+            split_symbol(symbol)
+        symbols = [symbol] if symbol is not None else sorted(self.store.read("SMEMBERS", self.keys.active_symbols))
+        canceled: list[dict[str, Any]] = []
+        for name in symbols:
+            reply = self.store.run("cancel_order", self._cancel_keys([name]), ["all", self.now_ms(), 1, name])
+            canceled += [order_view(json.loads(raw)) for raw in reply[0]]
+        return canceled

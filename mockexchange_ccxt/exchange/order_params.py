@@ -1,0 +1,78 @@
+"""ccxt's ``create_order`` arguments and ``params`` -> the REST body, for both transports.
+
+Every param a spot bot sends is either mapped to a body field the engine honours or refused with
+``NotSupported`` naming it (a mock that ignores what it does not understand teaches a bot the wrong thing).
+Numbers are checked to be finite first (NaN or infinity raise ``InvalidOrder``, not an arithmetic error), then
+rounded like any ccxt exchange does before sending: amounts truncated to the market's step, prices (limit and
+trigger) rounded to its tick, a cost truncated to its tick; the engine re-checks all of it exactly.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ccxt.base.errors import InvalidOrder, NotSupported
+
+#: create_order params -> REST body field (``newClientOrderId`` and ``quoteOrderQty`` are Binance's spellings).
+ORDER_PARAMS = {
+    "clientOrderId": "clientOrderId",
+    "newClientOrderId": "clientOrderId",
+    "timeInForce": "timeInForce",
+    "postOnly": "postOnly",
+    "reduceOnly": "reduceOnly",
+    "triggerPrice": "triggerPrice",
+    "stopPrice": "stopPrice",
+    "stopLossPrice": "stopLossPrice",
+    "takeProfitPrice": "takeProfitPrice",
+    "cost": "cost",
+    "quoteOrderQty": "cost",
+}
+#: Params that are prices (rounded to the market's tick, like the limit price).
+PRICE_PARAMS = ("triggerPrice", "stopPrice", "stopLossPrice", "takeProfitPrice")
+#: Order types that carry a limit price.
+LIMIT_TYPES = ("limit", "limit_maker", "stop_loss_limit", "take_profit_limit")
+
+
+def refuse_unknown(params: dict[str, Any], allowed: tuple[str, ...] | dict[str, Any], method: str) -> None:
+    """NotSupported naming every param of ``params`` that ``method`` does not implement."""
+    unknown = sorted(str(name) for name in params if name not in allowed)
+    if unknown:
+        raise NotSupported(f"mockexchange {method}() does not implement the param(s) {', '.join(unknown)}")
+
+
+def finite(value: Any, name: str) -> Any:
+    """``value`` if it is a finite number (int, float, Decimal or numeric text), else InvalidOrder."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise InvalidOrder(f"mockexchange {name} must be a number, got {value!r}"[:200])
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise InvalidOrder(f"mockexchange {name} must be a number, got {value!r}"[:200]) from None
+    if not number.is_finite():
+        raise InvalidOrder(f"mockexchange {name} must be a finite number, got {value!r}")
+    return value
+
+
+def order_body(
+    exchange: Any, symbol: str, type: str, side: str, amount: Any, price: Any, params: dict[str, Any]
+) -> dict[str, Any]:
+    """The ``POST /orders`` body of a ``create_order`` call (``exchange`` rounds with the market's precision)."""
+    refuse_unknown(params, ORDER_PARAMS, "createOrder")
+    body: dict[str, Any] = {"symbol": symbol, "side": side, "type": type}
+    if amount is not None:
+        body["amount"] = exchange.amount_to_precision(symbol, finite(amount, "amount"))
+    if type in LIMIT_TYPES and price is not None:
+        body["price"] = exchange.price_to_precision(symbol, finite(price, "price"))
+    for name, value in params.items():
+        if value is None:
+            continue
+        field = ORDER_PARAMS[name]
+        if name in PRICE_PARAMS:
+            value = exchange.price_to_precision(symbol, finite(value, name))
+        elif field == "cost":
+            value = exchange.cost_to_precision(symbol, finite(value, name))
+        if field in body and body[field] != value:
+            raise InvalidOrder(f"mockexchange got two different values for {field}")
+        body[field] = value
+    return body

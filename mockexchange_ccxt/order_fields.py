@@ -1,0 +1,61 @@
+"""The REST body of an order (``POST /orders``, ``POST /orders/can_execute``) and how it becomes the engine's
+``create_order`` arguments (``engine/order_request.py`` validates them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import BadRequest
+from .fields import BOOLEAN, NUMBER, STRING, Field
+
+ORDER_FIELDS = (
+    Field("symbol", STRING, True, "market symbol, e.g. BTC/USDT"),
+    Field("side", STRING, True, "buy or sell"),
+    Field(
+        "type",
+        STRING,
+        False,
+        "market (default), limit, limit_maker (post-only limit), stop_loss, stop_loss_limit, take_profit or"
+        " take_profit_limit (Binance's trigger types, with stopPrice)",
+    ),
+    Field("amount", NUMBER, False, "amount of the base asset (required unless cost is given)"),
+    Field("price", NUMBER, False, "limit price (limit types; ignored for market orders)"),
+    Field("clientOrderId", STRING, False, "your own id, unique per account"),
+    Field("timeInForce", STRING, False, "GTC (limit default), IOC, FOK or PO (post-only); market orders are IOC"),
+    Field("postOnly", BOOLEAN, False, "true: refused with ORDER_IMMEDIATELY_FILLABLE if it would take (same as PO)"),
+    Field("reduceOnly", BOOLEAN, False, "false only: a spot account has no position to reduce"),
+    Field("triggerPrice", NUMBER, False, "fire when the last price reaches it from the side it is on now"),
+    Field("stopPrice", NUMBER, False, "the trigger price of a stop_loss/take_profit type; else same as triggerPrice"),
+    Field("stopLossPrice", NUMBER, False, "stop-loss trigger: a sell fires at or below it, a buy at or above"),
+    Field("takeProfitPrice", NUMBER, False, "take-profit trigger: a sell fires at or above it, a buy at or below"),
+    Field("cost", NUMBER, False, "market buy: spend this much quote (Binance's quoteOrderQty) instead of amount"),
+)
+
+#: Optional order fields of the body -> the engine's keyword (``order_request.validate_request``).
+ORDER_FLAGS = {
+    "timeInForce": "time_in_force",
+    "postOnly": "post_only",
+    "reduceOnly": "reduce_only",
+    "triggerPrice": "trigger_price",
+    "stopPrice": "stop_price",
+    "stopLossPrice": "stop_loss_price",
+    "takeProfitPrice": "take_profit_price",
+    "cost": "cost",
+}
+
+
+def order_args(body: dict[str, Any]) -> dict[str, Any]:
+    """The engine's arguments of an order body. Without ``type`` it is a market order (the seed's contract);
+    an empty type is refused (by the engine)."""
+    if body.get("amount") is None and body.get("cost") is None:
+        raise BadRequest("field 'amount' is required (or, for a market buy, 'cost')")
+    flags = {keyword: body[name] for name, keyword in ORDER_FLAGS.items() if body.get(name) is not None}
+    return {
+        "symbol": body["symbol"],
+        "side": body["side"],
+        "type": "market" if body.get("type") is None else body["type"],  # only an absent type means market
+        "amount": body.get("amount"),
+        "price": body.get("price"),
+        "client_order_id": body.get("clientOrderId"),
+        **flags,
+    }
