@@ -95,12 +95,6 @@ candle_tools = function()
   -- a + b, exactly, for plain non-negative decimals: the digits (fractions aligned) added in chunks of 15 (each
   -- chunk sum stays below 2^53). For volumes finer than the units, and sums beyond 10^30 units.
   function T.dec_add(a, b)
-    if b == '0' then
-      return a
-    end
-    if a == '0' then
-      return b
-    end
     local da, db = find(a, '.', 1, true), find(b, '.', 1, true)
     local ai, af = da and sub(a, 1, da - 1) or a, da and sub(a, da + 1) or ''
     local bi, bf = db and sub(b, 1, db - 1) or b, db and sub(b, db + 1) or ''
