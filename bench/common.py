@@ -35,6 +35,7 @@ class Group(Enum):
     CLASS = "ccxt class (MockExchange, in process)"
     HTTP = "HTTP orders (granian; server and clients share this machine)"
     SETTLEMENT = "settlement"
+    FILLS = "fills against the book (FILL_MODEL=book; the touch figure measured beside it is the floor)"
     TICKS = "tick loop"
     BACKTEST = "back-test"
     MARKET = "market data (history, notifications)"
@@ -132,6 +133,8 @@ class Figure:
         measured = self.ratio if self.relative else self.value
         if not measured:
             return None
+        if self.relative:  # a ratio to the floor reads higher-is-better whatever the figure's unit
+            return measured / self.target
         return measured / self.target if self.higher_is_better else self.target / measured
 
     def measured_text(self) -> str:
@@ -147,8 +150,10 @@ class Figure:
         if self.target is None:
             return "-"
         sign = ">=" if self.higher_is_better else "<"
-        if self.relative:
-            return f"{sign} {number(self.target)} x floor"
+        if self.relative:  # a time within a multiple of its floor reads as that multiple
+            if not self.higher_is_better:
+                return f"<= {number(1 / self.target)} x floor"
+            return f">= {number(self.target)} x floor"
         return f"{sign} {number(self.target)} {self.unit}".rstrip()
 
     def met_text(self) -> str:

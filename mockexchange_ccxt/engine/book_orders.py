@@ -13,12 +13,13 @@ trade plus the new reservation a few units more than the old reservation: those 
 fill that free cannot cover waits, as does any fill the balances cannot take.
 
 Records: the trades live in the order's record (``_trades``: id, time, price, amount, cost, fee, rate, taker or
-maker), the first sharing the order's id; a trade planned before its id exists is named ``"#0"``, ``"#1"``, ...
-and the script names it. An order whose only trade is the fill of its whole amount at its limit (a resting order
-filled in one pass) keeps the touch model's record, which describes that one trade itself. A resting order
-carries the full fill of its remainder (``_fill`` moves; ``_trade`` and ``_done``, the fields it has once filled,
-when it has trades already) and its cancel (``_release``), so a settlement pass that fills it whole needs no
-Python.
+maker), the first sharing the order's id. The trades an order makes when it is placed have the ids that follow
+its own (the script takes them from the account's counter in the same step), so the record names them by their
+offset from it (0, 1, ...); a later trade planned before its id exists is named ``"#0"`` and the script names
+it. An order whose only trade is the fill of its whole amount at its limit (a resting order filled in one pass)
+keeps the touch model's record, which describes that one trade itself. A resting order carries the full fill of
+its remainder (``_fill`` moves; ``_trade`` and ``_done``, the fields it has once filled, when it has trades
+already) and its cancel (``_release``), so a settlement pass that fills it whole needs no Python.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from ..errors import InvalidOrder, OrderImmediatelyFillable
 from ..keys import BUY, free_field
 from .fills import Take
 from .markets import Market
-from .money import UNIT, fmt, fmt_units, from_units, to_units
+from .money import UNIT, fmt, fmt_units, from_units, text_units, to_units
 from .moves import Moves
 from .order_request import GTC, PO, OrderRequest
 from .orders import CANCELED, CLOSED, IN_BOOK, MAX_COST_UNITS, OPEN, OrderPlan, fee_units
@@ -58,8 +59,14 @@ class Trade:
         cost = int(exact.to_integral_value(rounding=ROUND_CEILING if side == BUY else ROUND_FLOOR))
         return cls(price, units, cost, fee_units(cost, rate), rate, role)
 
-    def entry(self, trade_id: str, ts: int) -> list[Any]:
-        """The trade as the record keeps it."""
+    @classmethod
+    def of_entry(cls, entry: list[Any]) -> Trade:
+        """A trade the record keeps, back (its id and time aside)."""
+        _id, _ts, price, units, cost, fee, rate, role = entry
+        return cls(Decimal(price), text_units(units), text_units(cost), text_units(fee), Decimal(rate), role)
+
+    def entry(self, trade_id: str | int, ts: int) -> list[Any]:
+        """The trade as the record keeps it (an int id: the order's id plus it)."""
         return [trade_id, ts, *self.fields()]
 
     def fields(self) -> list[str]:
@@ -72,41 +79,42 @@ class Trade:
             self.role,
         ]
 
-    def free_moves(self, side: str, market: Market) -> Moves:
-        """What the trade does to free: a buyer gets base and pays cost + fee, a seller the other way."""
-        if side == BUY:
-            return (
-                Moves()
-                .credit(free_field(market.base), self.units)
-                .debit(free_field(market.quote), self.cost + self.fee)
-            )
-        return Moves().debit(free_field(market.base), self.units).credit(free_field(market.quote), self.cost - self.fee)
+
+def free_moves(side: str, trades: list[Trade], market: Market) -> Moves:
+    """What trades do to free: a buyer gets base and pays cost + fee, a seller the other way."""
+    units = sum(trade.units for trade in trades)
+    if side == BUY:
+        paid = sum(trade.cost + trade.fee for trade in trades)
+        return Moves().credit(free_field(market.base), units).debit(free_field(market.quote), paid)
+    got = sum(trade.cost - trade.fee for trade in trades)
+    return Moves().debit(free_field(market.base), units).credit(free_field(market.quote), got)
 
 
-def average(entries: list[list[Any]]) -> str:
+def average(trades: list[Trade]) -> str:
     """The trades' amount-weighted price: their price when they share one, else rounded half-even to 1e-8."""
-    prices = {entry[2] for entry in entries}
-    if len(prices) == 1:
-        return str(next(iter(prices)))
-    total, filled = Decimal(0), Decimal(0)
-    for entry in entries:
-        total = _WIDE.add(total, _WIDE.multiply(Decimal(entry[3]), Decimal(entry[2])))
-        filled += Decimal(entry[3])
+    if all(trade.price == trades[0].price for trade in trades):
+        return fmt(trades[0].price)
+    total = Decimal(0)
+    for trade in trades:
+        total = _WIDE.add(total, _WIDE.multiply(Decimal(trade.units), trade.price))
+    filled = Decimal(sum(trade.units for trade in trades))
     return fmt(_WIDE.divide(total, filled).quantize(UNIT, rounding=ROUND_HALF_EVEN, context=_WIDE))
 
 
-def summary(record: dict[str, Any], entries: list[list[Any]]) -> dict[str, Any]:
+def summary(record: dict[str, Any], trades: list[Trade]) -> dict[str, Any]:
     """The order's fields that follow from its trades."""
-    cost = sum(to_units(Decimal(entry[4])) for entry in entries)
-    fee = sum(to_units(Decimal(entry[5])) for entry in entries)
-    filled = sum(to_units(Decimal(entry[3])) for entry in entries)
+    filled = sum(trade.units for trade in trades)
     return {
         "filled": fmt_units(filled),
-        "remaining": fmt_units(to_units(Decimal(record["amount"])) - filled),
-        "cost": fmt_units(cost),
-        "average": average(entries),
-        "fee": {"currency": record["fee"]["currency"], "cost": fmt_units(fee), "rate": entries[0][6]},
-        "takerOrMaker": entries[0][7],
+        "remaining": fmt_units(text_units(record["amount"]) - filled),
+        "cost": fmt_units(sum(trade.cost for trade in trades)),
+        "average": average(trades),
+        "fee": {
+            "currency": record["fee"]["currency"],
+            "cost": fmt_units(sum(trade.fee for trade in trades)),
+            "rate": fmt(trades[0].rate),
+        },
+        "takerOrMaker": trades[0].role,
     }
 
 
@@ -124,17 +132,17 @@ def _remainder(side: str, units: int, limit: Decimal, market: Market) -> tuple[T
     return trade, reserve, fill, release, hold
 
 
-def rest(record: dict[str, Any], market: Market, units: int, limit: Decimal, entries: list[list[Any]]) -> Moves:
+def rest(record: dict[str, Any], market: Market, units: int, limit: Decimal, trades: list[Trade]) -> Moves:
     """Make the record rest with a remainder of ``units`` at ``limit`` (its fill and cancel precomputed); returns
     the moves that reserve it. An order with no trade yet rests exactly as under the touch model (its whole fill
     is one trade that the record itself describes: ``_cost``, ``_fee``); one with trades also carries the
     remainder's trade (``_trade``) and what its fields become once filled (``_done``)."""
     trade, reserve, fill, release, _hold = _remainder(record["side"], units, limit, market)
     record.update(_at=IN_BOOK, _fill=fill.flat(), _release=release.flat())
-    if not entries:
+    if not trades:
         record.update(_cost=fmt_units(trade.cost), _fee=fmt_units(trade.fee))
         return reserve
-    done = summary(record, [*entries, trade.entry("", 0)])
+    done = summary(record, [*trades, trade])
     del done["filled"], done["remaining"]
     record.update(_trade=trade.fields(), _done=done)
     return reserve
@@ -145,8 +153,8 @@ def held(side: str, units: int, limit: Decimal, market: Market) -> int:
     return _remainder(side, units, limit, market)[4]
 
 
-def _record_trades(record: dict[str, Any], entries: list[list[Any]], ts: int) -> None:
-    record.update(summary(record, entries), _trades=entries, lastTradeTimestamp=ts, lastUpdateTimestamp=ts)
+def _record_trades(record: dict[str, Any], trades: list[Trade], entries: list[list[Any]], ts: int) -> None:
+    record.update(summary(record, trades), _trades=entries, lastTradeTimestamp=ts, lastUpdateTimestamp=ts)
 
 
 def execute_book(
@@ -177,12 +185,10 @@ def execute_book(
     trades = [Trade.plan(side, take.units, take.level.price, market.taker, TAKER) for take in takes]
     if sum(trade.cost for trade in trades) > MAX_COST_UNITS:
         raise InvalidOrder(f"cost {fmt_units(sum(t.cost for t in trades))} {market.quote} is above the maximum")
-    moves = Moves()
-    for trade in trades:
-        moves.extend(trade.free_moves(side, market))
-    entries = [trade.entry(f"#{index}", ts) for index, trade in enumerate(trades)]
+    moves = free_moves(side, trades, market) if trades else Moves()
+    entries = [trade.entry(index, ts) for index, trade in enumerate(trades)]  # ids: the order's id + index
     if entries:
-        _record_trades(record, entries, ts)
+        _record_trades(record, trades, entries, ts)
         if limit is None:
             record["price"] = record["average"]
     left = need - sum(trade.units for trade in trades)
@@ -196,7 +202,7 @@ def execute_book(
         record["status"] = CLOSED
         return plan
     if limit is not None and tif in (GTC, PO):
-        moves.extend(rest(record, market, left, limit, entries))
+        moves.extend(rest(record, market, left, limit, trades))
         record.update(status=OPEN, takerOrMaker=record["takerOrMaker"] or MAKER)
         plan.rests_in, plan.score = IN_BOOK, str(to_units(limit))
         plan.spend_units += held(side, left, limit, market)
@@ -235,16 +241,17 @@ def fill_resting(record: dict[str, Any], market: Market, takes: list[Take], ts: 
     trade = Trade.plan(side, units, limit, market.maker, MAKER)
     known = list(record.get("_trades") or [])
     entries = [*known, trade.entry("#0" if known else str(record["id"]), at)]
-    moves = Moves.parse(record["_release"]).extend(trade.free_moves(side, market))
+    trades = [*(Trade.of_entry(entry) for entry in known), trade]
+    moves = Moves.parse(record["_release"]).extend(free_moves(side, [trade], market))
     for name in ("_fill", "_release", "_trade", "_done", "_at", "_cost", "_fee", "reason"):
         record.pop(name, None)
-    _record_trades(record, entries, at)
+    _record_trades(record, trades, entries, at)
     left = to_units(Decimal(record["amount"])) - to_units(Decimal(record["filled"]))
     plan = OrderPlan(record, moves, fill_ts=at, trades=1, takes=takes, taker=False)
     if left == 0:
         record["status"] = CLOSED
     else:
-        moves.extend(rest(record, market, left, limit, entries))
+        moves.extend(rest(record, market, left, limit, trades))
         plan.rests_in, plan.score = IN_BOOK, str(to_units(limit))
     return plan
 

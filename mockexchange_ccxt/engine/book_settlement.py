@@ -32,7 +32,7 @@ from ..keys import BUY, SELL
 from .book_orders import fill_resting
 from .fills import Resting, Take, allocate
 from .markets import Market
-from .money import UNITS_PER_ONE, to_units
+from .money import UNITS_PER_ONE, text_units, to_units
 from .snapshot import ATTEMPTS, BookView, DepthSpec, Snapshot
 from .triggers import plan_fire
 
@@ -89,6 +89,7 @@ def _read(engine: Engine, views: list[Engine], snapshot: Snapshot, book: BookVie
         _units(last, ROUND_CEILING),
     ]
     found = _Pass(views, [], {}, [])
+    limits: dict[str, Decimal] = {}
     batch = engine.settings.settle_batch
     symbol = snapshot.symbol
     for index, view in enumerate(views):
@@ -103,10 +104,9 @@ def _read(engine: Engine, views: list[Engine], snapshot: Snapshot, book: BookVie
             for side, entries in ((BUY, reply[0]), (SELL, reply[1])):
                 for at in range(0, len(entries), 4):
                     order_id, price, remaining, since = entries[at : at + 4]
-                    units = to_units(Decimal(remaining))
-                    found.resting.append(
-                        Resting((index, order_id), side, Decimal(price), units, int(since), int(order_id))
-                    )
+                    limit = limits.get(price) or limits.setdefault(price, Decimal(price))  # many share a price
+                    resting = Resting((index, order_id), side, limit, text_units(remaining), int(since), int(order_id))
+                    found.resting.append(resting)
                     found.remainders[(index, order_id)] = remaining
             for entries in (reply[2], reply[3]):
                 found.triggered += [(index, entries[at], entries[at + 1]) for at in range(0, len(entries), 2)]

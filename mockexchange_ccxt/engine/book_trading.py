@@ -92,7 +92,7 @@ class BookTrading:
                 now = parse_snapshot(symbol, after, self.settings)
                 if now is not None and DepthSpec(now).args()[:7] != spec.args()[:7]:
                     self.process_price_tick(symbol)  # a snapshot came between the plan and the booking
-            return order_view(named(plan.record, order_id))
+            return order_view({"id": order_id, **plan.record})
         raise StoreUnavailable(
             f"the book of {symbol} changed {ATTEMPTS} times while this order was planned; nothing was placed, try again"
         )
@@ -124,12 +124,3 @@ class BookTrading:
                 "free": from_units(available or 0),
             }
         raise StoreUnavailable(f"the book of {symbol} kept changing; try again")
-
-
-def named(record: dict[str, Any], order_id: str) -> dict[str, Any]:
-    """The placed order's record with its id and its trades' ids: the script gave the first trade the order's id
-    and the others the next numbers of the account's counter, in one step (``lib.lua`` ``trade_ids``)."""
-    trades = record.get("_trades")
-    if trades:
-        record = dict(record, _trades=[[str(int(order_id) + k), *entry[1:]] for k, entry in enumerate(trades)])
-    return {"id": order_id, **record}

@@ -27,7 +27,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
-from typing import Any
+from operator import attrgetter
+from typing import Any, NamedTuple
 
 from ..keys import BUY
 from .money import MAX_AMOUNT, UNITS_PER_ONE, fmt, to_units
@@ -61,8 +62,7 @@ class Level:
         return (self.offered - self.taken) // step * step
 
 
-@dataclass(frozen=True)
-class Take:
+class Take(NamedTuple):
     """Units an order takes from one level."""
 
     level: Level
@@ -80,12 +80,9 @@ class Side:
         self._first = 0  # levels before it have nothing left
 
     @classmethod
-    def of(cls, name: str, levels: Iterable[tuple[Decimal, Decimal]], taken: dict[str, int], step: int) -> Side:
-        built = []
-        for price, amount in levels:
-            field = level_field(name, price)
-            built.append(Level(price, field, level_units(amount), taken.get(field, 0)))
-        return cls(name, built, step)
+    def of(cls, name: str, levels: Iterable[tuple[Decimal, str, int]], taken: dict[str, int], step: int) -> Side:
+        """A side from its levels as ``named`` gives them, with what was taken from each."""
+        return cls(name, [Level(price, field, offered, taken.get(field, 0)) for price, field, offered in levels], step)
 
     @property
     def buyers_side(self) -> bool:
@@ -151,8 +148,12 @@ class Side:
             self._first += 1
 
 
-@dataclass(frozen=True)
-class Resting:
+def named(name: str, levels: Iterable[tuple[Decimal, Decimal]]) -> tuple[tuple[Decimal, str, int], ...]:
+    """A side's levels as (price, field, units offered)."""
+    return tuple((price, level_field(name, price), level_units(amount)) for price, amount in levels)
+
+
+class Resting(NamedTuple):
     """A resting order as the priority rule sees it. ``key`` is the caller's handle for it."""
 
     key: Any
@@ -165,8 +166,8 @@ class Resting:
 
 def in_priority(orders: Iterable[Resting]) -> list[Resting]:
     """Best limit first (highest buy, lowest sell), then the earliest, then the lowest id (two stable sorts)."""
-    ordered = sorted(orders, key=lambda order: (order.since, order.number))
-    ordered.sort(key=lambda order: order.limit, reverse=bool(ordered) and ordered[0].side == BUY)
+    ordered = sorted(orders, key=attrgetter("since", "number"))
+    ordered.sort(key=attrgetter("limit"), reverse=bool(ordered) and ordered[0].side == BUY)
     return ordered
 
 

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Any
 
 from ..config import Settings
 from ..keys import Keys
 from .depth import DEPTH_FIELDS, Book, book_of
-from .fills import ASKS, BIDS, Side, Take
+from .fills import ASKS, BIDS, Side, Take, named
 from .prices import FEED_FIELDS, PriceFeed, Quote, quote_from_reply
 
 #: The feed fields a plan's expectation names (besides the SHA-1 of the depth).
@@ -41,12 +42,49 @@ def snapshot_commands(keys: Keys, symbol: str) -> list[tuple[str, ...]]:
 
 
 @dataclass(frozen=True)
+class _Parsed:
+    """What a feed's quote and depth text make (the book, its levels named, the SHA-1 of its depth): parsed once
+    per text, since a snapshot is read by every order that meets it, and feeds often rewrite the same depth."""
+
+    book: Book
+    asks: tuple[tuple[Decimal, str, int], ...]
+    bids: tuple[tuple[Decimal, str, int], ...]
+    digests: tuple[str, str]
+
+
+_PARSED: dict[tuple[Any, ...], _Parsed] = {}
+_PARSED_KEPT = 256
+
+
+def _parse(quote: Quote, settings: Settings) -> _Parsed:
+    raw = quote.raw
+    key = (quote.symbol, raw.get("bids"), raw.get("asks"), quote.bid, quote.ask, *(getattr(settings, n) for n in _BOOK))
+    parsed = _PARSED.get(key)
+    if parsed is None:
+        book = book_of(quote, settings)
+        digests = (_digest(raw.get("bids")), _digest(raw.get("asks")))
+        parsed = _Parsed(book, named(ASKS, book.asks), named(BIDS, book.bids), digests)
+        if len(_PARSED) >= _PARSED_KEPT:
+            _PARSED.clear()
+        _PARSED[key] = parsed
+    return parsed
+
+
+#: The settings the synthetic book is built from.
+_BOOK = ("book_levels", "book_step_bps", "book_level_notional")
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """One symbol's book at one feed timestamp, with what orders took from it (units per level field)."""
 
     quote: Quote
-    book: Book
+    parsed: _Parsed
     taken: dict[str, int]
+
+    @property
+    def book(self) -> Book:
+        return replace(self.parsed.book, timestamp=self.quote.timestamp)
 
     @property
     def symbol(self) -> str:
@@ -59,8 +97,9 @@ class Snapshot:
 
     def sides(self, step: int) -> BookView:
         """A fresh view of both sides for orders trading whole ``step`` units (one per pass or order)."""
+        parsed = self.parsed
         return BookView(
-            self, Side.of(ASKS, self.book.asks, self.taken, step), Side.of(BIDS, self.book.bids, self.taken, step)
+            self, Side.of(ASKS, parsed.asks, self.taken, step), Side.of(BIDS, parsed.bids, self.taken, step)
         )
 
 
@@ -83,7 +122,7 @@ def parse_snapshot(
     counted: dict[str, int] = {}
     if isinstance(taken, dict) and taken.get("ts") == str(quote.timestamp):
         counted = {field: int(units) for field, units in taken.items() if field != "ts" and units.isdigit()}
-    return Snapshot(quote, book_of(quote, settings), counted)
+    return Snapshot(quote, _parse(quote, settings), counted)
 
 
 @dataclass
@@ -138,8 +177,7 @@ class DepthSpec:
         """The script arguments (lib.lua ``depth_spec``): the snapshot's timestamp, the feed fields as read, the
         SHA-1 of bids and asks, then per level its field, the most that may be taken already, and the units."""
         raw = self.snapshot.quote.raw
-        out = [self.snapshot.stamp, *(raw.get(name) or "" for name in CHECKED_FIELDS)]
-        out += [_digest(raw.get(name)) for name in DEPTH_FIELDS]
+        out = [self.snapshot.stamp, *(raw.get(name) or "" for name in CHECKED_FIELDS), *self.snapshot.parsed.digests]
         out.append(str(len(self._levels)))
         for field, (offered, taken) in self._levels.items():
             out += [field, str(offered - taken), str(taken)]

@@ -96,8 +96,11 @@ class Fire:
         with ``spec``, FILL_MODEL=book: how many trades it makes and what they take from the book)."""
         plans = []
         for plan in self.plans:
+            record = plan.record
+            if spec is not None and record.get("_trades"):  # ids at fire time are not the order's id + offset
+                record = dict(record, _trades=[[f"#{entry[0]}", *entry[1:]] for entry in record["_trades"]])
             entry: dict[str, Any] = {
-                "record": json.dumps(plan.record, separators=(",", ":")),
+                "record": json.dumps(record, separators=(",", ":")),
                 "moves": plan.moves.flat(),
                 "rest": plan.rests_in,
                 "score": plan.score,

@@ -3,7 +3,8 @@
 A record keeps the engine's private bookkeeping in fields starting with ``_``; everything else is its public
 ``info``. An order's trades come from its record: under the touch fill model an order fills whole, once, so a
 filled order has exactly one trade, which shares the order's id; under ``FILL_MODEL=book`` the record lists its
-trades (``_trades``: id, time, price, amount, cost, fee, rate, taker or maker; see ``engine/book_orders.py``).
+trades (``_trades``: id, time, price, amount, cost, fee, rate, taker or maker; an id written as a number is an
+offset from the order's id; see ``engine/book_orders.py``).
 """
 
 from __future__ import annotations
@@ -72,7 +73,8 @@ def trade_views(record: dict[str, Any], info: dict[str, Any] | None = None) -> l
         info = public_fields(record)
     if listed is not None:
         currency = record["fee"]["currency"]
-        return [_listed_trade(record, entry, currency, info) for entry in listed]
+        stamps = {stamp: iso8601(stamp) for stamp in {entry[1] for entry in listed}}  # a walk's trades share one
+        return [_listed_trade(record, entry, currency, info, stamps[entry[1]]) for entry in listed]
     fee_view = _fee_view(record["fee"])
     stamp = record["lastTradeTimestamp"]
     return [
@@ -95,14 +97,18 @@ def trade_views(record: dict[str, Any], info: dict[str, Any] | None = None) -> l
     ]
 
 
-def _listed_trade(record: dict[str, Any], entry: list[Any], currency: str, info: dict[str, Any]) -> dict[str, Any]:
+def _listed_trade(
+    record: dict[str, Any], entry: list[Any], currency: str, info: dict[str, Any], when: str | None
+) -> dict[str, Any]:
     trade_id, stamp, price, amount, cost, fee, rate, role = entry
     fee_view = {"currency": currency, "cost": Decimal(fee), "rate": Decimal(rate)}
     return {
-        "id": trade_id,
+        "id": str(int(record["id"]) + trade_id)
+        if isinstance(trade_id, int)
+        else trade_id,  # an offset from the order's
         "order": record["id"],
         "timestamp": stamp,
-        "datetime": iso8601(stamp),
+        "datetime": when,
         "symbol": record["symbol"],
         "type": record["type"],
         "side": record["side"],

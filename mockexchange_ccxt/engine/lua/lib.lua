@@ -129,46 +129,73 @@ end
 
 -- FILL_MODEL=book (engine/book_orders.py, engine/snapshot.py): trades named by the scripts, and the shared depth.
 
--- A new id from the account's counter, written as order ids are: number * 10^12 + counter (number '0': the
--- counter alone). Returns the id and the counter.
+-- An id of the account: number * 10^12 + counter, written as order ids are (number '0': the counter alone).
+local function id_of(number, counter)
+  if number == '0' then
+    return tostring(counter)
+  end
+  return number .. string.format('%012d', counter)
+end
+
+-- A new id from the account's counter. Returns the id and the counter.
 local function next_id(sequence, number)
   local counter = redis.call('INCR', sequence)
-  if number == '0' then
-    return tostring(counter), counter
-  end
-  return number .. string.format('%012d', counter), counter
+  return id_of(number, counter), counter
 end
 
 -- Ids for ``count`` new trades of an order: the first is ``first`` when given (an order's first trade shares its
--- id), the others come from the account's counter.
+-- id), the others the next numbers of the account's counter, in order.
 local function trade_ids(sequence, number, count, first)
-  local ids = {}
-  for k = 1, count do
-    if k == 1 and first then
-      ids[1] = first
-    else
-      ids[k] = next_id(sequence, number)
+  local ids, fresh = {}, count - (first and 1 or 0)
+  if first then
+    ids[1] = first
+  end
+  if fresh > 0 then
+    local last = redis.call('INCRBY', sequence, fresh)
+    for counter = last - fresh + 1, last do
+      ids[#ids + 1] = id_of(number, counter)
     end
   end
   return ids
 end
 
--- A record whose new trades the plan named "#0", "#1", ... (before their ids existed), with their ids.
+-- A record whose new trades the plan named "#0", "#1", ... (before their ids existed), with their ids (found by
+-- plain search: a pattern scan of a long record costs more than the rest of the fill).
 local function name_trades(text, ids)
   if #ids == 0 then
     return text
   end
-  return (string.gsub(text, '"#(%d+)"', function(k) return '"' .. ids[tonumber(k) + 1] .. '"' end))
+  local parts, from = {}, 1
+  while true do
+    local at = string.find(text, '"#', from, true)
+    if not at then
+      break
+    end
+    local close = string.find(text, '"', at + 2, true)
+    parts[#parts + 1] = string.sub(text, from, at)
+    parts[#parts + 1] = ids[tonumber(string.sub(text, at + 2, close - 1)) + 1]
+    from = close
+  end
+  parts[#parts + 1] = string.sub(text, from)
+  return table.concat(parts)
 end
 
 -- Index an order's new trades: the fill indexes (scored by the trade's time) and, for a trade with an id of its
 -- own, trade -> order.
 local function index_trades(fills, symbol_fills, trade_orders, ts, order_id, ids)
+  local scored, owners = {}, {}
   for _, trade_id in ipairs(ids) do
-    index_fill(fills, symbol_fills, ts, trade_id)
+    scored[#scored + 1] = ts
+    scored[#scored + 1] = trade_id
     if trade_id ~= order_id then
-      redis.call('HSET', trade_orders, trade_id, order_id)
+      owners[#owners + 1] = trade_id
+      owners[#owners + 1] = order_id
     end
+  end
+  redis.call('ZADD', fills, unpack(scored))
+  redis.call('ZADD', symbol_fills, unpack(scored))
+  if #owners > 0 then
+    redis.call('HSET', trade_orders, unpack(owners))
   end
 end
 
@@ -205,7 +232,11 @@ local function depth_holds(feed, taken, spec)
       return false
     end
   end
-  if #spec.levels == 0 or redis.call('HGET', taken, 'ts') ~= spec.ts then
+  if #spec.levels == 0 then
+    return true
+  end
+  spec.fresh, spec.now = redis.call('HGET', taken, 'ts') ~= spec.ts, {}
+  if spec.fresh then
     return true -- a snapshot nobody has taken from yet
   end
   local fields = {}
@@ -218,6 +249,7 @@ local function depth_holds(feed, taken, spec)
     if not (is_units(so_far) and units_ge(level.most, so_far)) then
       return false
     end
+    spec.now[level.field] = so_far -- what depth_add adds to, in the same script
   end
   return true
 end
@@ -231,41 +263,87 @@ local function order_takes(spec, text, out)
   end
 end
 
--- Add ``takes`` (field, units, ... ; ``sign`` '-' gives them back) to what was taken from the snapshot; the hash
--- starts over when it counted another snapshot (giving back to another snapshot does nothing). Units are summed
--- as exact doubles below 2^52 and handed to HINCRBY, which is exact.
+-- a + b for unit strings (non-negative integers whose sum fits in int64), exactly: in two halves of nine digits,
+-- each exact as a double.
+local function units_add(a, b)
+  local function halves(text)
+    local n = #text
+    if n > 9 then
+      return tonumber(string.sub(text, 1, n - 9)), tonumber(string.sub(text, n - 8))
+    end
+    return 0, tonumber(text)
+  end
+  local ah, al = halves(a)
+  local bh, bl = halves(b)
+  local low = al + bl
+  local high = ah + bh + math.floor(low / 1000000000)
+  low = low % 1000000000
+  if high == 0 then
+    return string.format('%d', low)
+  end
+  return string.format('%d%09d', high, low)
+end
+
+-- Add ``takes`` (field, units, ... ; ``sign`` '-' gives them back) to what was taken from the snapshot, in one
+-- write: the hash starts over when it counted another snapshot (giving back to another snapshot does nothing).
+-- Per level the takes are summed exactly (small ones as doubles below 2^52, folded into text); no level's total
+-- passes what it offers, at most 10^18 units, so every sum fits in int64.
 local function depth_add(taken, spec, takes, sign)
   if #takes == 0 then
     return
   end
-  if redis.call('HGET', taken, 'ts') ~= spec.ts then
-    if sign == '-' then
-      return
-    end
-    redis.call('DEL', taken)
-    redis.call('HSET', taken, 'ts', spec.ts)
+  local fresh = spec.fresh
+  if fresh == nil then -- the spec was not checked in this script (a give back, or a cluster's account step)
+    fresh = redis.call('HGET', taken, 'ts') ~= spec.ts
   end
-  local sums = {}
-  local function flush(field)
-    if (sums[field] or 0) > 0 then
-      redis.call('HINCRBY', taken, field, sign .. string.format('%d', sums[field]))
-    end
-    sums[field] = 0
+  if fresh and sign == '-' then
+    return
   end
+  local fields, totals, small = {}, {}, {}
   for i = 1, #takes, 2 do
     local field, units = takes[i], takes[i + 1]
+    if not totals[field] then
+      fields[#fields + 1] = field
+      totals[field], small[field] = '0', 0
+    end
+    if #units > 15 or small[field] + tonumber(units) >= 4503599627370496 then
+      totals[field] = units_add(totals[field], string.format('%d', small[field]))
+      small[field] = 0
+    end
     if #units > 15 then
-      redis.call('HINCRBY', taken, field, sign .. units)
+      totals[field] = units_add(totals[field], units)
     else
-      if (sums[field] or 0) + tonumber(units) >= 4503599627370496 then
-        flush(field)
-      end
-      sums[field] = (sums[field] or 0) + tonumber(units)
+      small[field] = small[field] + tonumber(units)
     end
   end
-  for field in pairs(sums) do
-    flush(field)
+  for _, field in ipairs(fields) do
+    totals[field] = units_add(totals[field], string.format('%d', small[field]))
   end
+  if sign == '-' then
+    for _, field in ipairs(fields) do
+      redis.call('HINCRBY', taken, field, '-' .. totals[field])
+    end
+    return
+  end
+  if fresh then
+    redis.call('DEL', taken)
+  end
+  local now = spec.now
+  if not now then
+    now = {}
+    if not fresh then
+      local values = redis.call('HMGET', taken, unpack(fields))
+      for k, field in ipairs(fields) do
+        now[field] = values[k]
+      end
+    end
+  end
+  local set = fresh and {'ts', spec.ts} or {}
+  for _, field in ipairs(fields) do
+    set[#set + 1] = field
+    set[#set + 1] = units_add(now[field] or '0', totals[field])
+  end
+  redis.call('HSET', taken, unpack(set))
 end
 
 -- Every level's units of a spec, as ``takes`` for depth_add (what a reservation on a cluster takes at once).

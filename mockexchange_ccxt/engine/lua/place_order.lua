@@ -10,7 +10,8 @@
 -- ARGV[7] the order's JSON without its opening '{' and id (the id is only known here)
 -- ARGV[8] the account's number: the id is number * 10^12 + the account's counter (main, number 0: the counter)
 -- ARGV[9] '' (FILL_MODEL=touch: a filled order has one trade, its id the order's) or the number of trades the
--- order makes, named "#0", "#1", ... in its JSON: the first gets the order's id, the others ids of their own
+-- order makes: the first gets the order's id, the others the next numbers of the account's counter (its JSON
+-- names them by their offset from the order's id)
 -- ARGV[10..] with KEYS[14]: the book snapshot the plan was made from and what it takes (lib.lua depth_spec);
 -- then the moves (see lib.lua): its fill, its reservation, or only what it requires
 -- reply: the new order id (string); 'OK' for a dry run that passes; 'STALE' (nothing written) when the feed no
@@ -42,11 +43,9 @@ if ARGV[6] == '1' then
 end
 apply_moves(KEYS[1], moves)
 local id, counter = next_id(KEYS[3], ARGV[8])
-local tail = ARGV[7]
 local trades = tonumber(ARGV[9])
 if trades and trades > 0 then
   local ids = trade_ids(KEYS[3], ARGV[8], trades, id)
-  tail = name_trades(tail, ids)
   index_trades(KEYS[11], KEYS[12], KEYS[13], fill_ts, id, ids)
 elseif fill_ts ~= '' then
   index_fill(KEYS[11], KEYS[12], fill_ts, id)
@@ -54,7 +53,7 @@ end
 if spec then
   depth_add(KEYS[15], spec, spec_takes(spec), '')
 end
-redis.call('HSET', KEYS[2], id, '{"id":"' .. id .. '",' .. tail)
+redis.call('HSET', KEYS[2], id, '{"id":"' .. id .. '",' .. ARGV[7])
 if cid ~= '' then
   redis.call('HSET', KEYS[4], cid, id)
 end
