@@ -179,6 +179,8 @@ class Settings:
         if not ACCOUNT_NAME.fullmatch(self.account):
             message = f"account must be 1 to 32 letters, digits, '_' or '-', got {self.account[:40]!r}"
             raise ConfigError("ACCOUNT", message)
+        if not isinstance(self.max_slippage_bps, Decimal):  # exact, as every bound a price is compared with
+            object.__setattr__(self, "max_slippage_bps", Decimal(str(self.max_slippage_bps)))
         if self.fill_model not in FILL_MODELS:
             message = f"FILL_MODEL must be one of {', '.join(FILL_MODELS)}, got {str(self.fill_model)[:40]!r}"
             raise ConfigError("FILL_MODEL", message)

@@ -32,6 +32,10 @@ from mockexchange_ccxt.config import ENV_VARS, RANGES, ConfigError, Settings
         ("SETTLE_BATCH", "0"),
         ("SETTLE_BATCH", "-5"),
         ("SETTLE_BATCH", "1000000000"),
+        ("MAX_SLIPPAGE_BPS", "-1"),
+        ("MAX_SLIPPAGE_BPS", "10001"),
+        ("MAX_SLIPPAGE_BPS", "NaN"),
+        ("FILL_MODEL", "depth"),
     ],
 )
 def test_a_number_out_of_range_is_a_config_error_naming_the_variable(var: str, raw: str) -> None:
@@ -43,7 +47,13 @@ def test_a_number_out_of_range_is_a_config_error_naming_the_variable(var: str, r
 
 @pytest.mark.parametrize(
     ("var", "raw"),
-    [("COMMISSION", "abc"), ("TICK_LOOP_SEC", "soon"), ("SETTLE_BATCH", "1.5"), ("SETTLE_BATCH", "ten")],
+    [
+        ("COMMISSION", "abc"),
+        ("TICK_LOOP_SEC", "soon"),
+        ("SETTLE_BATCH", "1.5"),
+        ("SETTLE_BATCH", "ten"),
+        ("MAX_SLIPPAGE_BPS", "wide"),
+    ],
 )
 def test_a_value_that_is_not_a_number_gets_a_plain_message(var: str, raw: str) -> None:
     with pytest.raises(ConfigError) as caught:
@@ -60,6 +70,14 @@ def test_the_same_checks_apply_to_settings_built_in_code() -> None:
         Settings(commission=Decimal("Infinity"))
     with pytest.raises(ConfigError, match="SETTLE_BATCH"):
         Settings(settle_batch=True)  # a bool is not a count
+    with pytest.raises(ConfigError, match="FILL_MODEL"):
+        Settings(fill_model="Book ")
+
+
+def test_the_fill_model_is_read_from_the_environment() -> None:
+    assert Settings.from_env({}).fill_model == "touch" and not Settings.from_env({}).book_fills
+    assert Settings.from_env({"FILL_MODEL": "BOOK", "MAX_SLIPPAGE_BPS": "25.5"}).book_fills
+    assert Settings.from_env({"MAX_SLIPPAGE_BPS": "0"}).max_slippage_bps == 0
 
 
 @pytest.mark.parametrize("url", ["http://x", "x", "ftp://host/0", "redis://host:notaport/0"])

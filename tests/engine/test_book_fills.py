@@ -168,18 +168,42 @@ def test_liquidity_is_shared_by_engines_and_kept_per_snapshot(book: Engine, make
     assert book.create_order(S, "buy", "market", "5")["filled"] == 5  # 10,000 USDT per synthetic level
 
 
-def test_depth_that_is_not_depth_is_ignored_and_logged_once(book: Engine, caplog: pytest.LogCaptureFixture) -> None:
-    key = book.keys.price(S)
-    bad = {"asks": json.dumps([["101", "1"], ["100", "1"]]), "bids": json.dumps([["99", "NaN"]])}
+BAD_DEPTH = {
+    "unsorted": {"asks": json.dumps([["101", "1"], ["100", "1"]]), "bids": "[]"},
+    "nan": {"asks": json.dumps([["101", "NaN"]]), "bids": "[]"},
+    "negative": {"asks": json.dumps([["101", "-1"]]), "bids": "[]"},
+    "crossed": {"asks": json.dumps([["99", "1"]]), "bids": json.dumps([["99.5", "1"]])},
+    "not json": {"asks": "[[101, 1]", "bids": "[]"},
+    "a side missing": {"asks": json.dumps([["101", "1"]])},
+    "too long": {"asks": json.dumps([["101", "1"]]) + " " * (1 << 20), "bids": "[]"},
+    "not a pair": {"asks": json.dumps([["101", "1", "2"]]), "bids": "[]"},
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_DEPTH))
+def test_depth_that_is_not_depth_is_ignored_and_logged_once(
+    book: Engine, caplog: pytest.LogCaptureFixture, kind: str
+) -> None:
+    key, bad = book.keys.price(S), BAD_DEPTH[kind]
+    symbol_log = [r for r in caplog.records if S in r.getMessage()]
     with caplog.at_level(logging.WARNING, logger="mockexchange_ccxt.depth"):
         for stamp in (T0, T0 + 1):
+            book.store.call("DEL", key)
             book.store.call(
                 "HSET", key, "price", "100", "timestamp", str(stamp), *[x for kv in bad.items() for x in kv]
             )
-            order = book.create_order(S, "buy", "market", "0.5")
             synthetic = book.book(S)
+            order = book.create_order(S, "buy", "market", "0.5")
             assert synthetic.synthetic and order["trades"][0]["price"] == synthetic.asks[0][0]  # never the garbage
-    assert len([r for r in caplog.records if S in r.getMessage()]) <= 1
+    assert len([r for r in caplog.records if S in r.getMessage()]) - len(symbol_log) <= 1  # once per symbol
+
+
+def test_a_book_longer_than_a_thousand_levels_is_cut_there(book: Engine) -> None:
+    asks = [[str(100 + k / 100), "0.001"] for k in range(1500)]
+    write(book, T0, [["99", "1"]], asks)
+    assert len(book.book(S).asks) == 1000
+    order = book.create_order(S, "buy", "limit", "2", "200")
+    assert (order["filled"], len(order["trades"]), order["remaining"]) == (1, 1000, 1)
 
 
 def test_triggered_stops_fill_by_the_same_rules(book: Engine) -> None:
