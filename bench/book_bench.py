@@ -18,7 +18,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import Figure, Floor, Group, Metric, RoundTrips, emit, parser, print_figures, throwaway_engine, timed
+from common import Figure, Floor, Group, Metric, RoundTrips, emit, run_alone, throwaway_engine, timed
 
 from mockexchange_ccxt import Engine
 
@@ -121,10 +121,5 @@ def run(sizes: Sizes, pin: bool) -> list[Figure]:
     return emit(METRICS, values, sizes, floors)
 
 
-def main() -> None:
-    args = parser(__doc__ or "").parse_args()
-    print_figures("fills against the book benchmark", run(QUICK if args.quick else FULL, args.pin), args.pin)
-
-
 if __name__ == "__main__":
-    main()
+    run_alone("fills against the book benchmark", __doc__, run, QUICK, FULL)

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 from mockexchange_ccxt import Engine, Settings
 from mockexchange_ccxt.engine import EmbeddedValkey
@@ -234,6 +235,12 @@ def print_figures(title: str, figures: Iterable[Figure], pin: bool = False) -> N
     print(f"{title} on {machine()}; {pinning(pin)}")
     for figure in figures:
         print(figure.line())
+
+
+def run_alone(title: str, doc: str | None, run: Callable[[Any, bool], list[Figure]], quick: Any, full: Any) -> None:
+    """A bench's ``main``: parse --quick and --pin, run at those sizes, print the figures."""
+    args = parser(doc or "").parse_args()
+    print_figures(title, run(quick if args.quick else full, args.pin), args.pin)
 
 
 def pinning(pin: bool) -> str:

@@ -18,37 +18,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..config import Settings
 from ..errors import MockExchangeError, StoreUnavailable
-from ..keys import Keys, free_field
 from .balances import explain
-from .markets import Market
-from .money import from_units, to_units
+from .money import to_units
 from .order_request import validate_request
 from .orders import OrderPlan, plan_order
-from .prices import PriceFeed
 from .snapshot import ATTEMPTS, DepthSpec, Snapshot, parse_snapshot, snapshot_commands
-from .store import Store
+from .trading import TradingMixin
 from .views import order_view
 
 
-class BookTrading:
-    """``create_order`` and ``can_execute`` when orders fill against the book."""
+class BookTrading(TradingMixin):
+    """``create_order`` and ``can_execute`` when orders fill against the book (the rest of the order methods
+    and what they need of the engine: ``TradingMixin``)."""
 
-    settings: Settings
-    store: Store
-    keys: Keys
-    feed: PriceFeed
+    if TYPE_CHECKING:  # provided by Engine
 
-    if TYPE_CHECKING:  # provided by Engine and the other mixins
-
-        def now_ms(self) -> int: ...
-        def market(self, symbol: str) -> Market: ...
-        def join_holders(self, symbol: str) -> None: ...
         def process_price_tick(self, symbol: str) -> int: ...
-        def _place_command(
-            self, plan: OrderPlan, dry: bool = False, spec: DepthSpec | None = None
-        ) -> tuple[Any, ...]: ...
 
     def snapshot(self, symbol: str, required: bool = False) -> Snapshot | None:
         """The symbol's book snapshot with what orders took from it (one round trip). ``required``: raise as
@@ -104,23 +90,7 @@ class BookTrading:
                 plan, spec = self._book_plan(symbol, args, flags)
             except MockExchangeError as exc:
                 return {"ok": False, "code": exc.code, "reason": exc.message}
-            free_read = ("HGET", self.keys.balances, free_field(plan.spend_asset))
-            problem: MockExchangeError | None = None
-            try:
-                reply, (available,) = self.store.run_with_reads(self._place_command(plan, True, spec), [free_read])
-            except MockExchangeError as exc:
-                problem, reply, available = explain(exc), "OK", self.store.read(*free_read)
-            if reply == "STALE":
-                continue
-            return {
-                "ok": problem is None,
-                "code": None if problem is None else problem.code,
-                "reason": None if problem is None else problem.message,
-                "price": plan.fill_price,
-                "cost": from_units(plan.cost_units),
-                "fee": from_units(plan.fee_units),
-                "takerOrMaker": "taker" if plan.taker else "maker",
-                "required": {"asset": plan.spend_asset, "amount": from_units(plan.spend_units)},
-                "free": from_units(available or 0),
-            }
+            verdict = self._dry_run(plan, spec)
+            if verdict is not None:
+                return verdict
         raise StoreUnavailable(f"the book of {symbol} kept changing; try again")

@@ -31,12 +31,11 @@ from .rules import load_rules
 from .settlement import SettlementMixin
 from .store import Store
 from .tick_loop import TickLoop
-from .trading import TradingMixin
 
 log = logging.getLogger("mockexchange_ccxt.engine")
 
 
-class Engine(TradingMixin, BookTrading, QueriesMixin, SettlementMixin, MarketData, AccountViews):
+class Engine(BookTrading, QueriesMixin, SettlementMixin, MarketData, AccountViews):
     """A spot exchange whose prices, balances and orders live in Valkey.
 
     With ``settings.redis_url`` unset it starts a private embedded valkey-server (stopped by ``close``).

@@ -164,12 +164,21 @@ class TradingMixin:
             plan, _ = self._plan(symbol, side, type, amount, price, client_order_id, **flags)
         except MockExchangeError as exc:
             return {"ok": False, "code": exc.code, "reason": exc.message}
+        verdict = self._dry_run(plan)
+        assert verdict is not None  # without a spec the script never finds the book moved
+        return verdict
+
+    def _dry_run(self, plan: OrderPlan, spec: DepthSpec | None = None) -> dict[str, Any] | None:
+        """Would the placing script accept the plan (it runs, writing nothing), and what the order needs; None
+        when the book moved under the plan (FILL_MODEL=book: plan again)."""
         problem: MockExchangeError | None = None
         free_read = ("HGET", self.keys.balances, free_field(plan.spend_asset))
         try:
-            _, (available,) = self.store.run_with_reads(self._place_command(plan, dry=True), [free_read])
+            reply, (available,) = self.store.run_with_reads(self._place_command(plan, True, spec), [free_read])
         except MockExchangeError as exc:
-            problem, available = explain(exc), self.store.read(*free_read)
+            problem, reply, available = explain(exc), "OK", self.store.read(*free_read)
+        if reply == "STALE":
+            return None
         return {
             "ok": problem is None,
             "code": None if problem is None else problem.code,

@@ -28,18 +28,24 @@ local function number_field(raw, name)
   return at and string.match(raw, '^%d+', at + #name + 3)
 end
 
-local function resting(key, low, high, offset)
-  local out = {}
+-- The members of a set between two scores (from ``offset``, at most ``count``) and their records; none when a
+-- bound is ''.
+local function members(key, low, high, offset)
   if low == '' or high == '' then
     scanned[#scanned + 1] = 0
-    return out
+    return {}, {}
   end
   local ids = redis.call('ZRANGEBYSCORE', key, low, high, 'LIMIT', offset, count)
   scanned[#scanned + 1] = #ids
   if #ids == 0 then
-    return out
+    return ids, {}
   end
-  local raws = redis.call('HMGET', KEYS[1], unpack(ids))
+  return ids, redis.call('HMGET', KEYS[1], unpack(ids))
+end
+
+local function resting(key, low, high, offset)
+  local out = {}
+  local ids, raws = members(key, low, high, offset)
   for i, id in ipairs(ids) do
     local raw = raws[i]
     if raw and text_field(raw, 'status') == 'open' then
@@ -54,16 +60,7 @@ end
 
 local function whole(key, low, high, offset)
   local out = {}
-  if low == '' or high == '' then
-    scanned[#scanned + 1] = 0
-    return out
-  end
-  local ids = redis.call('ZRANGEBYSCORE', key, low, high, 'LIMIT', offset, count)
-  scanned[#scanned + 1] = #ids
-  if #ids == 0 then
-    return out
-  end
-  local raws = redis.call('HMGET', KEYS[1], unpack(ids))
+  local ids, raws = members(key, low, high, offset)
   for i, id in ipairs(ids) do
     out[#out + 1] = id
     out[#out + 1] = raws[i] or ''

@@ -110,6 +110,15 @@ local function refuse(kind, detail, overflow_code)
   return redis.error_reply(kind .. ' ' .. detail)
 end
 
+-- An open order whose fill the balances cannot take stays open, with the reason in its record.
+local function hold_back(orders, id, order, kind, detail)
+  local reason = 'not filled: ' .. kind .. ' ' .. detail
+  if order.reason ~= reason then
+    order.reason = reason
+    redis.call('HSET', orders, id, cjson.encode(order))
+  end
+end
+
 -- Drop the symbol from the set of symbols with open orders once all of its sets are empty.
 local function forget_if_idle(active, sets, symbol)
   for _, key in ipairs(sets) do
@@ -180,23 +189,37 @@ local function name_trades(text, ids)
   return table.concat(parts)
 end
 
--- Index an order's new trades: the fill indexes (scored by the trade's time) and, for a trade with an id of its
--- own, trade -> order.
+-- Trades to index, gathered over a script (``note_trade``) and written at once (``write_trades``): the fill
+-- indexes (scored by the trade's time) and, for a trade with an id of its own, trade -> order.
+local function note_trade(batch, ts, order_id, trade_id)
+  batch.scored[#batch.scored + 1] = ts
+  batch.scored[#batch.scored + 1] = trade_id
+  if trade_id ~= order_id then
+    batch.owners[#batch.owners + 1] = trade_id
+    batch.owners[#batch.owners + 1] = order_id
+  end
+end
+
+-- One command per key for the whole batch, in chunks (unpack has a stack limit).
+local function each_chunk(items, call)
+  for first = 1, #items, 4000 do
+    call(unpack(items, first, math.min(first + 3999, #items)))
+  end
+end
+
+local function write_trades(batch, fills, symbol_fills, trade_orders)
+  each_chunk(batch.scored, function(...) redis.call('ZADD', fills, ...) end)
+  each_chunk(batch.scored, function(...) redis.call('ZADD', symbol_fills, ...) end)
+  each_chunk(batch.owners, function(...) redis.call('HSET', trade_orders, ...) end)
+end
+
+-- Index one order's new trades, all at ``ts``.
 local function index_trades(fills, symbol_fills, trade_orders, ts, order_id, ids)
-  local scored, owners = {}, {}
+  local batch = {scored = {}, owners = {}}
   for _, trade_id in ipairs(ids) do
-    scored[#scored + 1] = ts
-    scored[#scored + 1] = trade_id
-    if trade_id ~= order_id then
-      owners[#owners + 1] = trade_id
-      owners[#owners + 1] = order_id
-    end
+    note_trade(batch, ts, order_id, trade_id)
   end
-  redis.call('ZADD', fills, unpack(scored))
-  redis.call('ZADD', symbol_fills, unpack(scored))
-  if #owners > 0 then
-    redis.call('HSET', trade_orders, unpack(owners))
-  end
+  write_trades(batch, fills, symbol_fills, trade_orders)
 end
 
 -- The book snapshot a plan was made from and what it takes (engine/snapshot.py DepthSpec), at args[i..]: the

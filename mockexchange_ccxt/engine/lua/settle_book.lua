@@ -24,7 +24,7 @@ local spec, i = depth_spec(ARGV, 4)
 if KEYS[13] and not depth_holds(KEYS[13], KEYS[14], spec) then
   return {'STALE'}
 end
-local taken, reply, done, fills, owners = {}, {0}, {buy = {}, sell = {}}, {}, {}
+local taken, reply, done, trades = {}, {0}, {buy = {}, sell = {}}, {scored = {}, owners = {}}
 
 while i <= #ARGV do
   local kind, id, remainder, takes = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
@@ -46,11 +46,7 @@ while i <= #ARGV do
     local problem, detail = check_moves(balances, moves)
     if problem then
       reply[#reply + 1] = id
-      local reason = 'not filled: ' .. problem .. ' ' .. detail
-      if order.reason ~= reason then
-        order.reason = reason
-        redis.call('HSET', orders, id, cjson.encode(order))
-      end
+      hold_back(orders, id, order, problem, detail)
     else
       apply_moves(balances, moves)
       local trade_id
@@ -78,12 +74,7 @@ while i <= #ARGV do
         order._trade, order._done = nil, nil
         redis.call('HSET', orders, id, cjson.encode(order))
       end
-      fills[#fills + 1] = at
-      fills[#fills + 1] = trade_id
-      if trade_id ~= id then
-        owners[#owners + 1] = trade_id
-        owners[#owners + 1] = id
-      end
+      note_trade(trades, at, id, trade_id)
       order_takes(spec, takes, taken)
       if not stays then
         local left = done[order.side]
@@ -93,19 +84,11 @@ while i <= #ARGV do
     end
   end
 end
--- one command per set for the whole call (in chunks: unpack has a stack limit)
-local function each_chunk(items, size, call)
-  for first = 1, #items, size do
-    call(unpack(items, first, math.min(first + size - 1, #items)))
-  end
-end
 for side, key in pairs({buy = KEYS[5], sell = KEYS[6]}) do
-  each_chunk(done[side], 4000, function(...) redis.call('ZREM', key, ...) end)
-  each_chunk(done[side], 4000, function(...) redis.call('ZREM', open_ids, ...) end)
+  each_chunk(done[side], function(...) redis.call('ZREM', key, ...) end)
+  each_chunk(done[side], function(...) redis.call('ZREM', open_ids, ...) end)
 end
-each_chunk(fills, 4000, function(...) redis.call('ZADD', KEYS[9], ...) end)
-each_chunk(fills, 4000, function(...) redis.call('ZADD', KEYS[10], ...) end)
-each_chunk(owners, 4000, function(...) redis.call('HSET', KEYS[11], ...) end)
+write_trades(trades, KEYS[9], KEYS[10], KEYS[11])
 if KEYS[13] then
   depth_add(KEYS[14], spec, taken, '')
 end
