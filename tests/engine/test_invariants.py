@@ -109,7 +109,9 @@ def test_random_trading_keeps_the_books_exact(settings: Settings, fill_model: st
                 engine.fund(asset, amount)
                 funded[asset] += amount
             for symbol in SYMBOLS:
-                engine.set_price(symbol, START[symbol])
+                engine.set_price(
+                    symbol, START[symbol], **(_depth(symbol, Decimal(1)) if engine.settings.book_fills else {})
+                )
             for op in ops:
                 _apply(engine, op, funded)
                 check_books(engine, funded)  # used is exactly what open orders hold, after every step
