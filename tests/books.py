@@ -45,9 +45,12 @@ def open_reservations(engine: Engine) -> dict[str, Decimal]:
 
 def expected_totals(engine: Engine, funded: dict[str, Decimal]) -> dict[str, Decimal]:
     """Funding plus the signed effect of every fill: a buy adds its amount of base and takes cost + fee of
-    quote, a sell takes its amount of base and adds cost - fee of quote."""
+    quote, a sell takes its amount of base and adds cost - fee of quote; the fills that retention trimmed count
+    through the account's retention ledger (their net effect per asset)."""
     totals: dict[str, Decimal] = defaultdict(Decimal)
     for asset, amount in funded.items():
+        totals[asset] += amount
+    for asset, amount in engine.trimmed()["net"].items():
         totals[asset] += amount
     for trade in engine.fetch_my_trades():
         base, quote = trade["symbol"].split("/")
@@ -80,11 +83,14 @@ def check_books(engine: Engine, funded: dict[str, Decimal]) -> None:
 
 def check_orders_consistent(engine: Engine) -> None:
     """Every order is in exactly one coherent state: open (nothing filled), closed (all filled, one trade)
-    or canceled (nothing filled, no trade)."""
+    or canceled (nothing filled, no trade); the finished ones (and only they) are in the index retention trims."""
     trade_ids = [t["order"] for t in engine.fetch_my_trades()]
     assert len(trade_ids) == len(set(trade_ids)), "an order has two trades"
     closed = set(trade_ids)
-    for order in engine.fetch_orders():
+    orders = engine.fetch_orders()
+    finished = set(engine.store.read("ZRANGE", engine.keys.finished_ids, 0, -1))
+    assert finished == {order["id"] for order in orders if order["status"] != "open"}
+    for order in orders:
         if order["status"] == "closed":
             assert order["filled"] == order["amount"] and order["remaining"] == 0
             assert order["id"] in closed

@@ -11,7 +11,7 @@ nothing), without it the newest ``limit``; either way oldest first, ties in time
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import BadRequest, OrderNotFound
 from ..keys import Keys
@@ -62,11 +62,15 @@ class QueriesMixin:
     store: Store
     keys: Keys
 
+    if TYPE_CHECKING:  # provided by Engine (retention.py)
+
+        def missing_order(self, order_id: str) -> OrderNotFound: ...
+
     def _record(self, order_id: Any) -> dict[str, Any]:
         order_id = check_id(order_id)
         raw = self.store.read("HGET", self.keys.orders, order_id)
         if raw is None:
-            raise OrderNotFound(f"order {order_id} does not exist")
+            raise self.missing_order(order_id)
         record: dict[str, Any] = json.loads(raw)
         return record
 

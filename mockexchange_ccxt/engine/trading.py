@@ -42,6 +42,7 @@ class TradingMixin:
         def settle_quote(self, quote: Quote) -> int: ...
         def fetch_order(self, order_id: Any) -> dict[str, Any]: ...
         def join_holders(self, symbol: str) -> None: ...
+        def missing_order(self, order_id: str) -> OrderNotFound: ...
         @property
         def account_number(self) -> int: ...
 
@@ -74,12 +75,13 @@ class TradingMixin:
                 keys.traded_symbols,
                 keys.fills,
                 keys.symbol_fills(symbol),
+                keys.finished_ids,
             ],
             [
                 record["clientOrderId"] or "",
                 symbol,
                 "1" if plan.rests_in else "",
-                plan.score,
+                plan.score if plan.rests_in else str(record["lastUpdateTimestamp"]),  # done at once: when it ended
                 "" if plan.fill_ts is None else str(plan.fill_ts),
                 "1" if dry else "",
                 plan.record_tail(),
@@ -170,7 +172,7 @@ class TradingMixin:
 
     def _cancel_keys(self, symbols: list[str]) -> list[str]:
         keys = self.keys
-        return [keys.balances, keys.orders, keys.open_ids, keys.active_symbols] + [
+        return [keys.balances, keys.orders, keys.open_ids, keys.active_symbols, keys.finished_ids] + [
             key for symbol in symbols for key in keys.symbol_sets(symbol)
         ]
 
@@ -190,7 +192,7 @@ class TradingMixin:
             raws = self.store.read("HMGET", self.keys.orders, *ids)
             for order_id, raw in zip(ids, raws, strict=True):
                 if raw is None:
-                    raise OrderNotFound(f"order {order_id} does not exist")
+                    raise self.missing_order(order_id)
             records = [json.loads(raw) for raw in raws]
             release = Moves()
             for record in records:

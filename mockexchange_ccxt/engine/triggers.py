@@ -99,7 +99,7 @@ class Fire:
                         "record": json.dumps(plan.record, separators=(",", ":")),
                         "moves": plan.moves.flat(),
                         "rest": plan.rests_in,
-                        "score": plan.score,
+                        "score": plan.score if plan.rests_in else str(plan.record["lastUpdateTimestamp"]),
                         "fill": plan.fill_ts or 0,
                     }
                     for plan in self.plans

@@ -4,9 +4,10 @@
 -- outside the engine) it is skipped and stays untriggered. An order that is no longer open and untriggered in
 -- the set the plan expects (a cancel or another settler came first) is left alone: a trigger fires once.
 -- KEYS[1] balances  KEYS[2] orders  KEYS[3] open ids  KEYS[4] active symbols  KEYS[5] buy book  KEYS[6] sell book
--- KEYS[7] up triggers  KEYS[8] down triggers  KEYS[9] fills  KEYS[10] fills of the symbol
+-- KEYS[7] up triggers  KEYS[8] down triggers  KEYS[9] fills  KEYS[10] fills of the symbol  KEYS[11] finished ids
 -- ARGV[1] symbol  ARGV[2..] one JSON per order: {id, at ('u'/'d'), plans: [{record (JSON), moves, rest ('' or
--- 'b'), score, fill (the trade's time, or 0)}]}
+-- 'b'), score (in its book if it rests, else in the finished ids: the time it finished), fill (the trade's
+-- time, or 0)}]}
 -- reply: {orders applied, orders that filled, skipped up triggers, skipped down triggers}
 local balances, orders = KEYS[1], KEYS[2]
 local trigger_set = {u = KEYS[7], d = KEYS[8]}
@@ -31,6 +32,7 @@ for i = 2, #ARGV do
         redis.call('ZADD', order.side == 'buy' and KEYS[5] or KEYS[6], chosen.score, fire.id)
       else
         redis.call('ZREM', KEYS[3], fire.id)
+        redis.call('ZADD', KEYS[11], chosen.score, fire.id)
       end
       if chosen.fill ~= 0 then
         index_fill(KEYS[9], KEYS[10], chosen.fill, fire.id)

@@ -2,8 +2,10 @@
 -- KEYS[1] balances  KEYS[2] orders  KEYS[3] id sequence  KEYS[4] clientOrderId index  KEYS[5] all ids
 -- KEYS[6] open ids  KEYS[7] active symbols  KEYS[8] ids of the symbol  KEYS[9] the set it rests in (its book,
 -- or its trigger set)  KEYS[10] every symbol ever traded  KEYS[11] fills  KEYS[12] fills of the symbol
+-- KEYS[13] finished ids
 -- ARGV[1] clientOrderId or ''   ARGV[2] symbol   ARGV[3] '1' if the order stays open in KEYS[9], else ''
--- ARGV[4] its score there (limit or trigger price in units)   ARGV[5] the trade's time (ms) if it filled, or ''
+-- ARGV[4] its score in the set it enters: KEYS[9] (limit or trigger price in units) if it stays open, else the
+-- finished ids (the time it finished, ms)   ARGV[5] the trade's time (ms) if it filled, or ''
 -- ARGV[6] '1' for a dry run (check only, write nothing)
 -- ARGV[7] the order's JSON without its opening '{' and id (the id is only known here)
 -- ARGV[8] the account's number: the id is number * 10^12 + the account's counter (main, number 0: the counter)
@@ -44,5 +46,7 @@ if rests == '1' then
   redis.call('ZADD', KEYS[6], counter, id)
   redis.call('ZADD', KEYS[9], score, id)
   redis.call('SADD', KEYS[7], symbol)
+else
+  redis.call('ZADD', KEYS[13], score, id)
 end
 return id
