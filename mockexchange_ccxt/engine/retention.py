@@ -45,10 +45,11 @@ if TYPE_CHECKING:
 DEFAULT_DAYS = Decimal(30)
 DEFAULT_MAX = 100_000
 DAY_MS = 86_400_000
-#: Orders per trimming script call (each costs about ten commands inside Valkey), and calls per account per pass,
-#: so a pass never holds the tick loop long; a backlog (a retention lowered on a big account) drains over passes.
+#: Orders per trimming script call (each costs about ten commands inside Valkey, so a call never blocks Valkey
+#: long), and calls per account per pass: a pass keeps up with 2,000 finished orders a second per account at the
+#: default 10 s interval, and a backlog (a retention lowered on a big account) drains over a few passes.
 BATCH = 100
-MAX_BATCHES = 50
+MAX_BATCHES = 200
 
 
 @dataclass(frozen=True)
