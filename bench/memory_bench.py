@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import Figure, Group, Metric, emit, parser, print_figures, throwaway_engine
+from market_bench import history_rows
 
 from mockexchange_ccxt import Engine
 from mockexchange_ccxt.engine.store import Store
@@ -28,8 +29,6 @@ from mockexchange_ccxt.engine.store import Store
 #: Orders placed before measuring: past Valkey's compact-encoding thresholds (512 hash fields, 128 zset members).
 WARMUP = 1000
 SYMBOL = "BTC/USDT"
-DAY_MS = 86_400_000
-START_MS = 1_700_000_000_000 // DAY_MS * DAY_MS
 
 
 @dataclass(frozen=True)
@@ -146,8 +145,9 @@ def finished_orders(engine: Engine, count: int) -> tuple[Growth, float]:
 
 
 def candles(engine: Engine, days: int) -> Growth:
-    """``days`` of 1m candles imported for one symbol, after a day of another (its scripts loaded)."""
-    rows = [[START_MS + m * 60_000, 100, 110, 95, 100 + m % 7, "1.5"] for m in range(days * 1440)]
+    """``days`` of plausible 1m candles (the market bench's) imported for one symbol, after a day of another (its
+    scripts loaded)."""
+    rows = history_rows(days * 1440)
     engine.import_ohlcv("SOL/USDT", "1m", rows[:1440])
     return growth(engine, len(rows), lambda i: None if i else engine.import_ohlcv("ETH/USDT", "1m", rows))
 
