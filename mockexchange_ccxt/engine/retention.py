@@ -12,9 +12,11 @@ account's memory stays bounded however long it trades. Open orders are never tri
   ``Settings``); with neither set it trims nothing, so a replay of a year never loses its orders mid-run.
 - **How**: the finished ids are a sorted set scored by the time each order finished (maintained by the scripts
   where orders finish). The tick loop's passes (``trim_every_account``) and ``Engine.trim_orders`` read the
-  oldest ids, read their records to name each order's trades, symbol keys and what its trades moved, and run
-  ``trim_orders.lua`` on batches of ``BATCH`` orders: each order goes whole (record, trades, every index entry)
-  or not at all, and no call blocks Valkey for long.
+  oldest ids, then their records (each order's trades and symbol keys, what its trades moved) and the ledger,
+  and plan the ledger after them; ``trim_orders.lua`` checks the plan still holds (every order still finished
+  and past the retention, the ledger unchanged: another trimmer may have come first) and applies it to the
+  batch of at most ``BATCH`` orders, or writes nothing. Each order goes whole (record, trades, every index
+  entry), and no call blocks Valkey for long.
 - **Books still add up**: what trimmed trades brought in and took out stays in the balances, and is added up per
   asset in the account's retention ledger (``Engine.trimmed``).
 - **A trimmed id is not an unknown one**: an id of the account from the lowest counter ever trimmed (since its
@@ -156,26 +158,37 @@ class RetentionMixin:
             ids = policy.eligible(int(count), top[0][1] if top else None, _pairs(oldest), self.clock.now_ms())
             if not ids:
                 break
-            removed += self._trim(ids, policy)
+            done = self._trim(ids, policy)
+            if done is None:  # another trimmer came first: read again
+                continue
+            removed += done
             if len(ids) < BATCH:
                 break
         return removed
 
-    def _trim(self, ids: list[str], policy: Retention) -> int:
+    def _trim(self, ids: list[str], policy: Retention) -> int | None:
+        """One script call for ``ids``; how many went, or None when the plan was stale (nothing written)."""
         keys = self.keys
-        raws = self.store.read("HMGET", keys.orders, *ids)
+        raws, ledger = self.store.pipeline([("HMGET", keys.orders, *ids), ("HGETALL", keys.retention)], writes=False)
         slots: dict[str, int] = {}
-        args: list[Any] = []
+        orders: list[Any] = []
+        added: dict[str, int] = defaultdict(int)
         for order_id, raw in zip(ids, raws, strict=True):
             if raw is None:  # no record (it should not happen): the script still clears the id's entries
-                args += [order_id, 0, "", 0, 0]
+                orders += [order_id, 0, "", 0]
                 continue
             record = json.loads(raw)
             slot = slots.setdefault(record["symbol"], len(slots) + 1)
             trades = [trade["id"] for trade in trade_views(record)]
-            flows = [part for item in _flows(record).items() for part in item]
-            args += [order_id, slot, record["clientOrderId"] or "", len(trades), *trades, len(flows) // 2, *flows]
+            orders += [order_id, slot, record["clientOrderId"] or "", len(trades), *trades]
+            added["trades"] += len(trades)
+            for field, units in _flows(record).items():
+                added[field] += units
+        added["orders"] += len(ids)
+        changes = [(name, ledger.get(name, ""), str(int(ledger.get(name, 0)) + units)) for name, units in added.items()]
         first = min(int(order_id) % ID_SPAN for order_id in ids)
+        if "first" not in ledger or first < int(ledger["first"]):
+            changes.append(("first", ledger.get("first", ""), str(first)))
         symbol_keys = [key for symbol in slots for key in (keys.symbol_ids(symbol), keys.symbol_fills(symbol))]
         window = policy.window_ms
         reply = self.store.run(
@@ -185,11 +198,12 @@ class RetentionMixin:
                 "" if policy.most is None else policy.most,
                 "" if window is None else window,
                 self.clock.now_ms(),
-                first,
-                *args,
+                len(changes),
+                *[part for change in changes for part in change],
+                *orders,
             ],
         )
-        return int(reply[0])
+        return None if reply == ["STALE"] else int(reply[0])
 
     def trimmed(self) -> dict[str, Any]:
         """What retention removed from this account since it was last reset: ``orders`` and ``trades`` (counts)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from books import check_books, check_fills, check_orders_consistent
-from tests_helpers import wait_for
+from tests_helpers import keyspace, wait_for
 
 from mockexchange_ccxt import Engine, ReplayClock
 from mockexchange_ccxt.engine import retention
@@ -216,6 +216,28 @@ def test_two_trimmers_at_once_remove_each_order_once(make_engine: EngineFactory)
     assert sum(removed) == 290 == first.trimmed()["orders"] == first.trimmed()["trades"]
     assert len(first.fetch_orders()) == 10
     check_books(first, FUNDS)
+
+
+def test_a_plan_another_trimmer_applied_first_writes_nothing(make_engine: EngineFactory) -> None:
+    engine = seeded(make_engine(order_retention_max=1))
+    for i in range(3):
+        engine.create_order("BTC/USDT", "buy", "market", "0.001", client_order_id=f"c{i}")
+    run = engine.store.run
+    replays: list[Any] = []
+
+    def twice(name: str, keys: list[str], args: list[Any]) -> Any:
+        reply = run(name, keys, args)
+        if name == "trim_orders":
+            before = keyspace(engine)
+            replays.append(run(name, keys, args))  # the same plan again, as a second trimmer would send it
+            assert keyspace(engine) == before
+        return reply
+
+    engine.store.run = twice  # type: ignore[method-assign]
+    assert engine.trim_orders() == 2
+    assert replays == [["STALE"]]
+    assert engine.trimmed()["orders"] == 2
+    check_books(engine, FUNDS)
 
 
 def test_the_tick_loop_trims_every_account(make_engine: EngineFactory) -> None:
