@@ -101,13 +101,13 @@ class Retention:
         return chosen
 
 
-def probe_commands(keys: Keys) -> list[tuple[Any, ...]]:
-    """The reads that tell whether an account has anything to trim: its finished count, newest and oldest."""
+def probe_commands(keys: Keys, oldest: int = BATCH) -> list[tuple[Any, ...]]:
+    """The reads that tell what an account has to trim: its finished count, its newest and ``oldest`` oldest."""
     finished = keys.finished_ids
     return [
         ("ZCARD", finished),
         ("ZRANGE", finished, -1, -1, "WITHSCORES"),
-        ("ZRANGE", finished, 0, BATCH - 1, "WITHSCORES"),
+        ("ZRANGE", finished, 0, oldest - 1, "WITHSCORES"),
     ]
 
 
@@ -146,16 +146,14 @@ class RetentionMixin:
 
     def trim_orders(self, probe: list[Any] | None = None) -> int:
         """Trim this account's finished orders past the retention, in batches (at most ``MAX_BATCHES`` calls);
-        returns how many went. ``probe``: the replies of ``probe_commands``, when the caller read them already."""
+        returns how many went. ``probe``: replies of ``probe_commands`` the caller read already (nothing is done
+        unless its oldest are to go)."""
         policy = self.retention
-        if policy.unlimited:
+        if policy.unlimited or (probe is not None and not self._to_trim(policy, probe)):
             return 0
         removed = 0
         for _ in range(MAX_BATCHES):
-            count, newest, oldest = probe or self.store.pipeline(probe_commands(self.keys), writes=False)
-            probe = None
-            top = _pairs(newest)
-            ids = policy.eligible(int(count), top[0][1] if top else None, _pairs(oldest), self.clock.now_ms())
+            ids = self._to_trim(policy, self.store.pipeline(probe_commands(self.keys), writes=False))
             if not ids:
                 break
             done = self._trim(ids, policy)
@@ -165,6 +163,11 @@ class RetentionMixin:
             if len(ids) < BATCH:
                 break
         return removed
+
+    def _to_trim(self, policy: Retention, probe: list[Any]) -> list[str]:
+        count, newest, oldest = probe
+        top = _pairs(newest)
+        return policy.eligible(int(count), top[0][1] if top else None, _pairs(oldest), self.clock.now_ms())
 
     def _trim(self, ids: list[str], policy: Retention) -> int | None:
         """One script call for ``ids``; how many went, or None when the plan was stale (nothing written)."""
@@ -246,16 +249,11 @@ class RetentionMixin:
 
 
 def trim_every_account(engine: Engine) -> int:
-    """The tick loop's trimming: every registered account, with this engine's retention; one pipelined read tells
-    which accounts have anything to trim. Returns the orders trimmed."""
+    """The tick loop's trimming: every registered account, with this engine's retention; one pipelined read of a
+    few numbers per account tells which have anything to trim. Returns the orders trimmed."""
     if engine.retention.unlimited:
         return 0
     names = sorted({engine.settings.account, *engine.accounts.names()})
     views = [engine.for_account(name) for name in names]
-    replies = engine.store.pipeline([c for view in views for c in probe_commands(view.keys)], writes=False)
-    removed = 0
-    for index, view in enumerate(views):
-        probe = replies[3 * index : 3 * index + 3]
-        if probe[2]:  # it has finished orders
-            removed += view.trim_orders(probe)
-    return removed
+    replies = engine.store.pipeline([c for view in views for c in probe_commands(view.keys, 1)], writes=False)
+    return sum(view.trim_orders(replies[3 * index : 3 * index + 3]) for index, view in enumerate(views))
