@@ -49,7 +49,7 @@ def _check_since(value: Any) -> None:
         raise BadRequest(f"since must be a non-negative integer of milliseconds, got {value!r}")
 
 
-def _scored(entries: list[Any]) -> dict[str, int]:
+def scores_of(entries: list[Any]) -> dict[str, int]:
     """Members and scores of a WITHSCORES reply (pairs, or a flat list, depending on the protocol)."""
     if entries and not isinstance(entries[0], list):
         entries = [entries[i : i + 2] for i in range(0, len(entries), 2)]
@@ -120,7 +120,7 @@ class QueriesMixin:
                 chunk = self.store.read("ZREVRANGEBYSCORE", index, bound, "-inf", "WITHSCORES", "LIMIT", 0, _CHUNK)
             else:
                 chunk = self.store.read("ZRANGEBYSCORE", index, bound, "+inf", "WITHSCORES", "LIMIT", 0, _CHUNK)
-            scored = _scored(chunk)
+            scored = scores_of(chunk)
             if not scored:
                 break
             ids = list(scored)
@@ -160,7 +160,7 @@ class QueriesMixin:
             entries = self.store.read("ZREVRANGEBYSCORE", index, "+inf", "-inf", "WITHSCORES", "LIMIT", 0, limit)
         else:
             entries = self.store.read("ZRANGEBYSCORE", index, low, "+inf", "WITHSCORES", "LIMIT", 0, limit)
-        pairs = _scored(entries)
+        pairs = scores_of(entries)
         if limit is not None and len(pairs) == limit:
             # the cut may fall inside trades of one millisecond: take all of them, order them by id, cut again
             edge = min(pairs.values()) if since is None else max(pairs.values())

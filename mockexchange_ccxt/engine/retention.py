@@ -37,6 +37,7 @@ from ..keys import BUY, Keys
 from .accounts import ID_SPAN
 from .clock import Clock, ReplayClock
 from .money import from_units, to_units
+from .queries import scores_of
 from .store import Store
 from .views import trade_views
 
@@ -111,13 +112,6 @@ def probe_commands(keys: Keys, oldest: int = BATCH) -> list[tuple[Any, ...]]:
     ]
 
 
-def _pairs(entries: list[Any]) -> list[tuple[str, int]]:
-    """Members and scores of a WITHSCORES reply (pairs, or a flat list, depending on the protocol)."""
-    if entries and not isinstance(entries[0], list):
-        entries = [entries[i : i + 2] for i in range(0, len(entries), 2)]
-    return [(str(member), int(float(score))) for member, score in entries]
-
-
 def _flows(record: dict[str, Any]) -> dict[str, int]:
     """What the order's trades brought into the account and took out of it, in units, per ledger field."""
     flows: dict[str, int] = defaultdict(int)
@@ -165,9 +159,11 @@ class RetentionMixin:
         return removed
 
     def _to_trim(self, policy: Retention, probe: list[Any]) -> list[str]:
+        """Which of a probe's oldest ids go now."""
         count, newest, oldest = probe
-        top = _pairs(newest)
-        return policy.eligible(int(count), top[0][1] if top else None, _pairs(oldest), self.clock.now_ms())
+        top = list(scores_of(newest).values())
+        now = self.clock.now_ms()
+        return policy.eligible(int(count), top[0] if top else None, list(scores_of(oldest).items()), now)
 
     def _trim(self, ids: list[str], policy: Retention) -> int | None:
         """One script call for ``ids``; how many went, or None when the plan was stale (nothing written)."""

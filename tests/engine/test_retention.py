@@ -16,6 +16,7 @@ from tests_helpers import keyspace, wait_for
 from mockexchange_ccxt import Engine, ReplayClock
 from mockexchange_ccxt.engine import retention
 from mockexchange_ccxt.engine.clock import WallClock
+from mockexchange_ccxt.engine.queries import scores_of
 from mockexchange_ccxt.engine.retention import DEFAULT_DAYS, DEFAULT_MAX, Retention
 from mockexchange_ccxt.errors import OrderNotFound
 
@@ -158,10 +159,7 @@ def test_every_way_an_order_finishes_lands_in_the_finished_index(make_engine: En
     engine.set_price("BTC/USDT", "47000", timestamp=at + 5000)  # fills the limit and fires the stop
     finished["all"] = engine.create_order("BTC/USDT", "buy", "limit", "0.001", "30000")["id"]
     engine.cancel_all_orders()
-    entries = engine.store.read("ZRANGE", engine.keys.finished_ids, 0, -1, "WITHSCORES")
-    if entries and not isinstance(entries[0], list):  # RESP2 gives a flat list
-        entries = [entries[i : i + 2] for i in range(0, len(entries), 2)]
-    scores = {member: int(float(score)) for member, score in entries}
+    scores = scores_of(engine.store.read("ZRANGE", engine.keys.finished_ids, 0, -1, "WITHSCORES"))
     assert scores.keys() == set(finished.values())
     assert {name: scores[oid] for name, oid in finished.items()} == {
         "market": at,
