@@ -8,11 +8,12 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 
+import ccxt
 import pytest
 from engine.race_workers import cross_now_and_then
 from tests_helpers import ccxt_pages, wait_at_gate
 
-from mockexchange_ccxt import MockExchange, Settings
+from mockexchange_ccxt import Engine, MockExchange, Settings
 
 
 def test_ccxt_paging_loop_over_my_trades_misses_nothing(funded: MockExchange) -> None:
@@ -33,6 +34,20 @@ def test_a_filled_order_carries_its_trades(funded: MockExchange) -> None:
     assert funded.fetch_order(order["id"])["trades"] == order["trades"]
     assert funded.fetch_order_trades(order["id"]) == order["trades"]
     assert funded.fetch_my_trades("BTC/USDT") == order["trades"]
+
+
+def test_a_trimmed_order_is_older_than_the_retention_and_lists_keep_the_rest(
+    funded: MockExchange, settings: Settings
+) -> None:
+    ids = [funded.create_order("BTC/USDT", "market", "buy", 0.001)["id"] for _ in range(3)]
+    with Engine(settings.with_overrides(order_retention_max=1)) as trimmer:
+        assert trimmer.trim_orders() == 2
+    with pytest.raises(ccxt.OrderNotFound, match=f"order {ids[0]} is older than the order retention"):
+        funded.fetch_order(ids[0], "BTC/USDT")
+    with pytest.raises(ccxt.OrderNotFound, match="order 424242 does not exist"):
+        funded.fetch_order("424242", "BTC/USDT")
+    assert [o["id"] for o in funded.fetch_orders("BTC/USDT", since=0)] == ids[2:]
+    assert [t["order"] for t in funded.fetch_my_trades("BTC/USDT", since=0)] == ids[2:]
 
 
 def test_open_orders_page_with_since_and_limit(funded: MockExchange) -> None:
