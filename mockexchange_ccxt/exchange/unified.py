@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any
 
-from ccxt.base.errors import NotSupported
+from ccxt.base.errors import NotSupported, OrderNotFound
 
 from ..routes import Call
 from .order_params import order_body, refuse_unknown
@@ -189,8 +189,16 @@ class UnifiedMixin(ParsersMixin):
         return [self.parse_order(order) for order in raw]
 
     def _g_fetch_order(self, id: str, symbol: str | None = None, params: dict[str, Any] = {}) -> Steps:
-        refuse_unknown(params, (), "fetchOrder")
-        return self.parse_order((yield Call("order", path={"oid": id})))
+        """By id, or by ``params['clientOrderId']`` with the id empty (as ccxt's exchanges take it); given both,
+        they must name the same order."""
+        refuse_unknown(params, ("clientOrderId",), "fetchOrder")
+        client_order_id = params.get("clientOrderId")
+        if client_order_id is None:
+            return self.parse_order((yield Call("order", path={"oid": id})))
+        raw = yield Call("order_by_client_id", query={"clientOrderId": client_order_id})
+        if id and str(id) != raw["id"]:
+            raise OrderNotFound(f"mockexchange order {id} does not have clientOrderId {client_order_id}"[:200])
+        return self.parse_order(raw)
 
     def _g_fetch_orders(
         self,

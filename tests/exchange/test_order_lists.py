@@ -8,6 +8,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 
+import ccxt
 import pytest
 from engine.race_workers import cross_now_and_then
 from tests_helpers import ccxt_pages, wait_at_gate
@@ -33,6 +34,22 @@ def test_a_filled_order_carries_its_trades(funded: MockExchange) -> None:
     assert funded.fetch_order(order["id"])["trades"] == order["trades"]
     assert funded.fetch_order_trades(order["id"]) == order["trades"]
     assert funded.fetch_my_trades("BTC/USDT") == order["trades"]
+
+
+def test_an_order_is_found_by_its_client_order_id(funded: MockExchange) -> None:
+    """ccxt's spelling (``fetch_order(None, symbol, {"clientOrderId": ...})``), through the engine's lookup:
+    open, then filled; with an id too, both must name the same order."""
+    resting = funded.create_order("BTC/USDT", "limit", "buy", 0.01, 40000, {"clientOrderId": "dip/1"})
+    other = funded.create_order("BTC/USDT", "market", "buy", 0.01, None, {"clientOrderId": "entry"})
+    found = funded.fetch_order(None, "BTC/USDT", {"clientOrderId": "dip/1"})
+    assert (found["id"], found["status"], found["clientOrderId"]) == (resting["id"], "open", "dip/1")
+    assert funded.fetch_order(resting["id"], None, {"clientOrderId": "dip/1"})["id"] == resting["id"]
+    funded.set_price("BTC/USDT", 39000)
+    assert funded.fetch_order("", "BTC/USDT", {"clientOrderId": "dip/1"})["status"] == "closed"
+    with pytest.raises(ccxt.OrderNotFound):
+        funded.fetch_order(other["id"], None, {"clientOrderId": "dip/1"})
+    with pytest.raises(ccxt.OrderNotFound):
+        funded.fetch_order(None, None, {"clientOrderId": "nobody"})
 
 
 def test_open_orders_page_with_since_and_limit(funded: MockExchange) -> None:
