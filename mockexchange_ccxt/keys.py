@@ -155,17 +155,14 @@ class Keys:
 
     def candles(self, symbol: str, level: str) -> str:
         """Hash: period number -> candle record, one hash per stored level ``1m``, ``1h`` (see
-        ``engine.candles``)."""
+        ``engine.candles``), with the level's bookkeeping (``lua/candle_lib.lua``): the newest period, and at
+        ``1m`` the open minute and ``seen``, the fingerprint of the last feed snapshot recorded, so that several
+        processes never record one write twice."""
         return self.market_data(symbol, f"candles:{level}")
 
-    def history(self, symbol: str) -> str:
-        """Hash: the newest period of each level (fields ``1m``, ``1h``) and ``seen``, the fingerprint of
-        the last feed snapshot recorded, so that several processes never record one write twice."""
-        return self.market_data(symbol, "history")
-
     def history_keys(self, symbol: str) -> list[str]:
-        """The keys one recording script touches: the feed hash, the two candle levels, the bookkeeping."""
-        return [self.price(symbol), self.candles(symbol, "1m"), self.candles(symbol, "1h"), self.history(symbol)]
+        """The keys one recording script touches: the feed hash and the two candle levels."""
+        return [self.price(symbol), self.candles(symbol, "1m"), self.candles(symbol, "1h")]
 
     @property
     def traded_symbols(self) -> str:

@@ -97,7 +97,7 @@ def level_records(bars: Sequence[Candle], frame_name: str) -> tuple[str, list[tu
     """The level the bars are stored at (the longest that divides their timeframe) and their records."""
     level = timeframe(frame_name).level
     length = LEVELS[level]
-    return level, [(bar.start // length, bar.record()) for bar in bars]
+    return level, [(bar.start // length, bar.record(length)) for bar in bars]
 
 
 Tick = tuple[int, Decimal, Decimal | None]  # (timestamp ms, price, base volume traded since the previous tick)

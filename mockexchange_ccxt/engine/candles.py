@@ -1,17 +1,21 @@
 """Candles: the stored record, the timeframes served, their UTC alignment, and aggregation. No I/O here.
 
-History is stored at two levels, each a hash per symbol from period number to a record (``lua/lib.lua``):
-``1m`` (the base resolution every accepted price is folded into) and ``1h`` (the same prices folded into hours
-by the same script, so that a day is read from 24 records instead of 1,440, and a month of history, whatever
-the timeframe, from at most 720). Every timeframe is aggregated on read from the longer level that divides it:
-1m to 30m from ``1m``, 1h to 1M from ``1h``. (A third level would cost every price write more than it saves.)
+History is stored at two levels, each a hash per symbol from period number to a record (``lua/candle_lib.lua``):
+``1m`` (the base resolution every accepted price is folded into) and ``1h`` (the same prices by the hour, so
+that a day is read from 24 records instead of 1,440, and a month of history, whatever the timeframe, from at
+most 720). Every timeframe is aggregated on read from the longer level that divides it: 1m to 30m from ``1m``,
+1h to 1M from ``1h``. (A third level would cost every price write more than it saves.) An hour's record lacks
+the open minute (the newest, still receiving prices, so that a price writes one record), which readers of
+hours fold in.
 
-A record is ``open,high,low,close,volume,quoteVolume,openAt,closeAt,span``: prices and volumes as plain
-decimal text (exact), ``openAt``/``closeAt`` the milliseconds from the period's start of the prices that set
-the open and the close (so a late price lands in the right place), ``span`` the candle's length in minutes:
-the level's own, or longer for an imported coarser candle (a 5m file is kept as 5m candles at the ``1m``
-level). A record is used for a timeframe only when it lies wholly inside one of its candles: 5m candles serve
-5m, 15m and 1h, never 1m.
+A record is ``open,high,low,close,volume,quoteVolume,openAt,closeAt[,span]``: prices as plain decimal text,
+the volumes as integers of 1e-8 and 1e-16 (``VOLUME_DECIMALS``, ``QUOTE_DECIMALS``: the scripts add them as
+integers, exactly), or, marked by a leading ``=``, as plain decimal text when a volume is finer than those units
+(added exactly as text); ``openAt``/``closeAt`` the milliseconds from the period's start of the prices that set
+the open and the close (so a late price lands in the right place); ``span`` the candle's length in minutes when
+it is not the level's own: an imported coarser candle (a 5m file is kept as 5m candles at the ``1m`` level). A
+record is used for a timeframe only when it lies wholly inside one of its candles: 5m candles serve 5m, 15m and
+1h, never 1m.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import calendar
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Context, Decimal
 
 from ..errors import BadRequest
 from .money import fmt
@@ -38,6 +42,13 @@ PERIODS_PER_DAY = {name: DAY_MS // ms for name, ms in LEVELS.items()}
 
 #: ``fetch_ohlcv``: default ``limit``, and the most candles one call returns (a larger limit is served as this).
 DEFAULT_LIMIT, MAX_LIMIT = 500, 1000
+
+#: Decimals of the units of the volumes in a record (``lua/candle_lib.lua`` says the same): base volume in 1e-8
+#: (the engine's own unit), quote volume in 1e-16 (a price and a volume of 8 decimals multiply into whole units).
+VOLUME_DECIMALS, QUOTE_DECIMALS = 8, 16
+#: Exact arithmetic on volumes (each at most 80 digits, see ``money.in_exponent_range``).
+EXACT = Context(prec=200)
+_VOLUME_ONE, _QUOTE_ONE = Decimal(10**VOLUME_DECIMALS), Decimal(10**QUOTE_DECIMALS)
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,14 @@ class Timeframe:
     def first_at_or_after(self, ts: int) -> int:
         start = self.start(ts)
         return start if start == ts else self.following(start)
+
+    def shifted(self, start: int, count: int) -> int:
+        """Open time of the candle ``count`` candles after (before, when negative) the one opening at ``start``."""
+        if self.name != "1M":
+            return start + count * self.ms
+        year, month = time.gmtime(start // 1000)[:2]
+        year, month = divmod(year * 12 + month - 1 + count, 12)
+        return calendar.timegm((year, month + 1, 1, 0, 0, 0)) * 1000
 
 
 def _timeframes() -> dict[str, Timeframe]:
@@ -107,21 +126,56 @@ class Candle:
     span_ms: int
 
     @classmethod
-    def parse(cls, start: int, text: str) -> Candle | None:
-        parts = text.split(",")
-        if len(parts) != 9:
+    def parse(cls, start: int, text: str, own_span_ms: int = MINUTE_MS) -> Candle | None:
+        """The record of the period opening at ``start`` of a level whose periods last ``own_span_ms``."""
+        exact = text.startswith("=")
+        parts = (text[1:] if exact else text).split(",")
+        if len(parts) not in (8, 9):
             return None
-        o, h, lo, c, v, q = (Decimal(part) for part in parts[:6])
-        return cls(start, o, h, lo, c, v, q, int(parts[6]), int(parts[7]), int(parts[8]) * MINUTE_MS)
+        o, h, lo, c = map(Decimal, parts[:4])
+        volume, quote = volumes(parts[4], parts[5], exact)
+        span = int(parts[8]) * MINUTE_MS if len(parts) == 9 else own_span_ms
+        return cls(start, o, h, lo, c, volume, quote, int(parts[6]), int(parts[7]), span)
 
-    def record(self) -> str:
-        """The record the scripts store for this candle."""
-        o, h, lo, c, v, q = map(fmt, (self.open, self.high, self.low, self.close, self.volume, self.quote_volume))
-        return f"{o},{h},{lo},{c},{v},{q},{self.open_at},{self.close_at},{self.span_ms // MINUTE_MS}"
+    def record(self, own_span_ms: int = MINUTE_MS) -> str:
+        """The record the scripts store for this candle at a level whose periods last ``own_span_ms``."""
+        o, h, lo, c = map(fmt, (self.open, self.high, self.low, self.close))
+        units = volume_units(self.volume, self.quote_volume)
+        v, q = units if units is not None else (fmt(self.volume), fmt(self.quote_volume))
+        span = "" if self.span_ms == own_span_ms else f",{self.span_ms // MINUTE_MS}"
+        return f"{'' if units else '='}{o},{h},{lo},{c},{v},{q},{self.open_at},{self.close_at}{span}"
 
     def row(self) -> list[int | Decimal]:
         """The ccxt OHLCV row: ``[timestamp, open, high, low, close, volume]``."""
         return [self.start, self.open, self.high, self.low, self.close, self.volume]
+
+
+def volume_units(volume: Decimal, quote: Decimal) -> tuple[str, str] | None:
+    """The volumes as integers of their units (``VOLUME_DECIMALS``, ``QUOTE_DECIMALS``); None when either is
+    finer."""
+    v, q = EXACT.scaleb(volume, VOLUME_DECIMALS), EXACT.scaleb(quote, QUOTE_DECIMALS)
+    if v != v.to_integral_value() or q != q.to_integral_value():
+        return None
+    return str(int(v)), str(int(q))
+
+
+def tick_volumes(price: Decimal, volume: Decimal | None) -> tuple[str, str]:
+    """What a script folds in for one price: the base volume traded at it and the quote volume (their exact
+    product), as integers of their units, or as plain decimals after ``=`` when finer; ``""`` for none."""
+    if volume is None:
+        return "", ""
+    v, p = EXACT.scaleb(volume, VOLUME_DECIMALS), EXACT.scaleb(price, VOLUME_DECIMALS)
+    if v == v.to_integral_value() and p == p.to_integral_value():
+        units = int(v)
+        return str(units), str(units * int(p))  # 1e-8 * 1e-8: units of 1e-16
+    return f"={fmt(volume)}", f"={fmt(EXACT.multiply(price, volume))}"
+
+
+def volumes(volume: str, quote: str, exact: bool) -> tuple[Decimal, Decimal]:
+    """A record's volumes: plain decimals when ``exact``, else integers of units."""
+    if exact:
+        return Decimal(volume), Decimal(quote)
+    return EXACT.divide(Decimal(volume), _VOLUME_ONE), EXACT.divide(Decimal(quote), _QUOTE_ONE)
 
 
 def fold(candles: Iterable[Candle], start: int) -> Candle | None:

@@ -41,7 +41,10 @@ _MAX_REROUTES = 3
 
 @dataclass(frozen=True)
 class Script:
-    """One Lua file of ``engine/lua`` with ``lib.lua`` (the shared helpers) in front, and its EVALSHA name."""
+    """One Lua file of ``engine/lua`` with ``lib.lua`` (the shared helpers) in front, and its EVALSHA name.
+
+    A file whose first line is ``-- uses <name>`` gets ``<name>.lua`` in front instead: the helpers of another
+    family of scripts (a script runs all of its prelude's definitions on every call, so it carries only its own)."""
 
     name: str
     source: str
@@ -50,10 +53,14 @@ class Script:
     @classmethod
     def load(cls, name: str) -> Script:
         folder = resources.files(__package__).joinpath("lua")
-        source = folder.joinpath("lib.lua").read_text(encoding="utf-8") + folder.joinpath(f"{name}.lua").read_text(
-            encoding="utf-8"
-        )
+        body = folder.joinpath(f"{name}.lua").read_text(encoding="utf-8")
+        first = body.partition("\n")[0]
+        prelude = first[len(_USES) :].strip() if first.startswith(_USES) else "lib"
+        source = folder.joinpath(f"{prelude}.lua").read_text(encoding="utf-8") + body
         return cls(name, source, hashlib.sha1(source.encode()).hexdigest())
+
+
+_USES = "-- uses "
 
 
 class Store:
@@ -89,15 +96,17 @@ class Store:
 
     def primary_urls(self) -> list[str]:
         """A URL per primary: the one server, or every primary of the cluster (for a subscriber that must
-        listen on each, since keyspace notifications stay on the node where the key lives). Ask again after
-        a failover: a promoted replica has its own address."""
+        listen on each, since keyspace notifications stay on the node where the key lives). The cluster is
+        asked afresh each time (a subscriber asks again after a failover: a promoted replica has its own
+        address)."""
         if not self.cluster:
             return [self.url]
+        slots = self._slots = self._discover()
         parts = urlsplit(self.url)
         scheme = "rediss" if parts.scheme == "rediss" else "redis"
         credentials = parts.netloc.rpartition("@")[0] if parts.scheme in ("redis", "rediss") else ""
         userinfo = f"{credentials}@" if credentials else ""
-        return [f"{scheme}://{userinfo}{address}" for address in self._slot_map().primaries]
+        return [f"{scheme}://{userinfo}{address}" for address in slots.primaries]
 
     def each_primary(self, *command: Any, writes: bool = True) -> list[Any]:
         """Run one command on every primary (one reply each; a single node gives a list of one)."""

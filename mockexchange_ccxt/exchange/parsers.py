@@ -86,7 +86,8 @@ class ParsersMixin:
         return parsed
 
     def parse_ohlcv(self, ohlcv: list[Any], market: Any = None) -> list[Any]:
-        return [int(ohlcv[0]), float(ohlcv[1]), float(ohlcv[2]), float(ohlcv[3]), float(ohlcv[4]), float(ohlcv[5])]
+        timestamp, o, h, low, c, volume = ohlcv
+        return [int(timestamp), float(o), float(h), float(low), float(c), float(volume)]
 
     def parse_book(self, book: dict[str, Any]) -> dict[str, Any]:
         """A unified order book with float levels (``info`` keeps whether it is synthetic)."""

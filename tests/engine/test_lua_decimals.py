@@ -1,5 +1,6 @@
-"""The scripts add and compare prices and volumes as decimal text (lib.lua's dec_add and dec_cmp), never as
-doubles: checked against Python's Decimal on numbers far beyond a double's 15-16 digits."""
+"""The scripts add and compare prices and volumes as text or integers of units (candle_lib.lua's dec_add,
+dec_cmp and units_add), never as inexact doubles: checked against Python's Decimal and int on numbers far
+beyond a double's 15-16 digits."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from mockexchange_ccxt.engine.money import fmt
 from mockexchange_ccxt.engine.store import Script
 
 LIB = Script.load("record_price").source.split("-- record_price.lua")[0]
-ADD = LIB + "\nreturn dec_add(ARGV[1], ARGV[2])"
+ADD = LIB + "\nreturn candle_tools().dec_add(ARGV[1], ARGV[2])"
 CMP = LIB + "\nreturn dec_cmp(ARGV[1], ARGV[2])"
+UNITS = LIB + "\nreturn units_add(ARGV[1], ARGV[2])"
 
 EXACT = Context(prec=100)  # the default 28 digits would round the oracle itself
 numbers = st.one_of(
@@ -22,6 +24,12 @@ numbers = st.one_of(
     st.decimals(min_value=0, max_value=1000, places=2, allow_nan=False),
     st.integers(min_value=0, max_value=10**40).map(Decimal),
     st.sampled_from([Decimal(0), Decimal("0.00000001"), Decimal("999999999999999.9"), Decimal("0.5")]),
+)
+integers = st.one_of(
+    st.integers(min_value=0, max_value=10**15),
+    st.integers(min_value=10**14, max_value=10**31),
+    st.integers(min_value=0, max_value=10**40),
+    st.sampled_from([0, 1, 10**15 - 1, 10**15, 10**30 - 1, 10**30, 2**53, 2**53 + 1]),
 )
 
 
@@ -31,3 +39,9 @@ def test_add_and_compare_are_exact(engine: Engine, a: Decimal, b: Decimal) -> No
     x, y = fmt(a), fmt(b)
     assert engine.store.call("EVAL", ADD, 0, x, y) == fmt(EXACT.add(a, b))
     assert engine.store.call("EVAL", CMP, 0, x, y) == (a > b) - (a < b)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(a=integers, b=integers)
+def test_integers_of_units_add_exactly(engine: Engine, a: int, b: int) -> None:
+    assert engine.store.call("EVAL", UNITS, 0, str(a), str(b)) == str(a + b)

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import ccxt
 import pytest
+import redis
 import requests
 from books import check_books, check_fills, check_orders_consistent
 from servers import Server
 from tests_helpers import wait_for
 
-from mockexchange_ccxt import Engine, MockExchange
+from mockexchange_ccxt import Engine, MockExchange, Settings
 from mockexchange_ccxt.engine.local_cluster import LocalCluster
 from mockexchange_ccxt.keys import Keys
 
@@ -28,6 +30,8 @@ from .clients import HttpLoad
 from .conftest import FUNDS, KEY
 
 pytestmark = pytest.mark.slow
+
+T0 = 1_700_000_000_000
 
 
 @pytest.fixture
@@ -84,3 +88,33 @@ def test_a_primary_killed_under_load_fails_over_and_the_books_balance(
     check_orders_consistent(books)
     check_fills(books)
     check_books(books, dict(FUNDS))
+
+
+def test_notifications_follow_a_failover_to_the_promoted_replica(cluster: LocalCluster, tmp_path: Path) -> None:
+    """A feed hash whose primary dies: the subscriber finds the replica that took over (a new address) and an
+    outside write there settles at once, with the tick loop an hour away."""
+    feed_key = Keys().price("BTC/USDT")
+    victim = cluster.primary_of(feed_key)
+    seed = next(node for node in cluster.nodes if node is not victim)
+    settings = Settings(redis_url=seed.url, data_dir=tmp_path / "unused", tick_loop_sec=3600.0)
+    with Engine(settings) as engine:
+        engine.set_price("BTC/USDT", "50000", timestamp=T0)
+        engine.fund("USDT", "10000")
+        engine.start_tick_loop()
+        assert engine.notifications.subscribed.wait(10), engine.notifications.unavailable
+        assert wait_for(lambda: engine.tick_loop.passes >= 1)
+        assert victim.process is not None
+        victim.process.kill()
+        assert wait_for(lambda: not engine.notifications.subscribed.is_set(), 10), "the lost primary went unnoticed"
+        cluster.wait_healthy(30)
+        promoted = cluster.primary_of(feed_key)
+        assert promoted is not victim
+        assert engine.notifications.subscribed.wait(30), "no subscriber on the promoted replica"
+        order = engine.create_order("BTC/USDT", "buy", "limit", "0.1", "49000")
+        passes = engine.tick_loop.passes
+        with redis.Redis.from_url(promoted.url, decode_responses=True) as outside:
+            outside.hset(feed_key, mapping={"price": "48000", "timestamp": str(T0 + 60_000), "volume": "2"})
+        assert wait_for(lambda: engine.fetch_order(order["id"])["status"] == "closed", 10)
+        assert engine.tick_loop.passes == passes  # the notification did it, not the loop
+        assert engine.ohlcv("BTC/USDT", since=T0)[-1][1:] == [Decimal(48000)] * 4 + [Decimal(2)]
+        engine.stop_tick_loop()
