@@ -57,7 +57,7 @@ def scores_of(entries: list[Any]) -> dict[str, int]:
 
 
 class QueriesMixin:
-    """``fetch_order``, ``fetch_orders``, ``order_trades``, ``fetch_my_trades``."""
+    """``fetch_order``, ``fetch_order_by_client_id``, ``fetch_orders``, ``order_trades``, ``fetch_my_trades``."""
 
     store: Store
     keys: Keys
@@ -75,6 +75,17 @@ class QueriesMixin:
         return record
 
     def fetch_order(self, order_id: Any) -> dict[str, Any]:
+        return order_view(self._record(order_id))
+
+    def fetch_order_by_client_id(self, client_order_id: Any) -> dict[str, Any]:
+        """The order placed with this ``clientOrderId``. The account's index of them names it: a client id is
+        unique per account (so a retried request cannot fill twice; retention frees a trimmed order's), and the
+        placing script writes the index and the record together."""
+        if not isinstance(client_order_id, str) or not client_order_id:
+            raise BadRequest("clientOrderId must be a non-empty string")
+        order_id = self.store.read("HGET", self.keys.client_ids, client_order_id)
+        if order_id is None:
+            raise OrderNotFound(f"no order has clientOrderId {client_order_id[:64]!r}")
         return order_view(self._record(order_id))
 
     def fetch_orders(

@@ -105,8 +105,8 @@ class TradingMixin:
         ``type``: ``market``, ``limit``, ``limit_maker``, or Binance's ``stop_loss``, ``stop_loss_limit``,
         ``take_profit``, ``take_profit_limit``. ``flags`` (keyword only, as ``order_request.validate_request``
         names them): ``time_in_force`` (GTC, IOC, FOK, PO), ``post_only``, ``reduce_only`` (false only),
-        ``trigger_price``, ``stop_price``, ``stop_loss_price``, ``take_profit_price``, and ``cost`` (a market buy
-        spending that much quote instead of ``amount``). Market and marketable limits fill at once at the touch
+        ``trigger_price``, ``stop_price``, ``stop_loss_price``, ``take_profit_price``, and ``cost`` (a market order
+        trading that much quote instead of ``amount``). Market and marketable limits fill at once at the touch
         price (taker); other limits rest and reserve funds, or end at once if IOC/FOK; trigger orders rest
         untriggered and reserve funds.
         """

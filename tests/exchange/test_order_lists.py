@@ -50,6 +50,22 @@ def test_a_trimmed_order_is_older_than_the_retention_and_lists_keep_the_rest(
     assert [t["order"] for t in funded.fetch_my_trades("BTC/USDT", since=0)] == ids[2:]
 
 
+def test_an_order_is_found_by_its_client_order_id(funded: MockExchange) -> None:
+    """ccxt's spelling (``fetch_order(None, symbol, {"clientOrderId": ...})``), through the engine's lookup:
+    open, then filled; with an id too, both must name the same order."""
+    resting = funded.create_order("BTC/USDT", "limit", "buy", 0.01, 40000, {"clientOrderId": "dip/1"})
+    other = funded.create_order("BTC/USDT", "market", "buy", 0.01, None, {"clientOrderId": "entry"})
+    found = funded.fetch_order(None, "BTC/USDT", {"clientOrderId": "dip/1"})
+    assert (found["id"], found["status"], found["clientOrderId"]) == (resting["id"], "open", "dip/1")
+    assert funded.fetch_order(resting["id"], None, {"clientOrderId": "dip/1"})["id"] == resting["id"]
+    funded.set_price("BTC/USDT", 39000)
+    assert funded.fetch_order("", "BTC/USDT", {"clientOrderId": "dip/1"})["status"] == "closed"
+    with pytest.raises(ccxt.OrderNotFound):
+        funded.fetch_order(other["id"], None, {"clientOrderId": "dip/1"})
+    with pytest.raises(ccxt.OrderNotFound):
+        funded.fetch_order(None, None, {"clientOrderId": "nobody"})
+
+
 def test_open_orders_page_with_since_and_limit(funded: MockExchange) -> None:
     ids = [funded.create_order("BTC/USDT", "limit", "buy", 0.001, 40000 + i)["id"] for i in range(7)]
     assert [o["id"] for o in funded.fetch_open_orders("BTC/USDT", limit=3)] == ids[-3:]

@@ -23,6 +23,7 @@ local function cancel(id, order)
   redis.call('ZREM', sets[slot[order._at] or (order.side == 'buy' and 1 or 2)], id)
   redis.call('ZREM', KEYS[3], id)
   order.status = 'canceled'
+  order.reason = nil -- the owner ended it: a skipped fill's reason no longer says why it is canceled
   order.lastUpdateTimestamp = math.max(ts, order.timestamp)
   order._fill, order._release, order._cost, order._fee, order._at = nil, nil, nil, nil, nil
   local encoded = cjson.encode(order)
