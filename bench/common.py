@@ -40,6 +40,7 @@ class Group(Enum):
     TICKS = "tick loop"
     BACKTEST = "back-test"
     MARKET = "market data (history, notifications)"
+    MEMORY = "memory (Valkey's used_memory per item)"
 
 
 @dataclass(frozen=True)

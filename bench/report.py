@@ -1,6 +1,7 @@
-"""Run every benchmark (engine, ccxt class, HTTP) and write one markdown report: the machine and what was pinned,
-then a table of each figure next to its floor (what one thread's round trip to Valkey allows, measured in the
-same run), its ratio to that floor, and its target (DESIGN.md section 9, issue 15).
+"""Run every benchmark (engine, ccxt class, HTTP, market data, memory) and write one markdown report: the
+machine and what was pinned, then a table of each figure next to its floor (what one thread's round trip to
+Valkey allows, measured in the same run), its ratio to that floor, and its target (DESIGN.md section 9, issues 15
+and 18).
 
 Run: python bench/report.py [--quick] [--pin] [--out PATH] [--readme]
 It prints the report; --out also writes it to a file, --readme puts it between README.md's bench-report markers
@@ -22,12 +23,13 @@ import engine_bench
 import exchange_bench
 import http_bench
 import market_bench
+import memory_bench
 from common import Figure, machine, markdown_table, parser, pinning
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 START, END = "<!-- bench-report:start -->", "<!-- bench-report:end -->"
-BENCHES = (engine_bench, exchange_bench, http_bench, market_bench, book_bench)
+BENCHES = (engine_bench, exchange_bench, http_bench, market_bench, book_bench, memory_bench)
 
 
 def figure_names() -> list[str]:
@@ -38,13 +40,14 @@ def figure_names() -> list[str]:
 def collect(quick: bool, pin: bool) -> list[Figure]:
     """One bench after the other, never together (they would measure each other). --pin applies to the in-process
     benches only: the HTTP one needs every core for its server workers and client processes."""
-    engine, exchange, http, market, book = (bench.QUICK if quick else bench.FULL for bench in BENCHES)
+    engine, exchange, http, market, book, memory = (bench.QUICK if quick else bench.FULL for bench in BENCHES)
     return [
         *engine_bench.run(engine, pin),
         *exchange_bench.run(exchange, pin),
         *http_bench.run(http),
         *market_bench.run(market, pin),
         *book_bench.run(book, pin),
+        *memory_bench.run(memory, pin),
     ]
 
 

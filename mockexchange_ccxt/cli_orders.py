@@ -39,7 +39,7 @@ def add_order_commands(command: Callable[[str, str], argparse.ArgumentParser]) -
         order.add_argument("--post-only", action="store_true", help="refused if it would take liquidity")
         for flag, field in _TRIGGER_FLAGS.items():
             order.add_argument(f"--{flag}", metavar="PRICE", help=f"trigger price ({field})")
-        order.add_argument("--cost", help="market buy: spend this much quote instead of an amount")
+        order.add_argument("--cost", help="market order: trade this much quote instead of an amount")
 
 
 def order_call(args: argparse.Namespace) -> Call:

@@ -36,17 +36,23 @@ Number = int | float | Decimal
 
 @dataclass(frozen=True)
 class Bounds:
-    """The documented range of a numeric setting: finite, at least ``low``, at most ``high`` (or below it)."""
+    """The documented range of a numeric setting: finite, at least ``low`` (or above it), at most ``high`` (or
+    below it)."""
 
     low: Number
     high: Number
     high_open: bool = False
+    low_open: bool = False
 
     def holds(self, value: Number) -> bool:
-        finite = value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)
-        return finite and self.low <= value and (value < self.high if self.high_open else value <= self.high)
+        if not (value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)):
+            return False
+        above = self.low < value if self.low_open else self.low <= value
+        return above and (value < self.high if self.high_open else value <= self.high)
 
     def describe(self) -> str:
+        if self.low_open:
+            return f"above {self.low} up to {self.high}"
         return f"from {self.low} to below {self.high}" if self.high_open else f"{self.low} to {self.high}"
 
 
@@ -63,6 +69,8 @@ RANGES: dict[str, Bounds] = {
     "book_step_bps": Bounds(Decimal("0.01"), Decimal(1000)),
     "book_level_notional": Bounds(Decimal("0.01"), Decimal(10) ** 10),
     "max_slippage_bps": Bounds(Decimal(0), Decimal(10000)),
+    "order_retention_days": Bounds(Decimal(0), Decimal(36500), low_open=True),
+    "order_retention_max": Bounds(1, 10**12),
 }
 #: The fill models (``FILL_MODEL``): ``touch`` fills any size at the touch, ``book`` walks the book's depth.
 FILL_MODELS = ("touch", "book")
@@ -117,6 +125,16 @@ ENV_VARS: dict[str, tuple[str, str]] = {
         "with FILL_MODEL=book, how far (basis points, inclusive) a market order walks the book from its best level"
         f" (500; {RANGES['max_slippage_bps'].describe()})",
     ),
+    "ORDER_RETENTION_DAYS": (
+        "order_retention_days",
+        "days a finished order (closed, canceled) and its trades are kept, in the account's own time (30;"
+        f" unlimited on a ReplayClock unless set; {RANGES['order_retention_days'].describe()})",
+    ),
+    "ORDER_RETENTION_MAX": (
+        "order_retention_max",
+        "most finished orders (with their trades) kept per account, the newest (100000; unlimited on a"
+        f" ReplayClock unless set; {RANGES['order_retention_max'].describe()})",
+    ),
     "MARKETS_FILE": (
         "markets_file",
         "JSON file of market rules per symbol (tick, step, limits, fees, active); unset: defaults",
@@ -124,7 +142,7 @@ ENV_VARS: dict[str, tuple[str, str]] = {
 }
 
 #: Settings fields read as integers and as exact decimals from the environment.
-_INT_FIELDS = ("settle_batch", "history_days", "book_levels")
+_INT_FIELDS = ("settle_batch", "history_days", "book_levels", "order_retention_max")
 _DECIMAL_FIELDS = (
     "commission",
     "maker_commission",
@@ -132,6 +150,7 @@ _DECIMAL_FIELDS = (
     "book_step_bps",
     "book_level_notional",
     "max_slippage_bps",
+    "order_retention_days",
 )
 _VARIABLE = {name: var for var, (name, _doc) in ENV_VARS.items()}
 
@@ -166,13 +185,17 @@ class Settings:
     markets_file: str | None = None  # a path, or the JSON itself (the ccxt class's options['markets'] dict)
     fill_model: str = "touch"
     max_slippage_bps: Decimal = Decimal(500)
+    # None: the defaults of engine/retention.py, or no limit for an engine on a ReplayClock (a back-test)
+    order_retention_days: Decimal | None = None
+    order_retention_max: int | None = None
 
     def __post_init__(self) -> None:
         for name, bounds in RANGES.items():
             value = getattr(self, name)
             if value is None:
                 continue
-            if isinstance(value, bool) or not isinstance(value, Number) or not bounds.holds(value):
+            counted = name in _INT_FIELDS and not isinstance(value, int)  # a count is a whole number
+            if isinstance(value, bool) or not isinstance(value, Number) or counted or not bounds.holds(value):
                 raise ConfigError(_VARIABLE[name], f"{_VARIABLE[name]} must be {bounds.describe()}, got {value!r}")
         if self.redis_url is not None:
             _check_redis_url(self.redis_url)

@@ -72,6 +72,20 @@ class Keys:
         return self._base + "open_ids"
 
     @property
+    def finished_ids(self) -> str:
+        """Sorted set: ids of finished orders (closed, canceled), scored by the time each finished (ms): what
+        retention trims, oldest first (``engine.retention``)."""
+        return self._base + "done"
+
+    @property
+    def retention(self) -> str:
+        """Hash: what retention removed since the account was last reset, so the balances still add up and a
+        trimmed id is told from one that never existed: ``orders`` and ``trades`` (counts), ``in:<ASSET>`` and
+        ``out:<ASSET>`` (units its trades brought in and took out, as integer text of any length), ``first``
+        (the lowest id counter trimmed: every missing id from there up to the counter was trimmed)."""
+        return self._base + "retention"
+
+    @property
     def active_symbols(self) -> str:
         """Set: symbols that have at least one open order; the tick loop settles only these."""
         return self._base + "active"
@@ -189,6 +203,8 @@ class Keys:
             self.client_ids,
             self.all_ids,
             self.open_ids,
+            self.finished_ids,
+            self.retention,
             self.active_symbols,
             self.traded_symbols,
             self.fills,

@@ -28,7 +28,7 @@ ORDER_FIELDS = (
     Field("stopPrice", NUMBER, False, "the trigger price of a stop_loss/take_profit type; else same as triggerPrice"),
     Field("stopLossPrice", NUMBER, False, "stop-loss trigger: a sell fires at or below it, a buy at or above"),
     Field("takeProfitPrice", NUMBER, False, "take-profit trigger: a sell fires at or above it, a buy at or below"),
-    Field("cost", NUMBER, False, "market buy: spend this much quote (Binance's quoteOrderQty) instead of amount"),
+    Field("cost", NUMBER, False, "market order: trade this much quote (Binance's quoteOrderQty) instead of amount"),
 )
 
 #: Optional order fields of the body -> the engine's keyword (``order_request.validate_request``).
@@ -48,7 +48,7 @@ def order_args(body: dict[str, Any]) -> dict[str, Any]:
     """The engine's arguments of an order body. Without ``type`` it is a market order (the seed's contract);
     an empty type is refused (by the engine)."""
     if body.get("amount") is None and body.get("cost") is None:
-        raise BadRequest("field 'amount' is required (or, for a market buy, 'cost')")
+        raise BadRequest("field 'amount' is required (or, for a market order, 'cost')")
     flags = {keyword: body[name] for name, keyword in ORDER_FLAGS.items() if body.get(name) is not None}
     return {
         "symbol": body["symbol"],

@@ -21,6 +21,7 @@ from .errors import BadRequest, NotFound, NotSupported
 from .fields import BOOLEAN, INTEGER, LEVELS, NUMBER, STRING, STRINGS, Field
 from .market_routes import market_routes
 from .order_fields import ORDER_FIELDS, order_args
+from .order_routes import order_read_routes
 
 __all__ = [
     "BOOLEAN",
@@ -179,7 +180,6 @@ def _tickers(engine: Engine, call: Call) -> dict[str, Any]:
     return engine.tickers(symbols.split(",") if symbols else None)
 
 
-_SYMBOL_Q = Field("symbol", STRING, False, "only this symbol")
 _ACCOUNT = Field("account", STRING, False, "the account (default: the one the request acts as, main for the admin)")
 
 ROUTES: tuple[Route, ...] = (
@@ -206,44 +206,7 @@ ROUTES: tuple[Route, ...] = (
     Route("ticker", "GET", "/tickers/{symbol}", lambda e, c: e.ticker(c.path["symbol"]), "Ticker of one symbol"),
     Route("balance", "GET", "/balance", lambda e, c: e.fetch_balance(), "Balance of every asset"),
     Route("balance_of", "GET", "/balance/{asset}", _balance_of, "Balance of one asset"),
-    Route(
-        "orders",
-        "GET",
-        "/orders",
-        lambda e, c: e.fetch_orders(
-            c.query.get("status"),
-            c.query.get("symbol"),
-            _int(c.query.get("tail"), "tail"),
-            _int(c.query.get("since"), "since"),
-            _int(c.query.get("limit"), "limit"),
-        ),
-        "Orders, oldest first",
-        (
-            Field("status", STRING, False, "open, closed or canceled"),
-            _SYMBOL_Q,
-            Field("tail", INTEGER, False, "only the newest N (same as limit without since)"),
-            Field("since", INTEGER, False, "placed at or after this time (ms): the first `limit` of them"),
-            Field("limit", INTEGER, False, "at most N: the first after since, else the newest"),
-        ),
-    ),
-    Route("order", "GET", "/orders/{oid}", lambda e, c: e.fetch_order(c.path["oid"]), "One order"),
-    Route(
-        "order_trades", "GET", "/orders/{oid}/trades", lambda e, c: e.order_trades(c.path["oid"]), "Fills of one order"
-    ),
-    Route(
-        "trades",
-        "GET",
-        "/trades",
-        lambda e, c: e.fetch_my_trades(
-            c.query.get("symbol"), _int(c.query.get("since"), "since"), _int(c.query.get("limit"), "limit")
-        ),
-        "The account's fills, oldest first",
-        (
-            _SYMBOL_Q,
-            Field("since", INTEGER, False, "at or after this time (ms): the first `limit` of them"),
-            Field("limit", INTEGER, False, "at most N: the first after since, else the newest"),
-        ),
-    ),
+    *order_read_routes(),
     Route(
         "create_order",
         "POST",

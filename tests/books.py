@@ -46,9 +46,12 @@ def open_reservations(engine: Engine) -> dict[str, Decimal]:
 
 def expected_totals(engine: Engine, funded: dict[str, Decimal]) -> dict[str, Decimal]:
     """Funding plus the signed effect of every fill: a buy adds its amount of base and takes cost + fee of
-    quote, a sell takes its amount of base and adds cost - fee of quote."""
+    quote, a sell takes its amount of base and adds cost - fee of quote; the fills that retention trimmed count
+    through the account's retention ledger (their net effect per asset)."""
     totals: dict[str, Decimal] = defaultdict(Decimal)
     for asset, amount in funded.items():
+        totals[asset] += amount
+    for asset, amount in engine.trimmed()["net"].items():
         totals[asset] += amount
     for trade in engine.fetch_my_trades():
         base, quote = trade["symbol"].split("/")
@@ -83,7 +86,8 @@ def check_orders_consistent(engine: Engine) -> None:
     """Every order is in one coherent state and its trades add up to it: each trade belongs to one order, an
     order's trades sum to its ``filled``, ``cost`` and fee; closed means all filled, open means something
     remains. Under the touch model an order fills whole or not at all (open and canceled orders have no trade);
-    under FILL_MODEL=book an open or canceled order may have filled part."""
+    under FILL_MODEL=book an open or canceled order may have filled part. The finished orders (and only they)
+    are in the index retention trims."""
     trades = engine.fetch_my_trades()
     trade_ids = [t["id"] for t in trades]
     assert len(trade_ids) == len(set(trade_ids)), "a trade id was given twice"
@@ -92,6 +96,8 @@ def check_orders_consistent(engine: Engine) -> None:
         by_order[trade["order"]].append(trade)
     partial = engine.settings.book_fills
     orders = {order["id"]: order for order in engine.fetch_orders()}
+    finished = set(engine.store.read("ZRANGE", engine.keys.finished_ids, 0, -1))
+    assert finished == {order_id for order_id, order in orders.items() if order["status"] != "open"}
     assert set(by_order) <= set(orders), "a trade of no order"
     for order in orders.values():
         mine = by_order.get(order["id"], [])

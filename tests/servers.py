@@ -60,9 +60,11 @@ class Server:
         return self.log.read_text(errors="replace")
 
     def stop(self) -> int:
-        """SIGTERM to the server's process group (granian and its workers), SIGKILL if it lingers."""
+        """SIGTERM to the server (granian's main process, which stops its workers), SIGKILL to its whole process
+        group if it lingers. Not SIGTERM to the group: a worker that the signal ends before granian has asked it
+        to stop counts as an unexpected exit, and granian then exits 1."""
         if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
+            os.kill(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:

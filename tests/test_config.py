@@ -36,6 +36,15 @@ from mockexchange_ccxt.config import ENV_VARS, RANGES, ConfigError, Settings
         ("MAX_SLIPPAGE_BPS", "10001"),
         ("MAX_SLIPPAGE_BPS", "NaN"),
         ("FILL_MODEL", "depth"),
+        ("ORDER_RETENTION_DAYS", "-1"),
+        ("ORDER_RETENTION_DAYS", "0"),
+        ("ORDER_RETENTION_DAYS", "-0"),
+        ("ORDER_RETENTION_DAYS", "NaN"),
+        ("ORDER_RETENTION_DAYS", "inf"),
+        ("ORDER_RETENTION_DAYS", "36501"),
+        ("ORDER_RETENTION_MAX", "0"),
+        ("ORDER_RETENTION_MAX", "-100"),
+        ("ORDER_RETENTION_MAX", "1000000000001"),
     ],
 )
 def test_a_number_out_of_range_is_a_config_error_naming_the_variable(var: str, raw: str) -> None:
@@ -53,6 +62,11 @@ def test_a_number_out_of_range_is_a_config_error_naming_the_variable(var: str, r
         ("SETTLE_BATCH", "1.5"),
         ("SETTLE_BATCH", "ten"),
         ("MAX_SLIPPAGE_BPS", "wide"),
+        ("ORDER_RETENTION_DAYS", "thirty"),
+        ("ORDER_RETENTION_DAYS", "30d"),
+        ("ORDER_RETENTION_MAX", "nan"),
+        ("ORDER_RETENTION_MAX", "1e5"),
+        ("ORDER_RETENTION_MAX", "many"),
     ],
 )
 def test_a_value_that_is_not_a_number_gets_a_plain_message(var: str, raw: str) -> None:
@@ -72,6 +86,13 @@ def test_the_same_checks_apply_to_settings_built_in_code() -> None:
         Settings(settle_batch=True)  # a bool is not a count
     with pytest.raises(ConfigError, match="FILL_MODEL"):
         Settings(fill_model="Book ")
+
+    for days in (0, -1, float("nan"), Decimal("NaN"), "30"):
+        with pytest.raises(ConfigError, match="ORDER_RETENTION_DAYS"):
+            Settings(order_retention_days=days)  # type: ignore[arg-type]
+    for most in (0, -1, float("nan"), 1.5, "10"):
+        with pytest.raises(ConfigError, match="ORDER_RETENTION_MAX"):
+            Settings(order_retention_max=most)  # type: ignore[arg-type]
 
 
 def test_the_fill_model_is_read_from_the_environment() -> None:
@@ -104,7 +125,12 @@ def test_the_bounds_are_valid_and_documented() -> None:
     docs = {name: doc for _var, (name, doc) in ENV_VARS.items()}
     for name, bounds in RANGES.items():
         assert bounds.describe() in docs[name], name
-        Settings(**{name: bounds.low})  # the lowest value is accepted
+        if bounds.low_open:  # anything above the low end is accepted, the low end itself is not
+            Settings(**{name: bounds.low + Decimal("0.000001")})
+            with pytest.raises(ConfigError):
+                Settings(**{name: bounds.low})
+        else:
+            Settings(**{name: bounds.low})  # the lowest value is accepted
         if not bounds.high_open:
             Settings(**{name: bounds.high})
 

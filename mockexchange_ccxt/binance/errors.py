@@ -121,18 +121,21 @@ ENGINE_TO_BINANCE: dict[str, Mapping] = {
 #: What an engine error means on a route that looks an order up to cancel it: Binance answers -2011 there.
 CANCEL_OVERRIDES: dict[str, Mapping] = {"ORDER_NOT_FOUND": (-2011, 400, UNKNOWN_ORDER)}
 
-#: The engine words a market-rule breach as Binance does (``Filter failure: LOT_SIZE: ...``): Binance's code for
-#: it is -1013. A market that is not active is Binance's closed market.
-FILTER_FAILURE = "Filter failure: "
+#: The engine names a market-rule breach as Binance does (``Filter failure: LOT_SIZE: <what and the allowed
+#: value>``); Binance's answer is -1013 with the text up to the filter's name (``Filter failure: LOT_SIZE``),
+#: which clients match. A market that is not active is Binance's closed market.
+FILTER_FAILURE = re.compile(r"Filter failure: [A-Z_]+")
 INACTIVE_MARKET = re.compile(r"market \S+ is not active")
 
 
 def from_engine_code(code: str, message: str, overrides: dict[str, Mapping] | None = None) -> BinanceError:
     """The Binance error for an engine error code and message; an unknown code is an internal error."""
-    if code == "INVALID_ORDER" and message.startswith(FILTER_FAILURE):
-        return BinanceError(-1013, message)
-    if code == "INVALID_ORDER" and INACTIVE_MARKET.match(message):
-        return BinanceError(-1013, MARKET_CLOSED)
+    if code == "INVALID_ORDER":
+        failure = FILTER_FAILURE.match(message)
+        if failure is not None:
+            return BinanceError(-1013, failure.group())
+        if INACTIVE_MARKET.match(message):
+            return BinanceError(-1013, MARKET_CLOSED)
     binance_code, status, text = (overrides or {}).get(code) or ENGINE_TO_BINANCE.get(code, (-1000, 500, UNKNOWN))
     return BinanceError(binance_code, message if text is None else text, status)
 

@@ -2,9 +2,10 @@
 ``create_order``: Binance's names in, the engine's names out.
 
 What an order type means (how it fills, what it reserves, when it triggers, when it is refused) is the engine's
-decision. The dialect serves a Binance type, a time in force or a parameter exactly when the route table's
-``create_order`` declares the body field that carries it; anything else is refused here with Binance's own
-code and text, before anything is sent.
+decision: each Binance type is the engine's type of the same name, each time in force the engine's, and
+``quoteOrderQty`` the engine's ``cost``. The dialect checks only what Binance checks before an order reaches its
+matching engine (which parameters a type needs or refuses), with Binance's own code and text, before anything
+is sent.
 """
 
 from __future__ import annotations
@@ -13,12 +14,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from ..routes import ROUTES_BY_NAME
 from . import errors as e
 from .context import Context
-
-#: The body fields the engine's ``create_order`` takes.
-BODY_FIELDS = frozenset(f.name for f in ROUTES_BY_NAME["create_order"].body or ())
 
 
 @dataclass(frozen=True)
@@ -26,30 +23,22 @@ class OrderType:
     engine: str  # the engine's name of the type
     limit: bool  # has a limit price (and, but for LIMIT_MAKER, a time in force)
     trigger: bool  # has a stopPrice
-    needs: frozenset[str] = frozenset()  # body fields the engine must declare to place it
 
 
-_TRIGGERED = frozenset({"stopPrice"})
-
+#: Binance's spot order types, in Binance's order (exchangeInfo's ``orderTypes``: ccxt refuses any other type
+#: before sending it).
 TYPES: dict[str, OrderType] = {
     "LIMIT": OrderType("limit", limit=True, trigger=False),
+    "LIMIT_MAKER": OrderType("limit_maker", limit=True, trigger=False),
     "MARKET": OrderType("market", limit=False, trigger=False),
-    "STOP_LOSS": OrderType("stop_loss", limit=False, trigger=True, needs=_TRIGGERED),
-    "STOP_LOSS_LIMIT": OrderType("stop_loss_limit", limit=True, trigger=True, needs=_TRIGGERED),
-    "TAKE_PROFIT": OrderType("take_profit", limit=False, trigger=True, needs=_TRIGGERED),
-    "TAKE_PROFIT_LIMIT": OrderType("take_profit_limit", limit=True, trigger=True, needs=_TRIGGERED),
-    "LIMIT_MAKER": OrderType("limit_maker", limit=True, trigger=False, needs=frozenset({"postOnly"})),
+    "STOP_LOSS": OrderType("stop_loss", limit=False, trigger=True),
+    "STOP_LOSS_LIMIT": OrderType("stop_loss_limit", limit=True, trigger=True),
+    "TAKE_PROFIT": OrderType("take_profit", limit=False, trigger=True),
+    "TAKE_PROFIT_LIMIT": OrderType("take_profit_limit", limit=True, trigger=True),
 }
 
-#: The types placed today, in Binance's order: exchangeInfo's ``orderTypes`` (ccxt refuses any other type
-#: before sending it).
-SERVED_TYPES = [name for name, kind in TYPES.items() if kind.needs <= BODY_FIELDS]
-
-#: Binance's time in force values and whether the engine takes them (GTC is what a limit does without one).
+#: Binance's time in force values (each the engine's of the same name; GTC is what a limit does without one).
 TIME_IN_FORCE = ("GTC", "IOC", "FOK")
-HONOURS_TIME_IN_FORCE = "timeInForce" in BODY_FIELDS
-#: A market order by quote amount (``quoteOrderQty``) is the engine's ``cost``.
-TAKES_QUOTE_AMOUNT = "cost" in BODY_FIELDS
 
 #: New-order parameters Binance defines that the mock does not implement: refused with -1106, never dropped.
 REFUSED = (
@@ -71,21 +60,20 @@ def _time_in_force(name: str, kind: OrderType, given: str | None) -> str | None:
         return None
     if given is None:
         raise e.mandatory("timeInForce")
-    if given != "GTC" and not HONOURS_TIME_IN_FORCE:
-        raise e.BinanceError(-1115, e.INVALID_TIME_IN_FORCE)
-    return given if HONOURS_TIME_IN_FORCE else None
+    return given
 
 
 def _amounts(kind: OrderType, p: dict[str, Any]) -> dict[str, str]:
+    """``quantity``, or for a MARKET order ``quoteOrderQty`` (the engine's ``cost``, either side)."""
     quantity, quote_amount = p["quantity"], p.get("quoteOrderQty")
     if quote_amount is not None:
-        if kind.engine != "market" or not TAKES_QUOTE_AMOUNT:
+        if kind.engine != "market":
             raise e.not_required("quoteOrderQty")
         if quantity is not None:
             raise e.not_required("quantity")
         return {"cost": quote_amount}
     if quantity is None:
-        if kind.engine == "market" and TAKES_QUOTE_AMOUNT:
+        if kind.engine == "market":
             raise e.BinanceError(-1102, "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!")
         raise e.mandatory("quantity")
     return {"amount": quantity}
@@ -95,8 +83,6 @@ def order_body(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     """The route table's ``create_order`` body for a Binance new-order request."""
     name = p["type"]
     kind = TYPES[name]
-    if name not in SERVED_TYPES:
-        raise e.BinanceError(-1116, e.INVALID_ORDER_TYPE)
     time_in_force = _time_in_force(name, kind, p["timeInForce"])
     if kind.limit and p["price"] is None:
         raise e.mandatory("price")

@@ -79,21 +79,18 @@ def dry_run_order(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
 def find_order(
     ctx: Context, engine_symbol: str, order_id: int | None, client_order_id: str | None, not_found: e.BinanceError
 ) -> dict[str, Any]:
-    """The order named by ``orderId`` or ``origClientOrderId`` on this symbol, or ``not_found``."""
+    """The order named by ``orderId`` or ``origClientOrderId`` on this symbol, or ``not_found``. Given both,
+    they must name the same order, as on Binance; a client id is the engine's lookup (unique per account)."""
     if order_id is None and client_order_id is None:
         raise e.BinanceError(-1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!")
     overrides: Overrides = {"ORDER_NOT_FOUND": (not_found.code, not_found.http_status, not_found.msg)}
+    order: dict[str, Any]
     if order_id is not None:
-        order: dict[str, Any] = ctx.call("order", path={"oid": str(order_id)}, on=overrides)
+        order = ctx.call("order", path={"oid": str(order_id)}, on=overrides)
         if client_order_id is not None and order["clientOrderId"] != client_order_id:
             raise not_found
     else:
-        named = [
-            o for o in ctx.call("orders", query={"symbol": engine_symbol}) if o["clientOrderId"] == client_order_id
-        ]
-        if not named:
-            raise not_found
-        order = named[-1]
+        order = ctx.call("order_by_client_id", query={"clientOrderId": client_order_id}, on=overrides)
     if order["symbol"] != engine_symbol:
         raise not_found
     return order
@@ -116,18 +113,12 @@ def cancel_order(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
 
 
 def cancel_open_orders(ctx: Context, p: dict[str, Any]) -> list[dict[str, Any]]:
-    """Cancels every open order of the symbol; none open is -2011, as on Binance."""
-    open_orders = ctx.call("orders", query={"status": "open", "symbol": ctx.symbol(p["symbol"])})
-    canceled = []
-    for order in open_orders:
-        try:
-            canceled.append(shapes.canceled_view(_cancel(ctx, order), None))
-        except e.BinanceError as exc:  # filled meanwhile: no longer open, so not canceled
-            if exc.code != -2011:
-                raise
+    """Cancels every open order of the symbol at once (the engine's cancel-all: one script per symbol, so no
+    fill lands between two cancels); none open is -2011, as on Binance."""
+    canceled = ctx.call("cancel_all_orders", body={"symbol": ctx.symbol(p["symbol"])})
     if not canceled:
         raise e.BinanceError(-2011, e.UNKNOWN_ORDER)
-    return canceled
+    return [shapes.canceled_view(order, None) for order in canceled]
 
 
 def open_orders(ctx: Context, p: dict[str, Any]) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ from typing import Any
 from . import errors as e
 from . import shapes
 from .context import Context
-from .order_types import SERVED_TYPES, TAKES_QUOTE_AMOUNT
+from .order_types import TYPES
 from .params import Param, Params, boolean, long, names, one_of, symbol, symbols, up_to
 
 
@@ -51,7 +51,7 @@ def exchange_info(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
             raise e.invalid_symbol()
         markets = [by_id[mid] for mid in wanted]
     permission_sets = p.get("showPermissionSets") is not False
-    entries = [shapes.symbol_info(m, SERVED_TYPES, TAKES_QUOTE_AMOUNT, permission_sets) for m in markets]
+    entries = [shapes.symbol_info(m, list(TYPES), permission_sets) for m in markets]
     if p.get("symbolStatus") is not None:
         entries = [entry for entry in entries if entry["status"] == p["symbolStatus"]]
     if p.get("permissions") is not None and "SPOT" not in p["permissions"]:

@@ -49,9 +49,7 @@ def market_id(symbol: str) -> str:
 # -- markets -------------------------------------------------------------------------------------------------
 
 
-def symbol_info(
-    market: dict[str, Any], order_types: list[str], quote_order_qty: bool, permission_sets: bool = True
-) -> dict[str, Any]:
+def symbol_info(market: dict[str, Any], order_types: list[str], permission_sets: bool = True) -> dict[str, Any]:
     """One entry of ``exchangeInfo.symbols``: the market's precision and limits as Binance's filters."""
     precision, limits = market["precision"], market["limits"]
     market_limits = limits.get("market") or limits["amount"]
@@ -70,7 +68,7 @@ def symbol_info(
         "ocoAllowed": False,
         "otoAllowed": False,
         "opoAllowed": False,
-        "quoteOrderQtyMarketAllowed": quote_order_qty,
+        "quoteOrderQtyMarketAllowed": True,
         "allowTrailingStop": False,
         "cancelReplaceAllowed": True,
         "amendAllowed": False,
@@ -253,6 +251,12 @@ def _core(order: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _stop_price(order: dict[str, Any]) -> dict[str, str]:
+    """``stopPrice``, which Binance's order answers (but ``GET``'s) carry only for an order that has one."""
+    trigger = order.get("triggerPrice")
+    return {} if trigger is None else {"stopPrice": n8(trigger)}
+
+
 def _working(order: dict[str, Any]) -> tuple[bool, int]:
     """``isWorking`` and ``workingTime``: a trigger order works once it fired (-1 until then)."""
     if order.get("triggerPrice") is None:
@@ -301,7 +305,7 @@ def placed_view(order: dict[str, Any], response_type: str, fills: list[dict[str,
     answer = {**_ids(order), "transactTime": order["lastUpdateTimestamp"] or order["timestamp"]}
     if response_type == "ACK":
         return answer
-    answer.update(_core(order), workingTime=_working(order)[1], selfTradePreventionMode="NONE")
+    answer.update(_core(order), **_stop_price(order), workingTime=_working(order)[1], selfTradePreventionMode="NONE")
     if response_type == "FULL":
         answer["fills"] = [fill_view(trade) for trade in fills]
     return answer
@@ -319,6 +323,7 @@ def canceled_view(order: dict[str, Any], cancel_client_id: str | None) -> dict[s
         "clientOrderId": cancel_client_id or ids["clientOrderId"],
         "transactTime": order["lastUpdateTimestamp"] or order["timestamp"],
         **_core(order),
+        **_stop_price(order),
         "selfTradePreventionMode": "NONE",
     }
 

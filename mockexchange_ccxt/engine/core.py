@@ -27,6 +27,7 @@ from .money import fmt
 from .notifications import Notifications
 from .prices import PriceFeed, quote_from_reply
 from .queries import QueriesMixin
+from .retention import RetentionMixin, trim_every_account
 from .rules import load_rules
 from .settlement import SettlementMixin
 from .store import Store
@@ -35,7 +36,7 @@ from .tick_loop import TickLoop
 log = logging.getLogger("mockexchange_ccxt.engine")
 
 
-class Engine(BookTrading, QueriesMixin, SettlementMixin, MarketData, AccountViews):
+class Engine(BookTrading, QueriesMixin, SettlementMixin, MarketData, AccountViews, RetentionMixin):
     """A spot exchange whose prices, balances and orders live in Valkey.
 
     With ``settings.redis_url`` unset it starts a private embedded valkey-server (stopped by ``close``).
@@ -64,6 +65,7 @@ class Engine(BookTrading, QueriesMixin, SettlementMixin, MarketData, AccountView
             lambda s, a: settle_symbol(self, s, a),
             self.settings.tick_loop_sec,
             self.notice_outside_writes,
+            lambda: trim_every_account(self),
         )
         self.notifications = Notifications(self.store.primary_urls, self.keys, self.notice, self.notice_outside_writes)
 
@@ -157,7 +159,7 @@ class Engine(BookTrading, QueriesMixin, SettlementMixin, MarketData, AccountView
     def start_tick_loop(self) -> None:
         """Notice outside price writes: at once through keyspace notifications (``engine.notifications``),
         and every ``tick_loop_sec`` by a pass that settles every symbol with open orders and records any write
-        not seen yet, in background threads."""
+        not seen yet, in background threads. The passes also trim finished orders past their retention."""
         self.tick_loop.start()
         self.notifications.start()
 

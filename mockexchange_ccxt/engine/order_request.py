@@ -55,12 +55,12 @@ class OrderRequest:
     symbol: str
     side: str
     type: str  # what it carries: MARKET or LIMIT
-    amount: Decimal | None  # None only for a market buy by cost
+    amount: Decimal | None  # None only for a market order by cost
     price: Decimal | None  # the limit price (None for market orders)
     client_order_id: str | None
     time_in_force: str = GTC
     trigger: Trigger | None = None
-    cost: Decimal | None = None  # a market buy spending this much quote (amount follows from the price)
+    cost: Decimal | None = None  # a market order trading this much quote (amount follows from the touch price)
     order_type: str = LIMIT  # the type as requested (Binance's names stay in the record's info)
 
 
@@ -116,14 +116,12 @@ def validate_request(
     if cost is not None:
         if carried != MARKET or trigger is not None:
             raise InvalidOrder("cost (quoteOrderQty) is only for market orders")
-        if side == SELL:
-            raise NotSupported("cost (quoteOrderQty) on a market sell: give the amount to sell instead")
         if amount is not None:
             raise InvalidOrder("give amount or cost, not both")
         spend = parse_positive(cost, "cost", InvalidOrder)
     else:
         if amount is None:
-            raise InvalidOrder("amount must be a number, got None (or give cost, for a market buy)")
+            raise InvalidOrder("amount must be a number, got None (or give cost, for a market order)")
         quantity = parse_positive(amount, "amount", InvalidOrder)
     if client_order_id is not None and (
         not isinstance(client_order_id, str) or not _CLIENT_ORDER_ID.fullmatch(client_order_id)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidOrder, OrderImmediatelyFillable
@@ -128,12 +128,17 @@ def plan_order(
 
 
 def amount_for_cost(request: OrderRequest, market: Market, quote: Quote) -> Decimal:
-    """A market buy by cost: the most whole steps of the market's amount precision that cost fits at the ask."""
+    """A market order by cost (Binance's ``quoteOrderQty``): the most whole steps of the market's amount
+    precision whose value at the touch does not exceed the cost. A buy's steps cost at most that at the ask
+    (the fee comes on top); a sell's bring in at most that at the bid (the fee comes off), as Binance sizes a
+    market sell by quote amount."""
     assert request.cost is not None
-    amount = (request.cost / quote.ask / market.step).to_integral_value(rounding=ROUND_FLOOR) * market.step
+    touch = touch_price(request.side, quote)
+    amount = request.cost // (touch * market.step) * market.step  # ``//`` on Decimals: the exact whole quotient
     if amount <= 0:
+        trade = "buys" if request.side == BUY else "sells"
         raise InvalidOrder(
-            f"cost {fmt(request.cost)} {market.quote} buys less than one step ({fmt(market.step)}) at {fmt(quote.ask)}"
+            f"cost {fmt(request.cost)} {market.quote} {trade} less than one step ({fmt(market.step)}) at {fmt(touch)}"
         )
     return amount
 

@@ -11,7 +11,7 @@ nothing), without it the newest ``limit``; either way oldest first, ties in time
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import BadRequest, OrderNotFound
 from ..keys import Keys
@@ -49,7 +49,7 @@ def _check_since(value: Any) -> None:
         raise BadRequest(f"since must be a non-negative integer of milliseconds, got {value!r}")
 
 
-def _scored(entries: list[Any]) -> dict[str, int]:
+def scores_of(entries: list[Any]) -> dict[str, int]:
     """Members and scores of a WITHSCORES reply (pairs, or a flat list, depending on the protocol)."""
     if entries and not isinstance(entries[0], list):
         entries = [entries[i : i + 2] for i in range(0, len(entries), 2)]
@@ -57,20 +57,35 @@ def _scored(entries: list[Any]) -> dict[str, int]:
 
 
 class QueriesMixin:
-    """``fetch_order``, ``fetch_orders``, ``order_trades``, ``fetch_my_trades``."""
+    """``fetch_order``, ``fetch_order_by_client_id``, ``fetch_orders``, ``order_trades``, ``fetch_my_trades``."""
 
     store: Store
     keys: Keys
+
+    if TYPE_CHECKING:  # provided by Engine (retention.py)
+
+        def missing_order(self, order_id: str) -> OrderNotFound: ...
 
     def _record(self, order_id: Any) -> dict[str, Any]:
         order_id = check_id(order_id)
         raw = self.store.read("HGET", self.keys.orders, order_id)
         if raw is None:
-            raise OrderNotFound(f"order {order_id} does not exist")
+            raise self.missing_order(order_id)
         record: dict[str, Any] = json.loads(raw)
         return record
 
     def fetch_order(self, order_id: Any) -> dict[str, Any]:
+        return order_view(self._record(order_id))
+
+    def fetch_order_by_client_id(self, client_order_id: Any) -> dict[str, Any]:
+        """The order placed with this ``clientOrderId``. The account's index of them names it: a client id is
+        unique per account (so a retried request cannot fill twice; retention frees a trimmed order's), and the
+        placing script writes the index and the record together."""
+        if not isinstance(client_order_id, str) or not client_order_id:
+            raise BadRequest("clientOrderId must be a non-empty string")
+        order_id = self.store.read("HGET", self.keys.client_ids, client_order_id)
+        if order_id is None:
+            raise OrderNotFound(f"no order has clientOrderId {client_order_id[:64]!r}")
         return order_view(self._record(order_id))
 
     def fetch_orders(
@@ -116,7 +131,7 @@ class QueriesMixin:
                 chunk = self.store.read("ZREVRANGEBYSCORE", index, bound, "-inf", "WITHSCORES", "LIMIT", 0, _CHUNK)
             else:
                 chunk = self.store.read("ZRANGEBYSCORE", index, bound, "+inf", "WITHSCORES", "LIMIT", 0, _CHUNK)
-            scored = _scored(chunk)
+            scored = scores_of(chunk)
             if not scored:
                 break
             ids = list(scored)
@@ -156,7 +171,7 @@ class QueriesMixin:
             entries = self.store.read("ZREVRANGEBYSCORE", index, "+inf", "-inf", "WITHSCORES", "LIMIT", 0, limit)
         else:
             entries = self.store.read("ZRANGEBYSCORE", index, low, "+inf", "WITHSCORES", "LIMIT", 0, limit)
-        pairs = _scored(entries)
+        pairs = scores_of(entries)
         if limit is not None and len(pairs) == limit:
             # the cut may fall inside trades of one millisecond: take all of them, order them by id, cut again
             edge = min(pairs.values()) if since is None else max(pairs.values())

@@ -52,6 +52,7 @@ class SettlementMixin:
             keys.triggers(symbol, DOWN),
             keys.fills,
             keys.symbol_fills(symbol),
+            keys.finished_ids,
         ]
 
     def settle_command(

@@ -4,7 +4,8 @@ Prices written through the engine settle at once; keyspace notifications (``noti
 writes as they happen; the loop is the fallback for everything else. Every ``interval`` seconds it reads, for
 every account, the set of symbols that have open orders (``every_account.active_by_symbol``) and settles each
 symbol from its feed hash for the accounts holding orders on it, then runs ``observe`` (the engine records the
-outside writes nobody recorded yet). On Valkey Cluster those sets
+outside writes nobody recorded yet), and at most once every ``HOUSEKEEPING_SEC`` ``housekeep`` (the engine trims
+finished orders past their retention, ``retention.py``). On Valkey Cluster those sets
 and feed hashes are spread over every primary; the store reaches each. A Valkey hiccup, a malformed hash or
 any other error is logged and the loop goes on: it stops only when asked.
 """
@@ -13,11 +14,16 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from ..errors import MockExchangeError
 
 log = logging.getLogger("mockexchange_ccxt.tick_loop")
+
+#: The shortest time between two housekeeping runs, however short the interval: trimming has no hurry, and a
+#: server's workers with a 10 ms interval would otherwise read every account's finished orders 100 times a second.
+HOUSEKEEPING_SEC = 1.0
 
 
 class TickLoop:
@@ -29,11 +35,15 @@ class TickLoop:
         settle: Callable[[str, set[str]], int],
         interval: float,
         observe: Callable[[], int] | None = None,
+        housekeep: Callable[[], object] | None = None,
     ) -> None:
-        """``observe`` runs once per pass after the settlements."""
+        """``observe`` runs once per pass after the settlements, ``housekeep`` after it at most once every
+        ``HOUSEKEEPING_SEC``."""
         self.active = active
         self.settle = settle
         self.observe = observe
+        self.housekeep = housekeep
+        self._housekept = float("-inf")
         self.interval = interval
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -56,6 +66,9 @@ class TickLoop:
                     log.exception("settling %s crashed; the pass goes on", symbol)
             if self.observe is not None:
                 filled += self.observe()
+            if self.housekeep is not None and time.monotonic() - self._housekept >= HOUSEKEEPING_SEC:
+                self._housekept = time.monotonic()
+                self.housekeep()
         except MockExchangeError as exc:
             log.warning("tick pass failed: %s", exc)
         except Exception:  # the loop must outlive any bug in a single pass

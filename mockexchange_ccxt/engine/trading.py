@@ -47,6 +47,7 @@ class TradingMixin:
         def join_holders(self, symbol: str) -> None: ...
         def place_on_book(self, symbol: str, args: tuple[Any, ...], flags: dict[str, Any]) -> dict[str, Any]: ...
         def can_execute_on_book(self, symbol: str, args: tuple[Any, ...], flags: dict[str, Any]) -> dict[str, Any]: ...
+        def missing_order(self, order_id: str) -> OrderNotFound: ...
         @property
         def account_number(self) -> int: ...
 
@@ -82,6 +83,7 @@ class TradingMixin:
                 keys.traded_symbols,
                 keys.fills,
                 keys.symbol_fills(symbol),
+                keys.finished_ids,
                 keys.trade_orders,
                 *([keys.price(symbol), keys.depth_taken(symbol)] if depth else []),
             ],
@@ -89,7 +91,7 @@ class TradingMixin:
                 record["clientOrderId"] or "",
                 symbol,
                 "1" if plan.rests_in else "",
-                plan.score,
+                plan.score if plan.rests_in else str(record["lastUpdateTimestamp"]),  # done at once: when it ended
                 "" if plan.fill_ts is None else str(plan.fill_ts),
                 "1" if dry else "",
                 plan.record_tail(),
@@ -115,8 +117,8 @@ class TradingMixin:
         ``type``: ``market``, ``limit``, ``limit_maker``, or Binance's ``stop_loss``, ``stop_loss_limit``,
         ``take_profit``, ``take_profit_limit``. ``flags`` (keyword only, as ``order_request.validate_request``
         names them): ``time_in_force`` (GTC, IOC, FOK, PO), ``post_only``, ``reduce_only`` (false only),
-        ``trigger_price``, ``stop_price``, ``stop_loss_price``, ``take_profit_price``, and ``cost`` (a market buy
-        spending that much quote instead of ``amount``). Market and marketable limits fill at once at the touch
+        ``trigger_price``, ``stop_price``, ``stop_loss_price``, ``take_profit_price``, and ``cost`` (a market order
+        trading that much quote instead of ``amount``). Market and marketable limits fill at once at the touch
         price (taker); other limits rest and reserve funds, or end at once if IOC/FOK; trigger orders rest
         untriggered and reserve funds.
         """
@@ -195,7 +197,7 @@ class TradingMixin:
 
     def _cancel_keys(self, symbols: list[str]) -> list[str]:
         keys = self.keys
-        return [keys.balances, keys.orders, keys.open_ids, keys.active_symbols] + [
+        return [keys.balances, keys.orders, keys.open_ids, keys.active_symbols, keys.finished_ids] + [
             key for symbol in symbols for key in keys.symbol_sets(symbol)
         ]
 
@@ -215,7 +217,7 @@ class TradingMixin:
             raws = self.store.read("HMGET", self.keys.orders, *ids)
             for order_id, raw in zip(ids, raws, strict=True):
                 if raw is None:
-                    raise OrderNotFound(f"order {order_id} does not exist")
+                    raise self.missing_order(order_id)
             records = [json.loads(raw) for raw in raws]
             release = Moves()
             for record in records:

@@ -103,7 +103,7 @@ class Fire:
                 "record": json.dumps(record, separators=(",", ":")),
                 "moves": plan.moves.flat(),
                 "rest": plan.rests_in,
-                "score": plan.score,
+                "score": plan.score if plan.rests_in else str(plan.record["lastUpdateTimestamp"]),
                 "fill": plan.fill_ts or 0,
             }
             if spec is not None:

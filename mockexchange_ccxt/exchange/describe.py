@@ -45,7 +45,9 @@ EMULATED = (
     "createMarketSellOrder",
     "createLimitBuyOrder",
     "createLimitSellOrder",
+    "createMarketOrderWithCost",
     "createMarketBuyOrderWithCost",
+    "createMarketSellOrderWithCost",
     "createStopOrder",
     "createStopMarketOrder",
     "createStopLimitOrder",
@@ -83,8 +85,6 @@ NOT_EMULATED = (
     "editOrder",
     "createOrders",
     "createReduceOnlyOrder",
-    "createMarketOrderWithCost",
-    "createMarketSellOrderWithCost",
     "createOrderWithTakeProfitAndStopLoss",
     "createTrailingAmountOrder",
     "createTrailingPercentOrder",
@@ -142,7 +142,7 @@ def describe_mock(commission: float) -> dict[str, Any]:
             "redisUrl": None,
             "account": None,
             "commission": None,
-            # read by ccxt's base helpers and by freqtrade: a market buy takes an amount, or a cost in params
+            # read by ccxt's base helpers and by freqtrade: a market order takes an amount, or a cost in params
             "createMarketBuyOrderRequiresPrice": False,
             "createMarketSellOrderRequiresPrice": False,
         },

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any
 
-from ccxt.base.errors import NotSupported
+from ccxt.base.errors import NotSupported, OrderNotFound
 
 from ..routes import Call
 from .order_params import order_body, refuse_unknown
@@ -28,7 +28,9 @@ GENERATOR_METHODS = (
     "fetch_ohlcv",
     "fetch_balance",
     "create_order",
+    "create_market_order_with_cost",
     "create_market_buy_order_with_cost",
+    "create_market_sell_order_with_cost",
     "edit_order",
     "cancel_order",
     "cancel_orders",
@@ -136,15 +138,24 @@ class UnifiedMixin(ParsersMixin):
         """Like any ccxt exchange: amount and prices are rounded to the market's precision before sending; the
         engine re-checks them exactly. ``params``: ``clientOrderId`` (or ``newClientOrderId``), ``timeInForce``
         (GTC, IOC, FOK, PO), ``postOnly``, ``reduceOnly`` (false only), ``triggerPrice`` (or ``stopPrice``),
-        ``stopLossPrice``, ``takeProfitPrice``, ``cost`` (or ``quoteOrderQty``, market buys); anything else
+        ``stopLossPrice``, ``takeProfitPrice``, ``cost`` (or ``quoteOrderQty``, market orders); anything else
         raises NotSupported. Types: market, limit, limit_maker, stop_loss(_limit), take_profit(_limit)."""
         market = yield from self._g_market(symbol)
         body = order_body(self, market["symbol"], type, side, amount, price, params)
         return self.parse_order((yield Call("create_order", body=body)), market)
 
+    def _g_create_market_order_with_cost(
+        self, symbol: str, side: str, cost: float, params: dict[str, Any] = {}
+    ) -> Steps:
+        """A market order trading ``cost`` of the quote currency: a buy gets what that buys at the ask, a sell
+        gives what brings in at most that at the bid (whole steps of the market's amount precision)."""
+        return (yield from self._g_create_order(symbol, "market", side, None, None, {**params, "cost": cost}))
+
     def _g_create_market_buy_order_with_cost(self, symbol: str, cost: float, params: dict[str, Any] = {}) -> Steps:
-        """A market buy spending ``cost`` of the quote currency (the amount is what that buys at the ask)."""
-        return (yield from self._g_create_order(symbol, "market", "buy", None, None, {**params, "cost": cost}))
+        return (yield from self._g_create_market_order_with_cost(symbol, "buy", cost, params))
+
+    def _g_create_market_sell_order_with_cost(self, symbol: str, cost: float, params: dict[str, Any] = {}) -> Steps:
+        return (yield from self._g_create_market_order_with_cost(symbol, "sell", cost, params))
 
     def _g_edit_order(
         self,
@@ -178,8 +189,16 @@ class UnifiedMixin(ParsersMixin):
         return [self.parse_order(order) for order in raw]
 
     def _g_fetch_order(self, id: str, symbol: str | None = None, params: dict[str, Any] = {}) -> Steps:
-        refuse_unknown(params, (), "fetchOrder")
-        return self.parse_order((yield Call("order", path={"oid": id})))
+        """By id, or by ``params['clientOrderId']`` with the id empty (as ccxt's exchanges take it); given both,
+        they must name the same order."""
+        refuse_unknown(params, ("clientOrderId",), "fetchOrder")
+        client_order_id = params.get("clientOrderId")
+        if client_order_id is None:
+            return self.parse_order((yield Call("order", path={"oid": id})))
+        raw = yield Call("order_by_client_id", query={"clientOrderId": client_order_id})
+        if id and str(id) != raw["id"]:
+            raise OrderNotFound(f"mockexchange order {id} does not have clientOrderId {client_order_id}"[:200])
+        return self.parse_order(raw)
 
     def _g_fetch_orders(
         self,

@@ -267,6 +267,20 @@ def test_a_redis_url_no_client_speaks_is_a_config_error(
         assert err.startswith("error CONFIG: REDIS_URL ")
 
 
+@pytest.mark.parametrize(
+    ("var", "raw"),
+    [("ORDER_RETENTION_DAYS", "0"), ("ORDER_RETENTION_DAYS", "-3"), ("ORDER_RETENTION_MAX", "nan")],
+)
+def test_a_bad_retention_stops_the_start_with_a_config_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, var: str, raw: str
+) -> None:
+    monkeypatch.setenv(var, raw)
+    for argv in (["balance"], ["serve"]):
+        code, out, err = run(capsys, *argv)
+        assert (code, out) == (2, ""), err
+        assert err.startswith("error CONFIG: ") and var in err and "Traceback" not in err
+
+
 def test_an_unusable_data_directory_is_a_config_error(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -52,6 +52,46 @@ def test_python_binance_basics(facade: tuple[str, Engine]) -> None:
     assert api.get_asset_balance("BTC")["free"] == "0.05000000"
 
 
+def test_python_binance_order_types(facade: tuple[str, Engine]) -> None:
+    """Its own spellings of the other types, of quoteOrderQty, of lookups by client id and of cancel-all."""
+    url, engine = facade
+    api = client(url)
+    engine.fund("BTC", "1")
+    ioc = api.order_limit_buy(symbol="BTCUSDT", quantity="0.1", price="49000", timeInForce=Client.TIME_IN_FORCE_IOC)
+    assert (ioc["status"], ioc["executedQty"]) == ("EXPIRED", "0.00000000")
+    maker = api.create_order(
+        symbol="BTCUSDT", side="BUY", type=Client.ORDER_TYPE_LIMIT_MAKER, quantity="0.1", price="49000"
+    )
+    stop = api.create_order(
+        symbol="BTCUSDT",
+        side="SELL",
+        type=Client.ORDER_TYPE_STOP_LOSS_LIMIT,
+        timeInForce=Client.TIME_IN_FORCE_GTC,
+        quantity="0.5",
+        price="44000",
+        stopPrice="45000",
+        newClientOrderId="my-stop",
+    )
+    assert "status" not in maker and stop["clientOrderId"] == "my-stop"  # ACK: Binance's default for these types
+    resting = api.get_order(symbol="BTCUSDT", origClientOrderId="my-stop")
+    assert (resting["orderId"], resting["status"], resting["isWorking"]) == (stop["orderId"], "NEW", False)
+    assert resting["stopPrice"] == "45000.00000000"
+    sold = api.order_market_sell(symbol="BTCUSDT", quoteOrderQty="500")
+    assert (sold["status"], sold["executedQty"], sold["cummulativeQuoteQty"]) == (
+        "FILLED",
+        "0.01000000",
+        "500.00000000",
+    )
+    with pytest.raises(BinanceAPIException) as taking:
+        api.create_order(symbol="BTCUSDT", side="BUY", type="LIMIT_MAKER", quantity="0.1", price="51000")
+    assert (taking.value.code, taking.value.message) == (-2010, "Order would immediately match and take.")
+    assert api.cancel_order(symbol="BTCUSDT", origClientOrderId="my-stop")["status"] == "CANCELED"
+    canceled = api.cancel_all_open_orders(symbol="BTCUSDT")
+    assert [(o["orderId"], o["status"]) for o in canceled] == [(maker["orderId"], "CANCELED")]
+    assert api.get_open_orders(symbol="BTCUSDT") == []
+    assert api.get_asset_balance("BTC") == {"asset": "BTC", "free": "0.99000000", "locked": "0.00000000"}
+
+
 @pytest.mark.parametrize(
     ("call", "code"),
     [

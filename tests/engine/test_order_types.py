@@ -4,15 +4,27 @@ checked against the model in test_order_oracle.py)."""
 
 from __future__ import annotations
 
+import json
+import math
 from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import pytest
-from books import check_books
+from books import UNIT, check_books
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from tests_helpers import keyspace, wait_for
 
 from mockexchange_ccxt import Engine, ReplayClock
-from mockexchange_ccxt.errors import BadRequest, InvalidOrder, NotSupported, OrderImmediatelyFillable
+from mockexchange_ccxt.errors import (
+    BadRequest,
+    InsufficientFunds,
+    InvalidOrder,
+    NotSupported,
+    OrderImmediatelyFillable,
+)
 
 from .conftest import EngineFactory
 
@@ -195,7 +207,7 @@ def test_triggers_fire_in_a_replay_at_the_replayed_time(make_engine: EngineFacto
     )
 
 
-# -- market buys by cost ----------------------------------------------------------------------------------------
+# -- market orders by cost --------------------------------------------------------------------------------------
 
 
 def test_a_market_buy_by_cost_buys_what_the_cost_pays_for(btc: Engine) -> None:
@@ -203,10 +215,68 @@ def test_a_market_buy_by_cost_buys_what_the_cost_pays_for(btc: Engine) -> None:
     order = btc.create_order("BTC/USDT", "buy", "market", cost="1000")
     assert order["amount"] == Decimal("0.01999600")  # 1000 / 50010, down to a unit
     assert order["cost"] <= 1000 and order["info"]["quoteOrderQty"] == "1000"
-    with pytest.raises(NotSupported, match="cost"):
-        btc.create_order("BTC/USDT", "sell", "market", cost="1000")
     with pytest.raises(InvalidOrder, match="amount or cost"):
         btc.create_order("BTC/USDT", "buy", "market", "0.1", cost="1000")
+
+
+def test_a_market_sell_by_cost_sells_what_brings_in_at_most_the_cost(btc: Engine) -> None:
+    btc.fund("BTC", "1")
+    btc.set_price("BTC/USDT", "50000", bid="49990", ask="50010")
+    order = btc.create_order("BTC/USDT", "sell", "market", cost="1000")
+    assert order["amount"] == Decimal("0.02000400")  # 1000 / 49990, down to a unit: 999.99996 at the bid
+    assert (order["status"], order["average"], order["cost"]) == ("closed", Decimal(49990), Decimal("999.99996"))
+    assert order["info"]["quoteOrderQty"] == "1000"
+    before = keyspace(btc)
+    with pytest.raises(InvalidOrder, match="less than one step"):
+        btc.create_order("BTC/USDT", "sell", "market", cost="0.0001")
+    with pytest.raises(InvalidOrder, match="only for market orders"):
+        btc.create_order("BTC/USDT", "sell", "limit", price="50000", cost="1000")
+    with pytest.raises(InsufficientFunds):
+        btc.create_order("BTC/USDT", "sell", "market", cost="60000")  # 1.2 BTC: more than the account holds
+    assert keyspace(btc) == before
+    check_books(btc, {"USDT": Decimal(100000), "BTC": Decimal(1)})
+
+
+@pytest.fixture
+def stepped(make_engine: EngineFactory, tmp_path: Path) -> Engine:
+    """BTC/USDT with an amount step of 0.0001 and a taker rate of 0.0007; ETH/USDT with the default step."""
+    path = tmp_path / "markets.json"
+    path.write_text(json.dumps({"BTC/USDT": {"precision": {"amount": "0.0001"}, "taker": "0.0007"}}))
+    return make_engine(markets_file=str(path))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    side=st.sampled_from(["buy", "sell"]),
+    symbol=st.sampled_from(["BTC/USDT", "ETH/USDT"]),
+    bid=st.decimals("0.01", "90000", places=2),
+    spread=st.decimals("0", "50", places=2),
+    cost=st.decimals("0.00000001", "200000", places=8),
+)
+def test_a_market_order_by_cost_trades_the_most_steps_whose_value_at_the_touch_fits(
+    stepped: Engine, side: str, symbol: str, bid: Decimal, spread: Decimal, cost: Decimal
+) -> None:
+    """The rule, against its own statement: the largest multiple of the step whose value at the touch (a buy
+    at the ask, a sell at the bid) does not exceed the cost; none at all is InvalidOrder and changes nothing.
+    The fill moves exactly that amount, and the books balance to the last unit."""
+    engine = stepped
+    engine.reset()
+    funded = {"USDT": Decimal(10**9), symbol.split("/")[0]: Decimal(10**8)}
+    for asset, amount in funded.items():
+        engine.fund(asset, amount)
+    engine.set_price(symbol, bid, bid=bid, ask=bid + spread)
+    touch, step = (bid + spread if side == "buy" else bid), engine.market(symbol).step
+    steps = math.floor(Fraction(cost) / (Fraction(step) * Fraction(touch)))  # exact, whatever the magnitudes
+    if steps == 0 or (side == "sell" and steps * step * touch < UNIT):  # no step, or proceeds below a unit
+        before = keyspace(engine)
+        with pytest.raises(InvalidOrder, match=r"less than one step|rounds to zero"):
+            engine.create_order(symbol, side, "market", cost=cost)
+        assert keyspace(engine) == before
+        return
+    order = engine.create_order(symbol, side, "market", cost=cost)
+    assert order["amount"] == steps * step and order["amount"] * touch <= cost < (order["amount"] + step) * touch
+    assert (order["status"], order["filled"], order["average"]) == ("closed", order["amount"], touch)
+    check_books(engine, funded)
 
 
 # -- what bad input gets --------------------------------------------------------------------------------------

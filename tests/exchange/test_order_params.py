@@ -98,13 +98,16 @@ def test_freqtrades_stop_loss_on_exchange(funded: MockExchange) -> None:
         funded.create_order("BTC/USDT", "stop_loss", "sell", 0.01, None, {"stopPrice": 45000})
 
 
-def test_a_market_buy_by_cost(funded: MockExchange) -> None:
+def test_market_orders_by_cost(funded: MockExchange) -> None:
     order = funded.create_market_buy_order_with_cost("BTC/USDT", 1000)
     assert (order["status"], order["amount"], order["cost"]) == ("closed", 0.02, 1000.0)
     by_param = funded.create_order("BTC/USDT", "market", "buy", None, None, {"cost": 500})
     assert by_param["amount"] == 0.01
-    with pytest.raises(ccxt.NotSupported):
-        funded.create_market_sell_order_with_cost("BTC/USDT", 1000)
+    sold = funded.create_market_sell_order_with_cost("BTC/USDT", 750)
+    assert (sold["side"], sold["status"], sold["amount"], sold["cost"]) == ("sell", "closed", 0.015, 750.0)
+    by_side = funded.create_market_order_with_cost("BTC/USDT", "sell", 250, {"clientOrderId": "by-cost"})
+    assert (by_side["amount"], by_side["clientOrderId"], by_side["info"]["quoteOrderQty"]) == (0.005, "by-cost", "250")
+    assert funded.fetch_balance()["BTC"]["total"] == 0.01
 
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf"), "abc", None, True, [1]])

@@ -14,10 +14,12 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -197,3 +199,25 @@ def test_freqtrade_trades_live_against_the_mock(
                     usdt, btc = usdt + cost - fee, btc - amount
     assert usdt == mock["total"]["USDT"] and btc == mock["total"].get("BTC", Decimal(0))
     assert "ERROR" not in output, [line for line in output.splitlines() if "ERROR" in line][:5]
+    if json.loads(config.read_text())["order_types"]["stoploss_on_exchange"]:
+        check_stops_on_exchange(tmp_path / "freqtrade.sqlite", engine)
+
+
+def check_stops_on_exchange(database: Path, engine: Engine) -> None:
+    """freqtrade's stop-loss on exchange (Binance's STOP_LOSS_LIMIT with a stopPrice): each closed trade had its
+    stop order resting on the mock, and freqtrade canceled it before its exit (the price never fell to it), as
+    freqtrade's own records (its database: its API lists no canceled order) and the mock's both say."""
+    with closing(sqlite3.connect(database)) as db:
+        closed = {row[0] for row in db.execute("SELECT id FROM trades WHERE is_open = 0")}
+        rows = db.execute(
+            "SELECT ft_trade_id, order_id, status, filled, stop_price FROM orders WHERE ft_order_side = ?",
+            ("stoploss",),
+        )
+        stops = [row for row in rows if row[0] in closed]
+    assert closed and sorted(row[0] for row in stops) == sorted(closed), stops
+    on_mock = {order["id"]: order for order in engine.fetch_orders() if order["triggerPrice"] is not None}
+    for _, order_id, status, filled, stop_price in stops:
+        assert (status, filled) == ("canceled", 0)
+        mocked = on_mock[order_id]
+        assert (mocked["status"], mocked["info"]["orderType"], mocked["filled"]) == ("canceled", "stop_loss_limit", 0)
+        assert abs(mocked["triggerPrice"] - units(stop_price)) <= Decimal("0.00000001")

@@ -1,6 +1,6 @@
 -- cancel_order.lua: cancel open orders atomically, releasing exactly what each still holds.
--- KEYS[1] balances  KEYS[2] orders  KEYS[3] open ids  KEYS[4] active symbols
--- KEYS[5..] four sets per symbol, in ARGV's order of symbols: buy book, sell book, up triggers, down triggers
+-- KEYS[1] balances  KEYS[2] orders  KEYS[3] open ids  KEYS[4] active symbols  KEYS[5] finished ids
+-- KEYS[6..] four sets per symbol, in ARGV's order of symbols: buy book, sell book, up triggers, down triggers
 -- ARGV[1] mode  ARGV[2] timestamp (ms)  ARGV[3] n, the number of symbols  ARGV[4..3+n] the symbols, then:
 --   mode 'ids': m, m ids, the m records' JSON as the caller read them, then the moves of all their releases
 --     (netted by the caller); all or nothing
@@ -12,7 +12,7 @@
 local mode, ts, n = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local sets_of, slot = {}, {u = 3, d = 4}
 for i = 1, n do
-  local first = 5 + (i - 1) * 4
+  local first = 6 + (i - 1) * 4
   sets_of[ARGV[3 + i]] = {KEYS[first], KEYS[first + 1], KEYS[first + 2], KEYS[first + 3]}
 end
 
@@ -23,11 +23,13 @@ local function cancel(id, order)
   redis.call('ZREM', sets[slot[order._at] or (order.side == 'buy' and 1 or 2)], id)
   redis.call('ZREM', KEYS[3], id)
   order.status = 'canceled'
+  order.reason = nil -- the owner ended it: a skipped fill's reason no longer says why it is canceled
   order.lastUpdateTimestamp = math.max(ts, order.timestamp)
   order._fill, order._release, order._cost, order._fee, order._at = nil, nil, nil, nil, nil
   order._trade, order._done = nil, nil
   local encoded = cjson.encode(order)
   redis.call('HSET', KEYS[2], id, encoded)
+  redis.call('ZADD', KEYS[5], string.format('%d', order.lastUpdateTimestamp), id)
   canceled[#canceled + 1] = encoded
 end
 

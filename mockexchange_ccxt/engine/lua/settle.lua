@@ -2,7 +2,7 @@
 -- hand back the trigger orders the last price reached (Python plans them at the same quote: fire_triggers.lua).
 -- Idempotent: an order leaves its book in the same step that fills it, so a second run finds nothing.
 -- KEYS[1] balances  KEYS[2] orders  KEYS[3] open ids  KEYS[4] active symbols  KEYS[5] buy book  KEYS[6] sell book
--- KEYS[7] up triggers  KEYS[8] down triggers  KEYS[9] fills  KEYS[10] fills of the symbol
+-- KEYS[7] up triggers  KEYS[8] down triggers  KEYS[9] fills  KEYS[10] fills of the symbol  KEYS[11] finished ids
 -- ARGV[1] symbol  ARGV[2] ask units (buys at or above it fill)  ARGV[3] bid units (sells at or below it fill)
 -- ARGV[4] last price units rounded down (up triggers at or below it fire)
 -- ARGV[5] last price units rounded up (down triggers at or above it fire)
@@ -10,7 +10,7 @@
 -- ARGV[7] at most this many orders per call (the caller calls again while full)
 -- ARGV[8..11] how many orders to pass over at the front of each set (buy, sell, up, down): those an earlier
 -- call of this pass skipped
--- KEYS[11] (optional) the feed hash: then ARGV[12] and ARGV[13] are the price and timestamp it must still hold
+-- KEYS[12] (optional) the feed hash: then ARGV[12] and ARGV[13] are the price and timestamp it must still hold
 -- (set_price settles in the same round trip as its write, which leaves the feed alone when it already holds a
 -- newer price; a single node only, where a script may touch the feed's slot too)
 -- Book scores are exact: prices are capped below 2^53 units.
@@ -19,8 +19,8 @@
 -- reply: {orders taken from the sets, orders filled, skipped buys, skipped sells, id, JSON, id, JSON, ...} where
 -- the pairs are the triggered orders (still untriggered in their sets); {-1, 0, 0, 0} when the feed does not
 -- hold the expected price
-if KEYS[11] then
-  local held = redis.call('HMGET', KEYS[11], 'price', 'timestamp')
+if KEYS[12] then
+  local held = redis.call('HMGET', KEYS[12], 'price', 'timestamp')
   if held[1] ~= ARGV[12] or held[2] ~= ARGV[13] then
     return {-1, 0, 0, 0}
   end
@@ -81,6 +81,7 @@ local function fill(side, book, ids)
   if #fills > 0 then
     add_fills(KEYS[9], fills)
     add_fills(KEYS[10], fills)
+    add_fills(KEYS[11], fills)
   end
   taken = taken + #ids
 end
