@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 from mockexchange_ccxt import Engine, Settings
 from mockexchange_ccxt.engine import EmbeddedValkey
@@ -35,6 +36,7 @@ class Group(Enum):
     CLASS = "ccxt class (MockExchange, in process)"
     HTTP = "HTTP orders (granian; server and clients share this machine)"
     SETTLEMENT = "settlement"
+    FILLS = "fills against the book (FILL_MODEL=book; the touch figure measured beside it is the floor)"
     TICKS = "tick loop"
     BACKTEST = "back-test"
     MARKET = "market data (history, notifications)"
@@ -133,6 +135,8 @@ class Figure:
         measured = self.ratio if self.relative else self.value
         if not measured:
             return None
+        if self.relative:  # a ratio to the floor reads higher-is-better whatever the figure's unit
+            return measured / self.target
         return measured / self.target if self.higher_is_better else self.target / measured
 
     def measured_text(self) -> str:
@@ -148,8 +152,10 @@ class Figure:
         if self.target is None:
             return "-"
         sign = ">=" if self.higher_is_better else "<"
-        if self.relative:
-            return f"{sign} {number(self.target)} x floor"
+        if self.relative:  # a time within a multiple of its floor reads as that multiple
+            if not self.higher_is_better:
+                return f"<= {number(1 / self.target)} x floor"
+            return f">= {number(self.target)} x floor"
         return f"{sign} {number(self.target)} {self.unit}".rstrip()
 
     def met_text(self) -> str:
@@ -230,6 +236,12 @@ def print_figures(title: str, figures: Iterable[Figure], pin: bool = False) -> N
     print(f"{title} on {machine()}; {pinning(pin)}")
     for figure in figures:
         print(figure.line())
+
+
+def run_alone(title: str, doc: str | None, run: Callable[[Any, bool], list[Figure]], quick: Any, full: Any) -> None:
+    """A bench's ``main``: parse --quick and --pin, run at those sizes, print the figures."""
+    args = parser(doc or "").parse_args()
+    print_figures(title, run(quick if args.quick else full, args.pin), args.pin)
 
 
 def pinning(pin: bool) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import book_bench
 import engine_bench
 import exchange_bench
 import http_bench
@@ -28,7 +29,7 @@ from common import Figure, machine, markdown_table, parser, pinning
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 START, END = "<!-- bench-report:start -->", "<!-- bench-report:end -->"
-BENCHES = (engine_bench, exchange_bench, http_bench, market_bench, memory_bench)
+BENCHES = (engine_bench, exchange_bench, http_bench, market_bench, book_bench, memory_bench)
 
 
 def figure_names() -> list[str]:
@@ -39,12 +40,13 @@ def figure_names() -> list[str]:
 def collect(quick: bool, pin: bool) -> list[Figure]:
     """One bench after the other, never together (they would measure each other). --pin applies to the in-process
     benches only: the HTTP one needs every core for its server workers and client processes."""
-    engine, exchange, http, market, memory = (bench.QUICK if quick else bench.FULL for bench in BENCHES)
+    engine, exchange, http, market, book, memory = (bench.QUICK if quick else bench.FULL for bench in BENCHES)
     return [
         *engine_bench.run(engine, pin),
         *exchange_bench.run(exchange, pin),
         *http_bench.run(http),
         *market_bench.run(market, pin),
+        *book_bench.run(book, pin),
         *memory_bench.run(memory, pin),
     ]
 

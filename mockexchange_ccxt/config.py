@@ -68,9 +68,12 @@ RANGES: dict[str, Bounds] = {
     "book_levels": Bounds(1, 1000),
     "book_step_bps": Bounds(Decimal("0.01"), Decimal(1000)),
     "book_level_notional": Bounds(Decimal("0.01"), Decimal(10) ** 10),
+    "max_slippage_bps": Bounds(Decimal(0), Decimal(10000)),
     "order_retention_days": Bounds(Decimal(0), Decimal(36500), low_open=True),
     "order_retention_max": Bounds(1, 10**12),
 }
+#: The fill models (``FILL_MODEL``): ``touch`` fills any size at the touch, ``book`` walks the book's depth.
+FILL_MODELS = ("touch", "book")
 _RATE = RANGES["commission"].describe()
 
 #: environment variable -> (Settings field, one-line description). The README's table is checked against it.
@@ -113,6 +116,15 @@ ENV_VARS: dict[str, tuple[str, str]] = {
         "book_level_notional",
         f"quote-currency value of each synthetic book level (10000; {RANGES['book_level_notional'].describe()})",
     ),
+    "FILL_MODEL": (
+        "fill_model",
+        "how orders fill: touch (any size at the best bid/ask) or book (against the book's depth); 'touch'",
+    ),
+    "MAX_SLIPPAGE_BPS": (
+        "max_slippage_bps",
+        "with FILL_MODEL=book, how far (basis points, inclusive) a market order walks the book from its best level"
+        f" (500; {RANGES['max_slippage_bps'].describe()})",
+    ),
     "ORDER_RETENTION_DAYS": (
         "order_retention_days",
         "days a finished order (closed, canceled) and its trades are kept, in the account's own time (30;"
@@ -137,6 +149,7 @@ _DECIMAL_FIELDS = (
     "taker_commission",
     "book_step_bps",
     "book_level_notional",
+    "max_slippage_bps",
     "order_retention_days",
 )
 _VARIABLE = {name: var for var, (name, _doc) in ENV_VARS.items()}
@@ -170,6 +183,8 @@ class Settings:
     book_step_bps: Decimal = Decimal(10)
     book_level_notional: Decimal = Decimal(10000)
     markets_file: str | None = None  # a path, or the JSON itself (the ccxt class's options['markets'] dict)
+    fill_model: str = "touch"
+    max_slippage_bps: Decimal = Decimal(500)
     # None: the defaults of engine/retention.py, or no limit for an engine on a ReplayClock (a back-test)
     order_retention_days: Decimal | None = None
     order_retention_max: int | None = None
@@ -187,6 +202,11 @@ class Settings:
         if not ACCOUNT_NAME.fullmatch(self.account):
             message = f"account must be 1 to 32 letters, digits, '_' or '-', got {self.account[:40]!r}"
             raise ConfigError("ACCOUNT", message)
+        if not isinstance(self.max_slippage_bps, Decimal):  # exact, as every bound a price is compared with
+            object.__setattr__(self, "max_slippage_bps", Decimal(str(self.max_slippage_bps)))
+        if self.fill_model not in FILL_MODELS:
+            message = f"FILL_MODEL must be one of {', '.join(FILL_MODELS)}, got {str(self.fill_model)[:40]!r}"
+            raise ConfigError("FILL_MODEL", message)
         if self.markets_file is not None:
             from .engine.rules import RulesError, load_rules  # a bad file stops whatever starts with these
 
@@ -204,6 +224,11 @@ class Settings:
     def taker_rate(self) -> Decimal:
         """Fee rate of a fill on arrival (market orders and marketable limits)."""
         return self.commission if self.taker_commission is None else self.taker_commission
+
+    @property
+    def book_fills(self) -> bool:
+        """Whether orders fill against the book's depth (``FILL_MODEL=book``) rather than at the touch."""
+        return self.fill_model == "book"
 
     @property
     def auth_required(self) -> bool:
@@ -254,6 +279,8 @@ def _convert(name: str, raw: str, var: str) -> Any:
         raise ConfigError(var, f"environment variable {var}={raw!r} is not valid: {exc}") from None
     if name == "data_dir":
         return Path(raw).expanduser()
+    if name == "fill_model":
+        return raw.lower()
     return raw
 
 

@@ -117,6 +117,12 @@ class Keys:
         """Sorted set: the trade ids of one symbol, scored by the trade's time (ms)."""
         return f"{self._base}fills:{symbol}"
 
+    @property
+    def trade_orders(self) -> str:
+        """Hash: trade id -> order id, for the trades whose id is not their order's (under ``FILL_MODEL=book`` an
+        order's first trade shares its id, each further one takes the next number of the account's counter)."""
+        return self._base + "trade_orders"
+
     def price(self, symbol: str) -> str:
         """The feed's hash for a symbol (seed contract: fields ``price`` and ``timestamp``)."""
         return self.price_prefix + symbol
@@ -174,6 +180,12 @@ class Keys:
         processes never record one write twice."""
         return self.market_data(symbol, f"candles:{level}")
 
+    def depth_taken(self, symbol: str) -> str:
+        """Hash: what orders of every account took from the symbol's current book snapshot (``FILL_MODEL=book``):
+        ``ts``, the snapshot's feed timestamp (ms), and per level ``a:<price>`` / ``b:<price>`` the units of the
+        base asset taken from that ask or bid. A snapshot with another timestamp starts from nothing."""
+        return self.market_data(symbol, "taken")
+
     def history_keys(self, symbol: str) -> list[str]:
         """The keys one recording script touches: the feed hash and the two candle levels."""
         return [self.price(symbol), self.candles(symbol, "1m"), self.candles(symbol, "1h")]
@@ -196,6 +208,7 @@ class Keys:
             self.active_symbols,
             self.traded_symbols,
             self.fills,
+            self.trade_orders,
         ]
         for symbol in symbols:
             keys += [self.symbol_ids(symbol), self.symbol_fills(symbol), *self.symbol_sets(symbol)]

@@ -25,20 +25,21 @@ def fee_of(cost: Decimal, rate: Decimal) -> Decimal:
     return ceil_unit(cost * rate)
 
 
-def reservation(order: dict[str, Any]) -> tuple[str, Decimal]:
-    """What an open order holds, from its public fields: a buy its cost at the limit price rounded up plus
-    the fee at its (maker) rate in the quote asset; a sell its amount of the base asset."""
+def reservation(order: dict[str, Any], maker: Decimal) -> tuple[str, Decimal]:
+    """What an open order holds, from its public fields: a buy its remainder's cost at the limit price rounded up
+    plus the fee at its rate in the quote asset (the market's maker rate once it has traded: FILL_MODEL=book);
+    a sell its remainder of the base asset."""
     base, quote = order["symbol"].split("/")
     if order["side"] == "buy":
-        cost = ceil_unit(order["amount"] * order["price"])
-        return quote, cost + fee_of(cost, order["fee"]["rate"])
-    return base, order["amount"]
+        cost = ceil_unit(order["remaining"] * order["price"])
+        return quote, cost + fee_of(cost, maker if order["filled"] else order["fee"]["rate"])
+    return base, order["remaining"]
 
 
 def open_reservations(engine: Engine) -> dict[str, Decimal]:
     held: dict[str, Decimal] = defaultdict(Decimal)
     for order in engine.fetch_orders(status="open"):
-        asset, amount = reservation(order)
+        asset, amount = reservation(order, engine.market(order["symbol"]).maker)
         held[asset] += amount
     return dict(held)
 
@@ -82,34 +83,59 @@ def check_books(engine: Engine, funded: dict[str, Decimal]) -> None:
 
 
 def check_orders_consistent(engine: Engine) -> None:
-    """Every order is in exactly one coherent state: open (nothing filled), closed (all filled, one trade)
-    or canceled (nothing filled, no trade); the finished ones (and only they) are in the index retention trims."""
-    trade_ids = [t["order"] for t in engine.fetch_my_trades()]
-    assert len(trade_ids) == len(set(trade_ids)), "an order has two trades"
-    closed = set(trade_ids)
-    orders = engine.fetch_orders()
+    """Every order is in one coherent state and its trades add up to it: each trade belongs to one order, an
+    order's trades sum to its ``filled``, ``cost`` and fee; closed means all filled, open means something
+    remains. Under the touch model an order fills whole or not at all (open and canceled orders have no trade);
+    under FILL_MODEL=book an open or canceled order may have filled part. The finished orders (and only they)
+    are in the index retention trims."""
+    trades = engine.fetch_my_trades()
+    trade_ids = [t["id"] for t in trades]
+    assert len(trade_ids) == len(set(trade_ids)), "a trade id was given twice"
+    by_order: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for trade in trades:
+        by_order[trade["order"]].append(trade)
+    partial = engine.settings.book_fills
+    orders = {order["id"]: order for order in engine.fetch_orders()}
     finished = set(engine.store.read("ZRANGE", engine.keys.finished_ids, 0, -1))
-    assert finished == {order["id"] for order in orders if order["status"] != "open"}
-    for order in orders:
+    assert finished == {order_id for order_id, order in orders.items() if order["status"] != "open"}
+    assert set(by_order) <= set(orders), "a trade of no order"
+    for order in orders.values():
+        mine = by_order.get(order["id"], [])
+        assert [t["id"] for t in mine] == [t["id"] for t in order["trades"]]
+        assert sum((t["amount"] for t in mine), ZERO) == order["filled"]
+        assert sum((t["cost"] for t in mine), ZERO) == order["cost"]
+        assert sum((t["fee"]["cost"] for t in mine), ZERO) == order["fee"]["cost"]
+        assert order["filled"] + order["remaining"] == order["amount"]
         if order["status"] == "closed":
-            assert order["filled"] == order["amount"] and order["remaining"] == 0
-            assert order["id"] in closed
+            assert order["remaining"] == 0 and mine
         else:
             assert order["status"] in ("open", "canceled")
-            assert order["filled"] == 0 and order["remaining"] == order["amount"] and order["cost"] == 0
-            assert order["id"] not in closed
+            assert order["remaining"] > 0
+            if not partial:
+                assert order["filled"] == 0 and not mine and order["cost"] == 0
+        if not partial:
+            assert len(mine) <= 1, "an order has two trades"
 
 
 def check_fills(engine: Engine) -> None:
-    """Every filled order has exactly one trade for its whole amount at its price, with the fee its rate gives
-    (rounded up to a unit, in the quote asset), and the order shows the same fee."""
+    """Every trade's cost is its amount times its price, rounded up for a buy and down for a sell, its fee that
+    cost times its rate rounded up, in the quote asset; a resting order's (maker) trades are at its limit price.
+    Under the touch model a filled order has exactly one trade, for its whole amount at its price, with the same
+    fee as the order."""
+    orders = {order["id"]: order for order in engine.fetch_orders()}
+    for trade in engine.fetch_my_trades():
+        order = orders[trade["order"]]
+        rounding = ROUND_CEILING if trade["side"] == "buy" else ROUND_FLOOR  # the buyer pays, the seller gets
+        assert trade["cost"] == (trade["amount"] * trade["price"]).quantize(UNIT, rounding=rounding), trade
+        assert trade["fee"]["currency"] == order["symbol"].split("/")[1]
+        assert trade["fee"]["cost"] == fee_of(trade["cost"], trade["fee"]["rate"]), trade
+        if trade["takerOrMaker"] == "maker":
+            assert trade["price"] == order["price"], (trade, order)
+    if engine.settings.book_fills:
+        return
     trades = {trade["order"]: trade for trade in engine.fetch_my_trades()}
     for order in engine.fetch_orders(status="closed"):
         trade = trades.pop(order["id"])
         assert (trade["amount"], trade["price"], trade["cost"]) == (order["amount"], order["price"], order["cost"])
-        rounding = ROUND_CEILING if order["side"] == "buy" else ROUND_FLOOR  # the buyer pays, the seller gets
-        assert trade["cost"] == (trade["amount"] * trade["price"]).quantize(UNIT, rounding=rounding), trade
         assert trade["fee"] == order["fee"]
-        assert trade["fee"]["currency"] == order["symbol"].split("/")[1]
-        assert trade["fee"]["cost"] == fee_of(trade["cost"], trade["fee"]["rate"]), trade
     assert trades == {}, f"trades of orders that are not filled: {sorted(trades)}"

@@ -32,6 +32,10 @@ from mockexchange_ccxt.config import ENV_VARS, RANGES, ConfigError, Settings
         ("SETTLE_BATCH", "0"),
         ("SETTLE_BATCH", "-5"),
         ("SETTLE_BATCH", "1000000000"),
+        ("MAX_SLIPPAGE_BPS", "-1"),
+        ("MAX_SLIPPAGE_BPS", "10001"),
+        ("MAX_SLIPPAGE_BPS", "NaN"),
+        ("FILL_MODEL", "depth"),
         ("ORDER_RETENTION_DAYS", "-1"),
         ("ORDER_RETENTION_DAYS", "0"),
         ("ORDER_RETENTION_DAYS", "-0"),
@@ -57,6 +61,7 @@ def test_a_number_out_of_range_is_a_config_error_naming_the_variable(var: str, r
         ("TICK_LOOP_SEC", "soon"),
         ("SETTLE_BATCH", "1.5"),
         ("SETTLE_BATCH", "ten"),
+        ("MAX_SLIPPAGE_BPS", "wide"),
         ("ORDER_RETENTION_DAYS", "thirty"),
         ("ORDER_RETENTION_DAYS", "30d"),
         ("ORDER_RETENTION_MAX", "nan"),
@@ -79,12 +84,21 @@ def test_the_same_checks_apply_to_settings_built_in_code() -> None:
         Settings(commission=Decimal("Infinity"))
     with pytest.raises(ConfigError, match="SETTLE_BATCH"):
         Settings(settle_batch=True)  # a bool is not a count
+    with pytest.raises(ConfigError, match="FILL_MODEL"):
+        Settings(fill_model="Book ")
+
     for days in (0, -1, float("nan"), Decimal("NaN"), "30"):
         with pytest.raises(ConfigError, match="ORDER_RETENTION_DAYS"):
             Settings(order_retention_days=days)  # type: ignore[arg-type]
     for most in (0, -1, float("nan"), 1.5, "10"):
         with pytest.raises(ConfigError, match="ORDER_RETENTION_MAX"):
             Settings(order_retention_max=most)  # type: ignore[arg-type]
+
+
+def test_the_fill_model_is_read_from_the_environment() -> None:
+    assert Settings.from_env({}).fill_model == "touch" and not Settings.from_env({}).book_fills
+    assert Settings.from_env({"FILL_MODEL": "BOOK", "MAX_SLIPPAGE_BPS": "25.5"}).book_fills
+    assert Settings.from_env({"MAX_SLIPPAGE_BPS": "0"}).max_slippage_bps == 0
 
 
 @pytest.mark.parametrize("url", ["http://x", "x", "ftp://host/0", "redis://host:notaport/0"])

@@ -16,6 +16,7 @@ from ..config import Settings
 from ..keys import DEFAULT_ACCOUNT, Keys
 from .accounts import Accounts
 from .balances import Balances
+from .book_trading import BookTrading
 from .clock import Clock, WallClock
 from .embedded import EmbeddedValkey
 from .every_account import AccountViews, active_by_symbol, reset_account, settle_accounts, settle_symbol
@@ -31,12 +32,11 @@ from .rules import load_rules
 from .settlement import SettlementMixin
 from .store import Store
 from .tick_loop import TickLoop
-from .trading import TradingMixin
 
 log = logging.getLogger("mockexchange_ccxt.engine")
 
 
-class Engine(TradingMixin, QueriesMixin, SettlementMixin, MarketData, AccountViews, RetentionMixin):
+class Engine(BookTrading, QueriesMixin, SettlementMixin, MarketData, AccountViews, RetentionMixin):
     """A spot exchange whose prices, balances and orders live in Valkey.
 
     With ``settings.redis_url`` unset it starts a private embedded valkey-server (stopped by ``close``).

@@ -25,6 +25,7 @@ from ..errors import BadRequest
 from ..keys import DEFAULT_ACCOUNT, Keys
 from .accounts import Accounts, check_account_name
 from .balances import Balances
+from .book_settlement import settle_book
 from .prices import Quote
 from .store import Store
 
@@ -74,7 +75,10 @@ class AccountViews:
 
 
 def settle_accounts(engine: Engine, quote: Quote, accounts: Iterable[str]) -> int:
-    """Settle ``quote.symbol`` at ``quote`` for each account; returns the orders filled."""
+    """Settle ``quote.symbol`` at ``quote`` for each account; returns the orders filled. Under ``FILL_MODEL=book``
+    the pass is one over all the accounts against the book snapshot the feed holds (``engine/book_settlement.py``)."""
+    if engine.settings.book_fills:
+        return settle_book(engine, quote.symbol, accounts)
     views = [engine.for_account(name) for name in sorted(set(accounts))]
     if not views:
         return 0

@@ -111,7 +111,8 @@ class MarketData:
             self.clock.advance_to(timestamp)
         publish = self.history.publish_command(symbol, last, timestamp, traded, best_bid, best_ask, depth)
         holders_command = ("SMEMBERS", self.keys.symbol_accounts(symbol))
-        if self.store.cluster:  # no script may touch the feed's slot and the account's: two steps
+        if self.store.cluster or self.settings.book_fills:  # two steps: on a cluster no script may touch the
+            # feed's slot and the account's; under FILL_MODEL=book the pass reads the snapshot it settles against
             published, holders = self.store.run_pipelined([publish, holders_command])
             if not published:  # the feed holds a newer price than this late one, which was only recorded
                 return self.process_price_tick(symbol)

@@ -133,4 +133,15 @@ def fmt(number: Decimal) -> str:
 
 
 def fmt_units(units: int | str) -> str:
-    return fmt(from_units(units))
+    """Units as plain decimal text, the same as ``fmt(from_units(units))``, by integer arithmetic."""
+    count = int(units)
+    whole, part = divmod(abs(count), UNITS_PER_ONE)
+    text = f"{whole}.{part:0{UNIT_DECIMALS}d}".rstrip("0").rstrip(".") if part else str(whole)
+    return "-" + text if count < 0 else text
+
+
+def text_units(text: str) -> int:
+    """Plain decimal text of at most 8 decimals (as ``fmt`` writes it) as a whole number of units."""
+    whole, _, part = text.partition(".")
+    sign = -1 if whole.startswith("-") else 1
+    return sign * (abs(int(whole or "0")) * UNITS_PER_ONE + int((part + "0" * UNIT_DECIMALS)[:UNIT_DECIMALS]))

@@ -20,9 +20,9 @@ once ``canceled`` (under the touch model an order fills whole or not at all, so 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidOrder, OrderImmediatelyFillable
 from ..keys import BUY, free_field
@@ -32,6 +32,10 @@ from .moves import Moves
 from .order_request import FOK, IOC, PO, STOP_LOSS, TAKE_PROFIT, OrderRequest
 from .prices import Quote
 from .rules import check_active, check_amount, check_notional, check_price
+
+if TYPE_CHECKING:
+    from .fills import Take
+    from .snapshot import BookView
 
 OPEN, CLOSED, CANCELED = "open", "closed", "canceled"
 STATUSES = (OPEN, CLOSED, CANCELED)
@@ -60,6 +64,8 @@ class OrderPlan:
     cost_units: int = 0
     fee_units: int = 0
     taker: bool = False
+    trades: int = 0  # FILL_MODEL=book: the trades it makes, named "#0", "#1", ... in the record until ids exist
+    takes: list[Take] = field(default_factory=list)  # FILL_MODEL=book: what its trades take from the book
 
     def record_tail(self) -> str:
         """The JSON of the record minus its opening ``{``; the script puts ``{"id":"<id>",`` in front."""
@@ -88,10 +94,25 @@ def cost_of(side: str, amount: Decimal, price: Decimal, market: Market) -> int:
     return units
 
 
-def plan_order(request: OrderRequest, market: Market, quote: Quote, now_ms: int) -> OrderPlan:
-    """Check the market's rules, then plan the order at the current quote."""
+def plan_order(
+    request: OrderRequest,
+    market: Market,
+    quote: Quote,
+    now_ms: int,
+    view: BookView | None = None,
+    slippage_bps: Decimal = Decimal(0),
+) -> OrderPlan:
+    """Check the market's rules, then plan the order at the current quote, or (``FILL_MODEL=book``) against
+    ``view``, the book snapshot it meets."""
     check_active(market)
-    amount = request.amount if request.amount is not None else amount_for_cost(request, market, quote)
+    if request.amount is not None:
+        amount = request.amount
+    elif view is not None:
+        from .book_orders import amount_for_cost as amount_from_book  # book_orders builds on this module
+
+        amount = amount_from_book(request, market, view, slippage_bps)
+    else:
+        amount = amount_for_cost(request, market, quote)
     check_amount(market, amount)
     if request.price is not None:
         check_price(market, request.price)
@@ -102,7 +123,8 @@ def plan_order(request: OrderRequest, market: Market, quote: Quote, now_ms: int)
         return plan_trigger(request, amount, market, quote, now_ms)
     reference = request.price if request.price is not None else touch_price(request.side, quote)
     check_notional(market, amount, reference)
-    return execute(request, amount, market, quote, new_record(request, amount, market, now_ms), now_ms)
+    record = new_record(request, amount, market, now_ms)
+    return execute(request, amount, market, quote, record, now_ms, view=view, slippage_bps=slippage_bps)
 
 
 def amount_for_cost(request: OrderRequest, market: Market, quote: Quote) -> Decimal:
@@ -164,10 +186,17 @@ def execute(
     record: dict[str, Any],
     ts: int,
     reserved: bool = False,
+    view: BookView | None = None,
+    slippage_bps: Decimal = Decimal(0),
 ) -> OrderPlan:
     """The order as it meets the quote at time ``ts``: it fills at once at the touch (taker), rests at its limit
     (maker), or ends at once (IOC/FOK); a post-only order that would take is refused. ``reserved``: its funds
-    are already held (a triggered order), so an order that ends at once needs nothing more."""
+    are already held (a triggered order), so an order that ends at once needs nothing more. With ``view``
+    (``FILL_MODEL=book``) it meets the book instead (``engine/book_orders.py``)."""
+    if view is not None:
+        from .book_orders import execute_book  # book_orders builds on this module
+
+        return execute_book(request, amount, market, view, record, ts, slippage_bps, reserved)
     side, limit = request.side, request.price
     touch = touch_price(side, quote)
     if limit is None or (limit >= touch if side == BUY else limit <= touch):

@@ -121,6 +121,10 @@ class PriceFeed:
         they belong to the same snapshot, and kept in ``raw``."""
         command = (*self.read_command(symbol), *extra)
         reply = self.store.pipeline([command], writes=False, errors_as_values=True)[0]
+        return self.required(symbol, reply, extra)
+
+    def required(self, symbol: str, reply: Any, extra: tuple[str, ...] = ()) -> Quote:
+        """The quote in the reply to ``read_command`` plus ``extra`` fields, or the error ``require_quote`` raises."""
         quote = quote_from_reply(symbol, reply[: len(FEED_FIELDS)] if isinstance(reply, list) else reply)
         if quote is None:
             if isinstance(reply, list) and not any(reply):

@@ -18,7 +18,7 @@ from ..keys import Keys
 from .markets import split_symbol
 from .orders import OPEN, STATUSES
 from .store import Store
-from .views import order_view, trade_id_order, trade_views
+from .views import order_view, trade_views
 
 _MAX_ID_LENGTH = 20
 #: Records read per round trip while paging an index.
@@ -177,19 +177,28 @@ class QueriesMixin:
             edge = min(pairs.values()) if since is None else max(pairs.values())
             tied = self.store.read("ZRANGEBYSCORE", index, edge, edge)
             pairs.update({str(member): edge for member in tied})
-        ordered = sorted(pairs, key=lambda trade_id: (pairs[trade_id], int(trade_id_order(trade_id))))
+        ordered = sorted(pairs, key=lambda trade_id: (pairs[trade_id], int(trade_id)))
         if limit is not None:
             ordered = ordered[-limit:] if since is None else ordered[:limit]
         return self._trades(ordered)
 
     def _trades(self, trade_ids: list[str]) -> list[dict[str, Any]]:
+        """The trades of these ids, in this order. A trade's order has the trade's id, unless the trade has an id
+        of its own (FILL_MODEL=book: ``Keys.trade_orders`` says whose it is); both are read in one round trip."""
         if not trade_ids:
             return []
-        order_ids = list(dict.fromkeys(trade_id_order(trade_id) for trade_id in trade_ids))
-        records = {
-            oid: json.loads(raw)
-            for oid, raw in zip(order_ids, self.store.read("HMGET", self.keys.orders, *order_ids), strict=True)
-            if raw
-        }
-        by_id = {trade["id"]: trade for record in records.values() for trade in trade_views(record)}
+        owners, raws = self.store.pipeline(
+            [("HMGET", self.keys.trade_orders, *trade_ids), ("HMGET", self.keys.orders, *trade_ids)], writes=False
+        )
+        records = {oid: json.loads(raw) for oid, raw in zip(trade_ids, raws, strict=True) if raw}
+        owner = {tid: oid or tid for tid, oid in zip(trade_ids, owners, strict=True)}
+        missing = list(dict.fromkeys(oid for oid in owner.values() if oid not in records))
+        if missing:
+            for oid, raw in zip(missing, self.store.read("HMGET", self.keys.orders, *missing), strict=True):
+                if raw:
+                    records[oid] = json.loads(raw)
+        by_id = {}
+        for oid in dict.fromkeys(owner.values()):
+            if oid in records:
+                by_id.update({trade["id"]: trade for trade in trade_views(records[oid])})
         return [by_id[trade_id] for trade_id in trade_ids if trade_id in by_id]

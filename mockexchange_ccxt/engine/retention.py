@@ -192,7 +192,16 @@ class RetentionMixin:
         window = policy.window_ms
         reply = self.store.run(
             "trim_orders",
-            [keys.orders, keys.finished_ids, keys.all_ids, keys.fills, keys.client_ids, keys.retention, *symbol_keys],
+            [
+                keys.orders,
+                keys.finished_ids,
+                keys.all_ids,
+                keys.fills,
+                keys.client_ids,
+                keys.retention,
+                keys.trade_orders,
+                *symbol_keys,
+            ],
             [
                 "" if policy.most is None else policy.most,
                 "" if window is None else window,

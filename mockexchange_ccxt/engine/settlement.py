@@ -113,7 +113,6 @@ class SettlementMixin:
                 fires.append(plan_fire(json.loads(raw), market, quote).argument())
             else:  # the record is gone: the script drops the stale member
                 fires.append(json.dumps({"id": order_id, "at": "", "plans": []}))
-        _, filled, skip_up, skip_down = self.store.run(
-            "fire_triggers", self._settle_keys(quote.symbol), [quote.symbol, *fires]
-        )
+        keys = [*self._settle_keys(quote.symbol), self.keys.trade_orders, self.keys.sequence]
+        _, filled, skip_up, skip_down = self.store.run("fire_triggers", keys, [quote.symbol, "", *fires])
         return int(filled), int(skip_up), int(skip_down)

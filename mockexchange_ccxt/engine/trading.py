@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from ..config import Settings
 from ..errors import BadRequest, InsufficientFunds, MockExchangeError, OrderNotFound
 from ..keys import DOWN, UP, Keys, free_field
 from .balances import Balances, explain
@@ -20,6 +21,7 @@ from .order_request import validate_request
 from .orders import IN_DOWN, IN_UP, OrderPlan, plan_order
 from .prices import PriceFeed, Quote, quote_from_reply
 from .queries import check_id
+from .snapshot import DepthSpec
 from .store import Store
 from .views import order_view
 
@@ -30,6 +32,7 @@ _CANCEL_ATTEMPTS = 20
 class TradingMixin:
     """``create_order``, ``can_execute``, ``cancel_order``, ``cancel_orders``, ``cancel_all_orders``."""
 
+    settings: Settings
     store: Store
     keys: Keys
     feed: PriceFeed
@@ -42,6 +45,8 @@ class TradingMixin:
         def settle_quote(self, quote: Quote) -> int: ...
         def fetch_order(self, order_id: Any) -> dict[str, Any]: ...
         def join_holders(self, symbol: str) -> None: ...
+        def place_on_book(self, symbol: str, args: tuple[Any, ...], flags: dict[str, Any]) -> dict[str, Any]: ...
+        def can_execute_on_book(self, symbol: str, args: tuple[Any, ...], flags: dict[str, Any]) -> dict[str, Any]: ...
         def missing_order(self, order_id: str) -> OrderNotFound: ...
         @property
         def account_number(self) -> int: ...
@@ -54,12 +59,15 @@ class TradingMixin:
         quote = self.feed.require_quote(symbol)
         return plan_order(request, market, quote, self.now_ms()), quote
 
-    def _place_command(self, plan: OrderPlan, dry: bool = False) -> tuple[Any, ...]:
+    def _place_command(self, plan: OrderPlan, dry: bool = False, spec: DepthSpec | None = None) -> tuple[Any, ...]:
+        """The placing script's command; with ``spec`` (FILL_MODEL=book) its trades are named by the script and, on
+        a single node, the snapshot it was planned from is checked and taken from in the same script."""
         keys, record = self.keys, plan.record
         symbol, side = record["symbol"], record["side"]
         rest_set = {IN_UP: keys.triggers(symbol, UP), IN_DOWN: keys.triggers(symbol, DOWN)}.get(
             plan.rests_in, keys.book(symbol, side)
         )
+        depth = spec is not None and not self.store.cluster
         return self.store.eval_command(
             "place_order",
             [
@@ -76,6 +84,8 @@ class TradingMixin:
                 keys.fills,
                 keys.symbol_fills(symbol),
                 keys.finished_ids,
+                keys.trade_orders,
+                *([keys.price(symbol), keys.depth_taken(symbol)] if depth else []),
             ],
             [
                 record["clientOrderId"] or "",
@@ -86,6 +96,8 @@ class TradingMixin:
                 "1" if dry else "",
                 plan.record_tail(),
                 0 if dry else self.account_number,  # a dry run registers nothing
+                "" if spec is None else plan.trades,
+                *(spec.args() if depth and spec is not None else []),
                 *plan.moves.flat(),
             ],
         )
@@ -110,6 +122,8 @@ class TradingMixin:
         price (taker); other limits rest and reserve funds, or end at once if IOC/FOK; trigger orders rest
         untriggered and reserve funds.
         """
+        if self.settings.book_fills:
+            return self.place_on_book(symbol, (side, type, amount, price, client_order_id), flags)
         return self._place(*self._plan(symbol, side, type, amount, price, client_order_id, **flags))
 
     def _place(self, plan: OrderPlan, quote: Quote) -> dict[str, Any]:
@@ -146,16 +160,27 @@ class TradingMixin:
     ) -> dict[str, Any]:
         """Dry run of ``create_order``: would it be accepted now, and if not, why. The same checks run (in the
         same script, which writes nothing), so the answer agrees with what ``create_order`` would do."""
+        if self.settings.book_fills:
+            return self.can_execute_on_book(symbol, (side, type, amount, price, client_order_id), flags)
         try:
             plan, _ = self._plan(symbol, side, type, amount, price, client_order_id, **flags)
         except MockExchangeError as exc:
             return {"ok": False, "code": exc.code, "reason": exc.message}
+        verdict = self._dry_run(plan)
+        assert verdict is not None  # without a spec the script never finds the book moved
+        return verdict
+
+    def _dry_run(self, plan: OrderPlan, spec: DepthSpec | None = None) -> dict[str, Any] | None:
+        """Would the placing script accept the plan (it runs, writing nothing), and what the order needs; None
+        when the book moved under the plan (FILL_MODEL=book: plan again)."""
         problem: MockExchangeError | None = None
         free_read = ("HGET", self.keys.balances, free_field(plan.spend_asset))
         try:
-            _, (available,) = self.store.run_with_reads(self._place_command(plan, dry=True), [free_read])
+            reply, (available,) = self.store.run_with_reads(self._place_command(plan, True, spec), [free_read])
         except MockExchangeError as exc:
-            problem, available = explain(exc), self.store.read(*free_read)
+            problem, reply, available = explain(exc), "OK", self.store.read(*free_read)
+        if reply == "STALE":
+            return None
         return {
             "ok": problem is None,
             "code": None if problem is None else problem.code,

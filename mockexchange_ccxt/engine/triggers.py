@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import MockExchangeError, OrderImmediatelyFillable
 from ..keys import BUY, DOWN, UP
@@ -35,6 +35,9 @@ from .order_request import LIMIT, STOP_LOSS, TAKE_PROFIT, TRIGGER, OrderRequest
 from .orders import CANCELED, IN_DOWN, IN_UP, OrderPlan, cost_of, execute, fee_units, new_record
 from .prices import Quote
 from .rules import check_notional
+
+if TYPE_CHECKING:
+    from .snapshot import BookView, DepthSpec
 
 #: The trigger set of each direction, as the record's ``_at`` names it.
 SET_OF_DIRECTION = {UP: IN_UP, DOWN: IN_DOWN}
@@ -88,30 +91,37 @@ class Fire:
     expected_at: str  # the trigger set the order must still be in
     plans: list[OrderPlan]
 
-    def argument(self) -> str:
-        """One script argument: the plans as JSON (each: record JSON, moves, where it rests, score, fill time)."""
-        return json.dumps(
-            {
-                "id": self.order_id,
-                "at": self.expected_at,
-                "plans": [
-                    {
-                        "record": json.dumps(plan.record, separators=(",", ":")),
-                        "moves": plan.moves.flat(),
-                        "rest": plan.rests_in,
-                        "score": plan.score if plan.rests_in else str(plan.record["lastUpdateTimestamp"]),
-                        "fill": plan.fill_ts or 0,
-                    }
-                    for plan in self.plans
-                ],
-            },
-            separators=(",", ":"),
-        )
+    def argument(self, spec: DepthSpec | None = None) -> str:
+        """One script argument: the plans as JSON (each: record JSON, moves, where it rests, score, fill time;
+        with ``spec``, FILL_MODEL=book: how many trades it makes and what they take from the book)."""
+        plans = []
+        for plan in self.plans:
+            record = plan.record
+            if spec is not None and record.get("_trades"):  # ids at fire time are not the order's id + offset
+                record = dict(record, _trades=[[f"#{entry[0]}", *entry[1:]] for entry in record["_trades"]])
+            entry: dict[str, Any] = {
+                "record": json.dumps(record, separators=(",", ":")),
+                "moves": plan.moves.flat(),
+                "rest": plan.rests_in,
+                "score": plan.score if plan.rests_in else str(plan.record["lastUpdateTimestamp"]),
+                "fill": plan.fill_ts or 0,
+            }
+            if spec is not None:
+                entry.update(trades=plan.trades, takes=spec.add(plan.takes))
+            plans.append(entry)
+        return json.dumps({"id": self.order_id, "at": self.expected_at, "plans": plans}, separators=(",", ":"))
 
 
-def plan_fire(record: dict[str, Any], market: Market, quote: Quote) -> Fire:
-    """The triggered order at ``quote``: its reservation released and the order it carries executed, or else
-    canceled with the reason. The fill is timed at the quote, never before the order was placed."""
+def plan_fire(
+    record: dict[str, Any],
+    market: Market,
+    quote: Quote,
+    view: BookView | None = None,
+    slippage_bps: Decimal = Decimal(0),
+) -> Fire:
+    """The triggered order at ``quote`` (and, ``FILL_MODEL=book``, the book ``view`` as this pass left it): its
+    reservation released and the order it carries executed, or else canceled with the reason. The fill is timed
+    at the quote, never before the order was placed."""
     ts = max(quote.timestamp, int(record["timestamp"]))
     release = Moves.parse(record["_release"])
     request = OrderRequest(
@@ -128,7 +138,8 @@ def plan_fire(record: dict[str, Any], market: Market, quote: Quote) -> Fire:
     base.update(triggerTimestamp=ts, lastUpdateTimestamp=ts)
     plans: list[OrderPlan] = []
     try:
-        plan = execute(request, Decimal(record["amount"]), market, quote, dict(base), ts, reserved=True)
+        amount = Decimal(record["amount"])
+        plan = execute(request, amount, market, quote, dict(base), ts, True, view, slippage_bps)
         plan.moves = Moves().extend(release).extend(plan.moves)
         plans.append(plan)
         why = "its reserved and free funds did not cover the fill"

@@ -1,8 +1,10 @@
 """Stored order records -> ccxt-unified orders and trades (numbers as exact Decimals).
 
 A record keeps the engine's private bookkeeping in fields starting with ``_``; everything else is its public
-``info``. An order's trades are derived from its record: under the touch fill model an order fills whole, once,
-so a filled order has exactly one trade, which shares the order's id.
+``info``. An order's trades come from its record: under the touch fill model an order fills whole, once, so a
+filled order has exactly one trade, which shares the order's id; under ``FILL_MODEL=book`` the record lists its
+trades (``_trades``: id, time, price, amount, cost, fee, rate, taker or maker; an id written as a number is an
+offset from the order's id; see ``engine/book_orders.py``).
 """
 
 from __future__ import annotations
@@ -62,15 +64,17 @@ def order_view(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def trade_id_order(trade_id: str) -> str:
-    """The order a trade id belongs to (a trade shares its order's id)."""
-    return trade_id
-
-
 def trade_views(record: dict[str, Any], info: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """The trades of an order: its fill, or nothing if nothing has filled."""
-    if Decimal(record["filled"]) == 0:
+    """The trades of an order: its fills, oldest first, or nothing if nothing has filled."""
+    listed = record.get("_trades")
+    if listed is None and Decimal(record["filled"]) == 0:
         return []
+    if info is None:
+        info = public_fields(record)
+    if listed is not None:
+        currency = record["fee"]["currency"]
+        stamps = {stamp: iso8601(stamp) for stamp in {entry[1] for entry in listed}}  # a walk's trades share one
+        return [_listed_trade(record, entry, currency, info, stamps[entry[1]]) for entry in listed]
     fee_view = _fee_view(record["fee"])
     stamp = record["lastTradeTimestamp"]
     return [
@@ -88,6 +92,31 @@ def trade_views(record: dict[str, Any], info: dict[str, Any] | None = None) -> l
             "cost": Decimal(record["cost"]),
             "fee": fee_view,
             "fees": [dict(fee_view)],
-            "info": public_fields(record) if info is None else info,
+            "info": info,
         }
     ]
+
+
+def _listed_trade(
+    record: dict[str, Any], entry: list[Any], currency: str, info: dict[str, Any], when: str | None
+) -> dict[str, Any]:
+    trade_id, stamp, price, amount, cost, fee, rate, role = entry
+    fee_view = {"currency": currency, "cost": Decimal(fee), "rate": Decimal(rate)}
+    return {
+        "id": str(int(record["id"]) + trade_id)
+        if isinstance(trade_id, int)
+        else trade_id,  # an offset from the order's
+        "order": record["id"],
+        "timestamp": stamp,
+        "datetime": when,
+        "symbol": record["symbol"],
+        "type": record["type"],
+        "side": record["side"],
+        "takerOrMaker": role,
+        "price": Decimal(price),
+        "amount": Decimal(amount),
+        "cost": Decimal(cost),
+        "fee": fee_view,
+        "fees": [dict(fee_view)],
+        "info": info,
+    }

@@ -38,6 +38,8 @@ OPTION_FIELDS = {
     "keyPrefix": "key_prefix",
     "priceKeyPrefix": "price_key_prefix",
     "markets": "markets_file",
+    "fillModel": "fill_model",
+    "maxSlippageBps": "max_slippage_bps",
 }
 
 
@@ -72,7 +74,7 @@ def settings_from_options(options: dict[str, Any]) -> Settings:
         value = options.get(option)
         if value is None:
             continue
-        if name.endswith("commission"):
+        if name.endswith("commission") or name == "max_slippage_bps":
             value = Decimal(str(value))
         elif name == "markets_file" and isinstance(value, dict):  # the rules themselves: kept as JSON text
             value = json.dumps(value, sort_keys=True, default=str)

@@ -255,3 +255,30 @@ def test_the_tick_loop_trims_every_account(make_engine: EngineFactory) -> None:
         assert trader.trimmed()["orders"] == 4
         assert [order["status"] for order in trader.fetch_orders()] == ["closed", "closed", "open"]
         check_books(trader, funded)
+
+
+def test_trimming_under_the_book_model_removes_every_trade_of_an_order(make_engine: EngineFactory) -> None:
+    """Under FILL_MODEL=book an order may have many trades (a walk, or a resting order filled over passes), each
+    later one with an id of its own and an owner entry: trimming removes them all and the books still add up."""
+    engine = make_engine(ReplayClock(), fill_model="book", order_retention_max=1)
+    engine.fund("USDT", FUNDS["USDT"])
+    asks = [["100", "0.3"], ["101", "0.5"], ["102", "2"]]
+    engine.set_price("BTC/USDT", "99", timestamp=T0, bid="99", ask="100", bids=[["99", "1"]], asks=asks)
+    walk = engine.create_order("BTC/USDT", "buy", "market", "1")
+    assert len(walk["trades"]) == 3
+    resting = engine.create_order("BTC/USDT", "buy", "limit", "1", "98")
+    for i, size in enumerate(("0.4", "0.6")):  # the resting buy fills in two passes, then is finished
+        stamp = T0 + (i + 1) * 60_000
+        engine.set_price("BTC/USDT", "98", timestamp=stamp, bid="97", ask="98", bids=[["97", "1"]], asks=[["98", size]])
+    assert engine.fetch_order(resting["id"])["status"] == "closed"
+    owners = engine.store.read("HGETALL", engine.keys.trade_orders)
+    assert set(owners.values()) == {walk["id"], resting["id"]}  # the later trades of both have ids of their own
+
+    assert engine.trim_orders() == 1  # the walk, the older finished order, goes with its three trades
+    assert traces(engine, walk["id"]) == []
+    assert set(engine.store.read("HGETALL", engine.keys.trade_orders).values()) == {resting["id"]}
+    assert [trade["order"] for trade in engine.fetch_my_trades(since=0)] == [resting["id"]] * 2
+    assert engine.trimmed()["orders"] == 1 and engine.trimmed()["trades"] == 3
+    check_books(engine, FUNDS)
+    check_orders_consistent(engine)
+    check_fills(engine)

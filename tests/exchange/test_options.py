@@ -123,6 +123,8 @@ def test_in_process_the_fees_are_the_settings(valkey_server: EmbeddedValkey) -> 
         ("priceKeyPrefix", "px_"),
         ("account", "other"),
         ("tickLoop", False),
+        ("fillModel", "book"),
+        ("maxSlippageBps", 100),
     ],
 )
 def test_engine_only_options_are_refused_over_http(option: str, value: object) -> None:

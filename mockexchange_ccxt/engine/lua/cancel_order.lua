@@ -26,6 +26,7 @@ local function cancel(id, order)
   order.reason = nil -- the owner ended it: a skipped fill's reason no longer says why it is canceled
   order.lastUpdateTimestamp = math.max(ts, order.timestamp)
   order._fill, order._release, order._cost, order._fee, order._at = nil, nil, nil, nil, nil
+  order._trade, order._done = nil, nil
   local encoded = cjson.encode(order)
   redis.call('HSET', KEYS[2], id, encoded)
   redis.call('ZADD', KEYS[5], string.format('%d', order.lastUpdateTimestamp), id)

@@ -5,19 +5,33 @@
 -- the set the plan expects (a cancel or another settler came first) is left alone: a trigger fires once.
 -- KEYS[1] balances  KEYS[2] orders  KEYS[3] open ids  KEYS[4] active symbols  KEYS[5] buy book  KEYS[6] sell book
 -- KEYS[7] up triggers  KEYS[8] down triggers  KEYS[9] fills  KEYS[10] fills of the symbol  KEYS[11] finished ids
--- ARGV[1] symbol  ARGV[2..] one JSON per order: {id, at ('u'/'d'), plans: [{record (JSON), moves, rest ('' or
--- 'b'), score (in its book if it rests, else in the finished ids: the time it finished), fill (the trade's
--- time, or 0)}]}
--- reply: {orders applied, orders that filled, skipped up triggers, skipped down triggers}
+-- KEYS[12] trade -> order  KEYS[13] id sequence  (FILL_MODEL=book, a single node: KEYS[14] the feed hash,
+-- KEYS[15] what was taken from its snapshot)
+-- ARGV[1] symbol  ARGV[2] '' (FILL_MODEL=touch) or the account's number (FILL_MODEL=book: then ARGV[3..] are the
+-- snapshot and the levels the plans take from, lib.lua depth_spec, checked first and taken from with KEYS[14])
+-- then one JSON per order: {id, at ('u'/'d'), plans: [{record (JSON), moves, rest ('' or 'b'), score (in its book
+-- if it rests, else in the finished ids: the time it finished), fill (the trade's time, or 0); FILL_MODEL=book
+-- also: trades (how many, named "#0", "#1", ... in the record: the first gets the order's id), takes (what they
+-- take from the book: "level:units,...")}]}
+-- reply: {orders applied, orders that filled, skipped up triggers, skipped down triggers, ids...}: the ids of
+-- the orders whose first plan's takes were not taken (book only); {'STALE'} (nothing written) when the feed no
+-- longer holds the snapshot or a level no longer has what the plans take
 local balances, orders = KEYS[1], KEYS[2]
+local number, spec, first = ARGV[2], nil, 3
+if number ~= '' then
+  spec, first = depth_spec(ARGV, 3)
+  if KEYS[14] and not depth_holds(KEYS[14], KEYS[15], spec) then
+    return {'STALE'}
+  end
+end
 local trigger_set = {u = KEYS[7], d = KEYS[8]}
-local applied, filled, skipped = 0, 0, {u = 0, d = 0}
-for i = 2, #ARGV do
+local applied, filled, skipped, untaken, taken = 0, 0, {u = 0, d = 0}, {}, {}
+for i = first, #ARGV do
   local fire = cjson.decode(ARGV[i])
   local raw = redis.call('HGET', orders, fire.id)
   local order = raw and cjson.decode(raw)
+  local chosen = nil
   if order and order.status == 'open' and order._at == fire.at and (fire.at == 'u' or fire.at == 'd') then
-    local chosen = nil
     for _, plan in ipairs(fire.plans) do
       if not check_moves(balances, plan.moves) then
         chosen = plan
@@ -26,7 +40,17 @@ for i = 2, #ARGV do
     end
     if chosen then
       apply_moves(balances, chosen.moves)
-      redis.call('HSET', orders, fire.id, '{"id":"' .. fire.id .. '",' .. string.sub(chosen.record, 2))
+      local record = string.sub(chosen.record, 2)
+      if chosen.trades and chosen.trades > 0 then
+        local ids = trade_ids(KEYS[13], number, chosen.trades, fire.id)
+        record = name_trades(record, ids)
+        index_trades(KEYS[9], KEYS[10], KEYS[12], chosen.fill, fire.id, ids)
+        filled = filled + 1
+      elseif chosen.fill ~= 0 then
+        index_fill(KEYS[9], KEYS[10], chosen.fill, fire.id)
+        filled = filled + 1
+      end
+      redis.call('HSET', orders, fire.id, '{"id":"' .. fire.id .. '",' .. record)
       redis.call('ZREM', trigger_set[fire.at], fire.id)
       if chosen.rest == 'b' then
         redis.call('ZADD', order.side == 'buy' and KEYS[5] or KEYS[6], chosen.score, fire.id)
@@ -34,9 +58,8 @@ for i = 2, #ARGV do
         redis.call('ZREM', KEYS[3], fire.id)
         redis.call('ZADD', KEYS[11], chosen.score, fire.id)
       end
-      if chosen.fill ~= 0 then
-        index_fill(KEYS[9], KEYS[10], chosen.fill, fire.id)
-        filled = filled + 1
+      if spec and chosen.takes and chosen.takes ~= '' then
+        order_takes(spec, chosen.takes, taken)
       end
       applied = applied + 1
     else
@@ -46,6 +69,16 @@ for i = 2, #ARGV do
     redis.call('ZREM', KEYS[7], fire.id)
     redis.call('ZREM', KEYS[8], fire.id)
   end
+  if spec and chosen ~= fire.plans[1] then
+    untaken[#untaken + 1] = fire.id
+  end
+end
+if spec and KEYS[14] then
+  depth_add(KEYS[15], spec, taken, '')
 end
 forget_if_idle(KEYS[4], {KEYS[5], KEYS[6], KEYS[7], KEYS[8]}, ARGV[1])
-return {applied, filled, skipped.u, skipped.d}
+local reply = {applied, filled, skipped.u, skipped.d}
+for _, id in ipairs(untaken) do
+  reply[#reply + 1] = id
+end
+return reply

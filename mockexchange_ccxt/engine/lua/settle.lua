@@ -30,17 +30,13 @@ local ts, batch = tonumber(ARGV[6]), tonumber(ARGV[7])
 local taken, filled = 0, 0
 local skips = {0, 0}
 
--- ZREM in chunks: one call per few thousand members instead of one per order (unpack has a stack limit).
+-- ZREM and ZADD in chunks (lib.lua each_chunk): one call per few thousand members instead of one per order.
 local function remove_all(key, ids)
-  for first = 1, #ids, 4000 do
-    redis.call('ZREM', key, unpack(ids, first, math.min(first + 3999, #ids)))
-  end
+  each_chunk(ids, function(...) redis.call('ZREM', key, ...) end)
 end
 
 local function add_fills(key, entries)
-  for first = 1, #entries, 4000 do
-    redis.call('ZADD', key, unpack(entries, first, math.min(first + 3999, #entries)))
-  end
+  each_chunk(entries, function(...) redis.call('ZADD', key, ...) end)
 end
 
 local function fill(side, book, ids)
@@ -54,11 +50,7 @@ local function fill(side, book, ids)
       if kind then
         keep = true
         skips[side] = skips[side] + 1
-        local reason = 'not filled: ' .. kind .. ' ' .. detail
-        if order.reason ~= reason then
-          order.reason = reason
-          redis.call('HSET', orders, id, cjson.encode(order))
-        end
+        hold_back(orders, id, order, kind, detail)
       else
         apply_moves(balances, order._fill)
         local at = math.max(ts, order.timestamp)

@@ -6,8 +6,8 @@
 -- the plan started from, then applies all of it, or writes nothing and replies STALE (another trimmer came
 -- first: the caller reads again).
 -- KEYS[1] orders  KEYS[2] finished ids (scored by the time each finished, ms)  KEYS[3] all ids  KEYS[4] fills
--- KEYS[5] clientOrderId index  KEYS[6] the retention ledger (see keys.Keys.retention)
--- KEYS[7..] two per symbol of the batch: for symbol slot n, KEYS[5 + 2n] its ids, KEYS[6 + 2n] its fills
+-- KEYS[5] clientOrderId index  KEYS[6] the retention ledger (see keys.Keys.retention)  KEYS[7] trade -> order
+-- KEYS[8..] two per symbol of the batch: for symbol slot n, KEYS[6 + 2n] its ids, KEYS[7 + 2n] its fills
 -- ARGV[1] keep at most this many finished orders ('': no limit)
 -- ARGV[2] keep those that finished less than this many ms before the account's newest finish, or before now if
 -- that is earlier ('': no limit)   ARGV[3] now (ms)
@@ -48,12 +48,15 @@ for _, at in ipairs(batch) do
   redis.call('ZREM', finished, id)
   redis.call('ZREM', KEYS[3], id)
   if slot > 0 then
-    redis.call('ZREM', KEYS[5 + 2 * slot], id)
+    redis.call('ZREM', KEYS[6 + 2 * slot], id)
   end
   for k = at + 4, at + 3 + t do
     redis.call('ZREM', KEYS[4], ARGV[k])
     if slot > 0 then
-      redis.call('ZREM', KEYS[6 + 2 * slot], ARGV[k])
+      redis.call('ZREM', KEYS[7 + 2 * slot], ARGV[k])
+    end
+    if ARGV[k] ~= id then -- a later trade of a FILL_MODEL=book order has an id of its own
+      redis.call('HDEL', KEYS[7], ARGV[k])
     end
   end
   if cid ~= '' and redis.call('HGET', KEYS[5], cid) == id then
