@@ -19,7 +19,6 @@ once ``canceled`` (under the touch model an order fills whole or not at all, so 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 from typing import TYPE_CHECKING, Any
@@ -31,6 +30,7 @@ from .money import MAX_AMOUNT, fmt, fmt_units, to_units, units_down, units_up
 from .moves import Moves
 from .order_request import FOK, IOC, PO, STOP_LOSS, TAKE_PROFIT, OrderRequest
 from .prices import Quote
+from .record_codec import pack
 from .rules import check_active, check_amount, check_notional, check_price
 
 if TYPE_CHECKING:
@@ -68,8 +68,8 @@ class OrderPlan:
     takes: list[Take] = field(default_factory=list)  # FILL_MODEL=book: what its trades take from the book
 
     def record_tail(self) -> str:
-        """The JSON of the record minus its opening ``{``; the script puts ``{"id":"<id>",`` in front."""
-        return json.dumps(self.record, separators=(",", ":"))[1:]
+        """The stored record minus its opening ``{``; the script puts it back (an id does not belong in it)."""
+        return pack(self.record)[1:]
 
 
 def fee_units(cost_units: int, rate: Decimal) -> int:

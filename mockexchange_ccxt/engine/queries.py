@@ -10,13 +10,13 @@ nothing), without it the newest ``limit``; either way oldest first, ties in time
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from ..errors import BadRequest, OrderNotFound
 from ..keys import Keys
 from .markets import split_symbol
 from .orders import OPEN, STATUSES
+from .record_codec import unpack
 from .store import Store
 from .views import order_view, trade_views
 
@@ -71,8 +71,7 @@ class QueriesMixin:
         raw = self.store.read("HGET", self.keys.orders, order_id)
         if raw is None:
             raise self.missing_order(order_id)
-        record: dict[str, Any] = json.loads(raw)
-        return record
+        return unpack(order_id, raw)
 
     def fetch_order(self, order_id: Any) -> dict[str, Any]:
         return order_view(self._record(order_id))
@@ -136,8 +135,8 @@ class QueriesMixin:
                 break
             ids = list(scored)
             bound = f"({scored[ids[-1]]}"
-            for raw in self.store.read("HMGET", self.keys.orders, *ids):
-                record = json.loads(raw) if raw else None
+            for order_id, raw in zip(ids, self.store.read("HMGET", self.keys.orders, *ids), strict=True):
+                record = unpack(order_id, raw) if raw else None
                 if record is not None and wanted(record):
                     found.append(record)
                     if count is not None and len(found) == count:
@@ -190,13 +189,13 @@ class QueriesMixin:
         owners, raws = self.store.pipeline(
             [("HMGET", self.keys.trade_orders, *trade_ids), ("HMGET", self.keys.orders, *trade_ids)], writes=False
         )
-        records = {oid: json.loads(raw) for oid, raw in zip(trade_ids, raws, strict=True) if raw}
+        records = {oid: unpack(oid, raw) for oid, raw in zip(trade_ids, raws, strict=True) if raw}
         owner = {tid: oid or tid for tid, oid in zip(trade_ids, owners, strict=True)}
         missing = list(dict.fromkeys(oid for oid in owner.values() if oid not in records))
         if missing:
             for oid, raw in zip(missing, self.store.read("HMGET", self.keys.orders, *missing), strict=True):
                 if raw:
-                    records[oid] = json.loads(raw)
+                    records[oid] = unpack(oid, raw)
         by_id = {}
         for oid in dict.fromkeys(owner.values()):
             if oid in records:

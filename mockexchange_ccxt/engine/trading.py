@@ -7,7 +7,6 @@ then makes one atomic script call that checks everything before it writes anythi
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
@@ -21,6 +20,7 @@ from .order_request import validate_request
 from .orders import IN_DOWN, IN_UP, OrderPlan, plan_order
 from .prices import PriceFeed, Quote, quote_from_reply
 from .queries import check_id
+from .record_codec import unpack, unpack_pairs
 from .snapshot import DepthSpec
 from .store import Store
 from .views import order_view
@@ -218,7 +218,7 @@ class TradingMixin:
             for order_id, raw in zip(ids, raws, strict=True):
                 if raw is None:
                     raise self.missing_order(order_id)
-            records = [json.loads(raw) for raw in raws]
+            records = [unpack(order_id, raw) for order_id, raw in zip(ids, raws, strict=True)]
             release = Moves()
             for record in records:
                 release.extend(Moves.parse(record.get("_release", [])))
@@ -229,7 +229,7 @@ class TradingMixin:
             except InsufficientFunds as exc:
                 raise explain(exc) from None
             if reply != ["STALE"]:
-                return [order_view(json.loads(raw)) for raw in reply[0]]
+                return [order_view(record) for record in unpack_pairs(reply[0])]
         raise OrderNotFound(f"orders {', '.join(map(str, order_ids))[:200]} kept changing; try again")
 
     def cancel_all_orders(self, symbol: str | None = None) -> list[dict[str, Any]]:
@@ -241,5 +241,5 @@ class TradingMixin:
         canceled: list[dict[str, Any]] = []
         for name in symbols:
             reply = self.store.run("cancel_order", self._cancel_keys([name]), ["all", self.now_ms(), 1, name])
-            canceled += [order_view(json.loads(raw)) for raw in reply[0]]
+            canceled += [order_view(record) for record in unpack_pairs(reply[0])]
         return canceled

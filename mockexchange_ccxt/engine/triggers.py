@@ -34,6 +34,7 @@ from .moves import Moves
 from .order_request import LIMIT, STOP_LOSS, TAKE_PROFIT, TRIGGER, OrderRequest
 from .orders import CANCELED, IN_DOWN, IN_UP, OrderPlan, cost_of, execute, fee_units, new_record
 from .prices import Quote
+from .record_codec import pack
 from .rules import check_notional
 
 if TYPE_CHECKING:
@@ -100,7 +101,7 @@ class Fire:
             if spec is not None and record.get("_trades"):  # ids at fire time are not the order's id + offset
                 record = dict(record, _trades=[[f"#{entry[0]}", *entry[1:]] for entry in record["_trades"]])
             entry: dict[str, Any] = {
-                "record": json.dumps(record, separators=(",", ":")),
+                "record": pack(record),
                 "moves": plan.moves.flat(),
                 "rest": plan.rests_in,
                 "score": plan.score if plan.rests_in else str(plan.record["lastUpdateTimestamp"]),

@@ -6,7 +6,7 @@
 --     (netted by the caller); all or nothing
 --   mode 'all': nothing more; every open order of the one symbol, each checked and released on its own; an
 --     order whose reservation is not there any more (a balance changed outside the engine) is skipped
--- reply: {{canceled orders' JSON...}, {skipped ids...}}, or {'STALE'} ('ids': a record changed since the caller
+-- reply: {{id, stored record, ... of the canceled orders}, {skipped ids...}}, or {'STALE'} ('ids': a record changed since the caller
 -- read it; nothing is written, the caller reads again)
 -- errors ('ids'): ORDER_NOT_FOUND, ORDER_NOT_OPEN, INSUFFICIENT_FUNDS <field> <needed> <available>; nothing written
 local mode, ts, n = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -27,9 +27,10 @@ local function cancel(id, order)
   order.lastUpdateTimestamp = math.max(ts, order.timestamp)
   order._fill, order._release, order._cost, order._fee, order._at = nil, nil, nil, nil, nil
   order._trade, order._done = nil, nil
-  local encoded = cjson.encode(order)
+  local encoded = save_order(order)
   redis.call('HSET', KEYS[2], id, encoded)
   redis.call('ZADD', KEYS[5], string.format('%d', order.lastUpdateTimestamp), id)
+  canceled[#canceled + 1] = id
   canceled[#canceled + 1] = encoded
 end
 
@@ -43,7 +44,7 @@ if mode == 'ids' then
     if not raw then
       return redis.error_reply('ORDER_NOT_FOUND order ' .. id .. ' does not exist')
     end
-    local order = cjson.decode(raw)
+    local order = load_order(raw)
     if order.status ~= 'open' then
       return redis.error_reply('ORDER_NOT_OPEN order ' .. id .. ' is ' .. order.status .. ', not open')
     end
@@ -70,7 +71,7 @@ else
     for _, id in ipairs(redis.call('ZRANGE', key, 0, -1)) do
       local raw = not seen[id] and redis.call('HGET', KEYS[2], id)
       seen[id] = true
-      local order = raw and cjson.decode(raw)
+      local order = raw and load_order(raw)
       if order and order.status == 'open' then
         if check_moves(KEYS[1], order._release) then
           skipped[#skipped + 1] = id

@@ -29,7 +29,7 @@ local applied, filled, skipped, untaken, taken = 0, 0, {u = 0, d = 0}, {}, {}
 for i = first, #ARGV do
   local fire = cjson.decode(ARGV[i])
   local raw = redis.call('HGET', orders, fire.id)
-  local order = raw and cjson.decode(raw)
+  local order = raw and load_order(raw)
   local chosen = nil
   if order and order.status == 'open' and order._at == fire.at and (fire.at == 'u' or fire.at == 'd') then
     for _, plan in ipairs(fire.plans) do
@@ -40,7 +40,7 @@ for i = first, #ARGV do
     end
     if chosen then
       apply_moves(balances, chosen.moves)
-      local record = string.sub(chosen.record, 2)
+      local record = chosen.record
       if chosen.trades and chosen.trades > 0 then
         local ids = trade_ids(KEYS[13], number, chosen.trades, fire.id)
         record = name_trades(record, ids)
@@ -50,7 +50,7 @@ for i = first, #ARGV do
         index_fill(KEYS[9], KEYS[10], chosen.fill, fire.id)
         filled = filled + 1
       end
-      redis.call('HSET', orders, fire.id, '{"id":"' .. fire.id .. '",' .. record)
+      redis.call('HSET', orders, fire.id, record)
       redis.call('ZREM', trigger_set[fire.at], fire.id)
       if chosen.rest == 'b' then
         redis.call('ZADD', order.side == 'buy' and KEYS[5] or KEYS[6], chosen.score, fire.id)

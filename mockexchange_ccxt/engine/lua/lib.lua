@@ -110,12 +110,50 @@ local function refuse(kind, detail, overflow_code)
   return redis.error_reply(kind .. ' ' .. detail)
 end
 
+-- Order records (engine/record_codec.py): stored under short names (RECORD_NAMES, long -> short, which
+-- engine/store.py fills in when it loads a script), read and written here under the long ones, the fee as fee_currency, fee_cost, fee_rate. A field
+-- the stored form leaves out is absent here too: the codec's rules say what it is (a script that finishes an
+-- order sets filled, remaining, average and lastTradeTimestamp to nil: closed, they follow from the others).
+-- A record stored before the compact form (it spells 'status') is read as it is and saved compact.
+local RECORD_NAMES = {}
+local RECORD_LONG = {}
+for name, short in pairs(RECORD_NAMES) do
+  RECORD_LONG[short] = name
+end
+
+local function load_order(raw)
+  local stored = cjson.decode(raw)
+  if stored.status == nil then
+    local order = {}
+    for short, value in pairs(stored) do
+      order[RECORD_LONG[short] or short] = value
+    end
+    return order
+  end
+  local fee = stored.fee
+  stored.id, stored.fee = nil, nil
+  stored.fee_currency, stored.fee_cost, stored.fee_rate = fee.currency, fee.cost, fee.rate
+  return stored
+end
+
+local function save_order(order)
+  local fee = order.fee -- a planned `_done` sets the fee whole
+  if type(fee) == 'table' then
+    order.fee, order.fee_currency, order.fee_cost, order.fee_rate = nil, fee.currency, fee.cost, fee.rate
+  end
+  local stored = {}
+  for name, value in pairs(order) do
+    stored[RECORD_NAMES[name] or name] = value
+  end
+  return cjson.encode(stored)
+end
+
 -- An open order whose fill the balances cannot take stays open, with the reason in its record.
 local function hold_back(orders, id, order, kind, detail)
   local reason = 'not filled: ' .. kind .. ' ' .. detail
   if order.reason ~= reason then
     order.reason = reason
-    redis.call('HSET', orders, id, cjson.encode(order))
+    redis.call('HSET', orders, id, save_order(order))
   end
 end
 

@@ -8,7 +8,8 @@
 -- ARGV[4] its score in the set it enters: KEYS[9] (limit or trigger price in units) if it stays open, else the
 -- finished ids (the time it finished, ms)   ARGV[5] the trade's time (ms) if it filled, or ''
 -- ARGV[6] '1' for a dry run (check only, write nothing)
--- ARGV[7] the order's JSON without its opening '{' and id (the id is only known here)
+-- ARGV[7] the order's stored record (engine/record_codec.py) without its opening '{' (the one place that
+-- knows its form; the id is the hash field)
 -- ARGV[8] the account's number: the id is number * 10^12 + the account's counter (main, number 0: the counter)
 -- ARGV[9] '' (FILL_MODEL=touch: a filled order has one trade, its id the order's) or the number of trades the
 -- order makes: the first gets the order's id, the others the next numbers of the account's counter (its JSON
@@ -54,7 +55,7 @@ end
 if spec then
   depth_add(KEYS[16], spec, spec_takes(spec), '')
 end
-redis.call('HSET', KEYS[2], id, '{"id":"' .. id .. '",' .. ARGV[7])
+redis.call('HSET', KEYS[2], id, '{' .. ARGV[7])
 if cid ~= '' then
   redis.call('HSET', KEYS[4], cid, id)
 end

@@ -40,8 +40,8 @@ while i <= #ARGV do
     i = i + 4
   end
   local raw = redis.call('HGET', orders, id)
-  local order = raw and cjson.decode(raw)
-  if not (order and order.status == 'open' and order.remaining == remainder and order._at == 'b') then
+  local order = raw and load_order(raw)
+  if not (order and order.status == 'open' and (order.remaining or order.amount) == remainder and order._at == 'b') then
     reply[#reply + 1] = id
   else
     moves = moves or order._fill
@@ -68,13 +68,13 @@ while i <= #ARGV do
           trades[#trades + 1] = {trade_id, at, t[1], t[2], t[3], t[4], t[5], t[6]}
           order._trades = trades
         else
-          order.cost, order.average, order.fee.cost = order._cost, order.price, order._fee
+          order.cost, order.average, order.fee_cost = order._cost, nil, order._fee
         end
-        order.status, order.filled, order.remaining = 'closed', order.amount, '0'
-        order.lastTradeTimestamp, order.lastUpdateTimestamp, order.reason = at, at, nil
+        order.status, order.filled, order.remaining = 'closed', nil, nil -- they follow (lib.lua load_order)
+        order.lastTradeTimestamp, order.lastUpdateTimestamp, order.reason = nil, at, nil
         order._fill, order._release, order._cost, order._fee, order._at = nil, nil, nil, nil, nil
         order._trade, order._done = nil, nil
-        redis.call('HSET', orders, id, cjson.encode(order))
+        redis.call('HSET', orders, id, save_order(order))
       end
       note_trade(trades, at, id, trade_id)
       order_takes(spec, takes, taken)
