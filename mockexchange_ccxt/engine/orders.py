@@ -27,7 +27,7 @@ from ..errors import InvalidOrder, OrderImmediatelyFillable
 from ..keys import BUY, free_field
 from .markets import Market
 from .money import MAX_AMOUNT, fmt, fmt_units, to_units, units_down, units_up
-from .moves import Moves
+from .moves import Moves, resting_moves
 from .order_request import FOK, IOC, PO, STOP_LOSS, TAKE_PROFIT, OrderRequest
 from .prices import Quote
 from .record_codec import pack
@@ -254,9 +254,7 @@ def _rest(request: OrderRequest, amount: Decimal, market: Market, limit: Decimal
     else:
         spend_asset, spend, receive_asset, receive = market.base, amount_units, market.quote, cost - fee
     moves = Moves().reserve(spend_asset, spend).expect(receive_asset, receive)
-    fill = Moves().unhold(spend_asset, spend).settle_expected(receive_asset, receive)
-    fill.credit(free_field(receive_asset), receive)
-    release = Moves().release(spend_asset, spend).settle_expected(receive_asset, receive)
+    fill, release = resting_moves(spend_asset, spend, receive_asset, receive)
     record.update(
         takerOrMaker="maker",
         fee={"currency": market.quote, "cost": "0", "rate": fmt(market.maker)},

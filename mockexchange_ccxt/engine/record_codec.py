@@ -28,6 +28,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from .moves import resting_moves
+
 #: The order's own fields, in the order of its answer's ``info``, and the short name each is stored under.
 ORDER_FIELDS = {
     "clientOrderId": "o",
@@ -71,12 +73,16 @@ PRIVATE = {
     "_done": "_d",
     "_trades": "_ts",
 }
+#: An open order's ``_fill`` and ``_release`` (or a trigger order's ``_release`` alone) as what ``resting_moves``
+#: makes them of: [asset it holds, units, asset it expects, units]; the scripts see them as ``_held``.
+HELD = {"_held": "_h", "_held_release": "_hr"}
 #: Every long name -> its short name, as the scripts see them (the fee as ``fee_<field>``).
 NAMES = {
     **ORDER_FIELDS,
     **{f"fee_{name}": short for name, short in FEE_FIELDS.items()},
     **EXTRAS,
     **PRIVATE,
+    **HELD,
 }
 #: The order of the answer's ``info``: where the fee goes among the order's fields.
 _INFO_ORDER = (
@@ -142,6 +148,11 @@ def pack(record: dict[str, Any]) -> str:
         value = done[name] = flat.pop(name)
         if name in _REQUIRED or value != _DEFAULTS[name](done):
             out[NAMES[name]] = value
+    if "_release" in flat:
+        held = _held_of(flat.get("_fill"), flat["_release"])
+        if held is not None:
+            out[HELD["_held" if "_fill" in flat else "_held_release"]] = held
+            flat.pop("_fill", None), flat.pop("_release")
     for name, value in flat.items():
         out[NAMES.get(name, name)] = value
     return json.dumps(out, separators=(",", ":"))
@@ -174,10 +185,43 @@ def unpack(order_id: str, raw: str) -> dict[str, Any]:
     for short, value in stored.items():
         if short not in _KNOWN:
             record[short] = value
+    held, both = stored.get(HELD["_held"]), True
+    if held is None:
+        held, both = stored.get(HELD["_held_release"]), False
     for name, short in PRIVATE.items():
         if short in stored:
             record[name] = stored[short]
+        elif held is not None and (name == "_release" or (name == "_fill" and both)):
+            record[name] = _held_moves(held)[name == "_release"]
     return record
+
+
+#: ``resting_moves`` with placeholders: the asset it holds is \x01 and its units 1, the asset it expects \x02
+#: and 2; each move of the template is (op, field up to the asset, 1 or 2).
+_TEMPLATE = [
+    [(flat[i], flat[i + 1][:-1], int(flat[i + 2])) for i in range(0, len(flat), 3)]
+    for flat in (moves.flat() for moves in resting_moves("\x01", 1, "\x02", 2))
+]
+
+
+def _held_moves(held: list[str]) -> tuple[list[str], list[str]]:
+    """``_fill`` and ``_release`` of [asset held, units, asset expected, units]."""
+    fill, release = resting_moves(held[0], int(held[1]), held[2], int(held[3]))
+    return fill.flat(), release.flat()
+
+
+def _held_of(fill: list[str] | None, release: list[str]) -> list[str] | None:
+    """[asset held, units, asset expected, units] when the moves are what ``resting_moves`` makes of them."""
+    template = _TEMPLATE[1]
+    if len(release) != 3 * len(template):
+        return None
+    held = ["", "", "", ""]
+    for k, (_op, prefix, role) in enumerate(template):
+        held[2 * role - 2], held[2 * role - 1] = release[3 * k + 1][len(prefix) :], release[3 * k + 2]
+    if not all(held) or not (held[1].isdigit() and held[3].isdigit()):
+        return None
+    expected = _held_moves(held)
+    return held if release == expected[1] and (fill is None or fill == expected[0]) else None
 
 
 #: The line of ``lib.lua`` that ``with_names`` fills in.
@@ -188,7 +232,12 @@ def with_names(source: str) -> str:
     """A script's source with ``lib.lua``'s table ``RECORD_NAMES`` (long name -> short name, what its
     ``load_order`` and ``save_order`` rename by) filled in from ``NAMES``."""
     entries = ", ".join(f"[{json.dumps(name)}] = {json.dumps(short)}" for name, short in NAMES.items())
-    return source.replace(_LUA_NAMES, f"local RECORD_NAMES = {{{entries}}}\n", 1)
+    fill, release = (
+        ", ".join(f"{json.dumps(op)}, {json.dumps(prefix)}, {role}" for op, prefix, role in moves)
+        for moves in _TEMPLATE
+    )
+    names = f"local RECORD_NAMES = {{{entries}}}\nlocal RECORD_HELD = {{fill = {{{fill}}}, release = {{{release}}}}}\n"
+    return source.replace(_LUA_NAMES, names, 1)
 
 
 def unpack_pairs(reply: list[str]) -> list[dict[str, Any]]:

@@ -30,7 +30,7 @@ from ..errors import MockExchangeError, OrderImmediatelyFillable
 from ..keys import BUY, DOWN, UP
 from .markets import Market
 from .money import fmt, to_units
-from .moves import Moves
+from .moves import Moves, resting_moves
 from .order_request import LIMIT, STOP_LOSS, TAKE_PROFIT, TRIGGER, OrderRequest
 from .orders import CANCELED, IN_DOWN, IN_UP, OrderPlan, cost_of, execute, fee_units, new_record
 from .prices import Quote
@@ -77,7 +77,7 @@ def plan_trigger(request: OrderRequest, amount: Decimal, market: Market, quote: 
     record = new_record(request, amount, market, now_ms)
     record.update(
         _at=SET_OF_DIRECTION[way],
-        _release=Moves().release(spend_asset, spend).settle_expected(receive_asset, receive).flat(),
+        _release=resting_moves(spend_asset, spend, receive_asset, receive)[1].flat(),
     )
     moves = Moves().reserve(spend_asset, spend).expect(receive_asset, receive)
     score = str(to_units(trigger))

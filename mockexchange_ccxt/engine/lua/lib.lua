@@ -121,12 +121,33 @@ for name, short in pairs(RECORD_NAMES) do
   RECORD_LONG[short] = name
 end
 
+-- An open order's _fill or _release from its _held ({asset held, units, asset expected, units}) by a template of
+-- RECORD_HELD (op, field up to the asset, 1: what it holds or 2: what it expects, ...; engine/moves.py
+-- resting_moves, put here by engine/record_codec.py).
+local function held_moves(template, held)
+  local out = {}
+  for i = 1, #template, 3 do
+    local role = template[i + 2]
+    out[#out + 1] = template[i]
+    out[#out + 1] = template[i + 1] .. held[2 * role - 1]
+    out[#out + 1] = held[2 * role]
+  end
+  return out
+end
+
 local function load_order(raw)
   local stored = cjson.decode(raw)
   if stored.status == nil then
     local order = {}
     for short, value in pairs(stored) do
       order[RECORD_LONG[short] or short] = value
+    end
+    local held = order._held or order._held_release
+    if held then
+      order._release = held_moves(RECORD_HELD.release, held)
+      if order._held then
+        order._fill = held_moves(RECORD_HELD.fill, held)
+      end
     end
     return order
   end
@@ -144,6 +165,13 @@ local function save_order(order)
   local stored = {}
   for name, value in pairs(order) do
     stored[RECORD_NAMES[name] or name] = value
+  end
+  if order._held or order._held_release then -- _fill and _release follow from it, until they are cleared
+    if order._release then
+      stored[RECORD_NAMES._fill], stored[RECORD_NAMES._release] = nil, nil
+    else
+      stored[RECORD_NAMES._held], stored[RECORD_NAMES._held_release] = nil, nil
+    end
   end
   return cjson.encode(stored)
 end
