@@ -108,7 +108,8 @@ class QueriesMixin:
             raise BadRequest("give tail or limit, not both")
         count = limit if limit is not None else tail
         keys = self.keys
-        index = keys.open_ids if status == OPEN else keys.symbol_ids(symbol) if symbol else keys.all_ids
+        # one symbol's orders are the account's, filtered: an index per symbol would cost each order its entry
+        index = keys.open_ids if status == OPEN else keys.all_ids
 
         def wanted(record: dict[str, Any]) -> bool:
             return (
@@ -160,22 +161,32 @@ class QueriesMixin:
         _check_since(since)
         if symbol is not None:
             split_symbol(symbol)
-        index = self.keys.symbol_fills(symbol) if symbol else self.keys.fills
+        symbols = [symbol] if symbol else sorted(self.store.read("SMEMBERS", self.keys.traded_symbols))
+        # every symbol's trades: the symbols' indexes merged (the account keeps no index of its own: memory)
+        indexes = [self.keys.symbol_fills(name) for name in symbols]
+        if not indexes:
+            return []
         low = "-inf" if since is None else str(since)
         if limit is not None:
             limit = min(limit, _MAX_LIMIT)
         if limit is None:
-            entries = self.store.read("ZRANGEBYSCORE", index, low, "+inf", "WITHSCORES")
+            query: tuple[Any, ...] = ("ZRANGEBYSCORE", low, "+inf", "WITHSCORES")
         elif since is None:
-            entries = self.store.read("ZREVRANGEBYSCORE", index, "+inf", "-inf", "WITHSCORES", "LIMIT", 0, limit)
+            query = ("ZREVRANGEBYSCORE", "+inf", "-inf", "WITHSCORES", "LIMIT", 0, limit)
         else:
-            entries = self.store.read("ZRANGEBYSCORE", index, low, "+inf", "WITHSCORES", "LIMIT", 0, limit)
-        pairs = scores_of(entries)
-        if limit is not None and len(pairs) == limit:
-            # the cut may fall inside trades of one millisecond: take all of them, order them by id, cut again
-            edge = min(pairs.values()) if since is None else max(pairs.values())
-            tied = self.store.read("ZRANGEBYSCORE", index, edge, edge)
-            pairs.update({str(member): edge for member in tied})
+            query = ("ZRANGEBYSCORE", low, "+inf", "WITHSCORES", "LIMIT", 0, limit)
+        replies = self.store.pipeline([(query[0], index, *query[1:]) for index in indexes], writes=False)
+        pairs: dict[str, int] = {}
+        ties = []
+        for index, entries in zip(indexes, replies, strict=True):
+            found = scores_of(entries)
+            pairs.update(found)
+            if limit is not None and len(found) == limit:
+                # the cut may fall inside trades of one millisecond: take all of them, order them by id, cut again
+                edge = min(found.values()) if since is None else max(found.values())
+                ties.append(("ZRANGEBYSCORE", index, edge, edge))
+        for tie, tied in zip(ties, self.store.pipeline(ties, writes=False) if ties else [], strict=True):
+            pairs.update({str(member): int(tie[2]) for member in tied})
         ordered = sorted(pairs, key=lambda trade_id: (pairs[trade_id], int(trade_id)))
         if limit is not None:
             ordered = ordered[-limit:] if since is None else ordered[:limit]

@@ -4,7 +4,8 @@
 -- outside the engine) it is skipped and stays untriggered. An order that is no longer open and untriggered in
 -- the set the plan expects (a cancel or another settler came first) is left alone: a trigger fires once.
 -- KEYS[1] balances  KEYS[2] orders  KEYS[3] open ids  KEYS[4] active symbols  KEYS[5] buy book  KEYS[6] sell book
--- KEYS[7] up triggers  KEYS[8] down triggers  KEYS[9] fills  KEYS[10] fills of the symbol  KEYS[11] finished ids
+-- KEYS[7] up triggers  KEYS[8] down triggers  KEYS[9] fills (not written: lib.lua index_fill)
+-- KEYS[10] fills of the symbol  KEYS[11] finished ids
 -- KEYS[12] trade -> order  KEYS[13] id sequence  (FILL_MODEL=book, a single node: KEYS[14] the feed hash,
 -- KEYS[15] what was taken from its snapshot)
 -- ARGV[1] symbol  ARGV[2] '' (FILL_MODEL=touch) or the account's number (FILL_MODEL=book: then ARGV[3..] are the

@@ -195,9 +195,10 @@ local function forget_if_idle(active, sets, symbol)
   redis.call('SREM', active, symbol)
 end
 
--- Record a trade in the account's fill indexes (scored by its time).
-local function index_fill(fills, symbol_fills, ts, trade_id)
-  redis.call('ZADD', fills, ts, trade_id)
+-- Record a trade in the fill index of its symbol (scored by its time). The account's own index (``fills``) is
+-- not written: a listing of every symbol's trades merges the symbols' (engine/queries.py), and an entry costs
+-- as much memory as a small record; it only still holds trades indexed before, which retention removes.
+local function index_fill(_fills, symbol_fills, ts, trade_id)
   redis.call('ZADD', symbol_fills, ts, trade_id)
 end
 
@@ -273,8 +274,7 @@ local function each_chunk(items, call)
   end
 end
 
-local function write_trades(batch, fills, symbol_fills, trade_orders)
-  each_chunk(batch.scored, function(...) redis.call('ZADD', fills, ...) end)
+local function write_trades(batch, _fills, symbol_fills, trade_orders) -- the symbol's index only (index_fill)
   each_chunk(batch.scored, function(...) redis.call('ZADD', symbol_fills, ...) end)
   each_chunk(batch.owners, function(...) redis.call('HSET', trade_orders, ...) end)
 end

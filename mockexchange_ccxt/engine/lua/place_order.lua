@@ -1,8 +1,9 @@
 -- place_order.lua: accept one order: check it, move its money, give it an id, store it and index it.
 -- KEYS[1] balances  KEYS[2] orders  KEYS[3] id sequence  KEYS[4] clientOrderId index  KEYS[5] all ids
--- KEYS[6] open ids  KEYS[7] active symbols  KEYS[8] ids of the symbol  KEYS[9] the set it rests in (its book,
--- or its trigger set)  KEYS[10] every symbol ever traded  KEYS[11] fills  KEYS[12] fills of the symbol
--- KEYS[13] finished ids  KEYS[14] trade -> order  (FILL_MODEL=book, a single node: KEYS[15] the feed hash,
+-- KEYS[6] open ids  KEYS[7] active symbols  KEYS[8] ids of the symbol (not written: a listing of one symbol's
+-- orders reads the account's ids; it only still holds orders indexed before)  KEYS[9] the set it rests in (its
+-- book, or its trigger set)  KEYS[10] every symbol ever traded  KEYS[11] fills (not written: lib.lua index_fill)
+-- KEYS[12] fills of the symbol  KEYS[13] finished ids  KEYS[14] trade -> order  (FILL_MODEL=book, a single node: KEYS[15] the feed hash,
 -- KEYS[16] what was taken from its snapshot)
 -- ARGV[1] clientOrderId or ''   ARGV[2] symbol   ARGV[3] '1' if the order stays open in KEYS[9], else ''
 -- ARGV[4] its score in the set it enters: KEYS[9] (limit or trigger price in units) if it stays open, else the
@@ -60,7 +61,6 @@ if cid ~= '' then
   redis.call('HSET', KEYS[4], cid, id)
 end
 redis.call('ZADD', KEYS[5], counter, id)
-redis.call('ZADD', KEYS[8], counter, id)
 redis.call('SADD', KEYS[10], symbol)
 if rests == '1' then
   redis.call('ZADD', KEYS[6], counter, id)

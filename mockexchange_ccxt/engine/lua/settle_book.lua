@@ -2,7 +2,8 @@
 -- book snapshot (engine/book_settlement.py): each resting order named makes its one trade of the pass, at its
 -- limit price, taking what the plan gives it from the book.
 -- KEYS[1] balances  KEYS[2] orders  KEYS[3] open ids  KEYS[4] active symbols  KEYS[5] buy book  KEYS[6] sell book
--- KEYS[7] up triggers  KEYS[8] down triggers  KEYS[9] fills  KEYS[10] fills of the symbol  KEYS[11] finished ids
+-- KEYS[7] up triggers  KEYS[8] down triggers  KEYS[9] fills (not written: lib.lua index_fill)
+-- KEYS[10] fills of the symbol  KEYS[11] finished ids
 -- KEYS[12] trade -> order  KEYS[13] id sequence  (a single node: KEYS[14] the feed hash, KEYS[15] what was taken
 -- from its snapshot)
 -- ARGV[1] symbol  ARGV[2] the account's number  ARGV[3] the snapshot's time (ms): a trade is timed at it, never
