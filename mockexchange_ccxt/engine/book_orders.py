@@ -32,10 +32,10 @@ from ..errors import InvalidOrder, OrderImmediatelyFillable
 from ..keys import BUY, free_field
 from .fills import Take
 from .markets import Market
-from .money import UNIT, fmt, fmt_units, from_units, text_units, to_units
+from .money import UNIT, fee_units, fmt, fmt_units, from_units, text_units, to_units
 from .moves import Moves, resting_moves
 from .order_request import GTC, PO, OrderRequest
-from .orders import CANCELED, CLOSED, IN_BOOK, MAX_COST_UNITS, OPEN, OrderPlan, fee_units
+from .orders import CANCELED, CLOSED, IN_BOOK, MAX_COST_UNITS, OPEN, OrderPlan
 from .snapshot import BookView
 
 _WIDE = Context(prec=200)

@@ -20,13 +20,13 @@ once ``canceled`` (under the touch model an order fills whole or not at all, so 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidOrder, OrderImmediatelyFillable
 from ..keys import BUY, free_field
 from .markets import Market
-from .money import MAX_AMOUNT, fmt, fmt_units, to_units, units_down, units_up
+from .money import MAX_AMOUNT, fee_units, fmt, fmt_units, to_units, units_down, units_up
 from .moves import Moves, resting_moves
 from .order_request import FOK, IOC, PO, STOP_LOSS, TAKE_PROFIT, OrderRequest
 from .prices import Quote
@@ -70,10 +70,6 @@ class OrderPlan:
     def record_tail(self) -> str:
         """The stored record minus its opening ``{``; the script puts it back (an id does not belong in it)."""
         return pack(self.record)[1:]
-
-
-def fee_units(cost_units: int, rate: Decimal) -> int:
-    return int((Decimal(cost_units) * rate).to_integral_value(rounding=ROUND_CEILING))
 
 
 def touch_price(side: str, quote: Quote) -> Decimal:

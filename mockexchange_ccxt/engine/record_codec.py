@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
+from .money import fee_units, fmt_units, text_units, units_down, units_up
 from .moves import resting_moves
 
 #: The order's own fields, in the order of its answer's ``info``, and the short name each is stored under.
@@ -117,6 +119,23 @@ def _remaining(done: Fields) -> Any:
     return done["amount"] if done["filled"] == "0" else _NO_DEFAULT
 
 
+def _cost(done: Fields) -> Any:
+    """A closed order's cost at its price: its one trade's (a buyer's rounded up, a seller's down)."""
+    if done["status"] != "closed":
+        return "0"
+    if done["price"] is None:
+        return _NO_DEFAULT
+    value = Decimal(done["filled"]) * Decimal(done["price"])
+    return fmt_units(units_up(value) if done["side"] == "buy" else units_down(value))
+
+
+def _fee_cost(done: Fields) -> Any:
+    """A closed order's fee: its cost at its rate, rounded up."""
+    if done["status"] != "closed":
+        return "0"
+    return fmt_units(fee_units(text_units(done["cost"]), Decimal(done["fee_rate"])))
+
+
 #: What a field is when the stored record leaves it out, from the fields decoded before it (dict order).
 _DEFAULTS: dict[str, Callable[[Fields], Any]] = {
     "clientOrderId": lambda done: None,
@@ -127,10 +146,10 @@ _DEFAULTS: dict[str, Callable[[Fields], Any]] = {
     "filled": lambda done: done["amount"] if done["status"] == "closed" else "0",
     "remaining": _remaining,
     "average": lambda done: done["price"] if done["status"] == "closed" else None,
-    "cost": lambda done: "0",
-    "takerOrMaker": lambda done: None,
+    "cost": _cost,
+    "takerOrMaker": lambda done: "taker" if done["type"] == "market" else "maker",
     "fee_currency": lambda done: done["symbol"].partition("/")[2],
-    "fee_cost": lambda done: "0",
+    "fee_cost": _fee_cost,
 }
 #: The fields every record stores, decoded first: the defaults above read them.
 _REQUIRED = ("timestamp", "symbol", "type", "side", "amount", "status", "fee_rate")

@@ -29,10 +29,10 @@ from typing import TYPE_CHECKING, Any
 from ..errors import MockExchangeError, OrderImmediatelyFillable
 from ..keys import BUY, DOWN, UP
 from .markets import Market
-from .money import fmt, to_units
+from .money import fee_units, fmt, to_units
 from .moves import Moves, resting_moves
 from .order_request import LIMIT, STOP_LOSS, TAKE_PROFIT, TRIGGER, OrderRequest
-from .orders import CANCELED, IN_DOWN, IN_UP, OrderPlan, cost_of, execute, fee_units, new_record
+from .orders import CANCELED, IN_DOWN, IN_UP, OrderPlan, cost_of, execute, new_record
 from .prices import Quote
 from .record_codec import pack
 from .rules import check_notional
