@@ -5,16 +5,18 @@ engine works on full records (``engine/orders.py`` builds them, ``engine/views.p
 Valkey holds them compact:
 
 - every field under a short name (``NAMES``), the order's id not at all (it is the hash field);
-- a field that follows from the others is left out when it has the value it follows to (``_default``): the
+- a field that follows from the others is left out when it has the value it follows to (``_DEFAULTS``): the
   last update is the placement time, the last trade the last update once ``closed``, ``filled`` the amount once
   ``closed`` (else 0), ``remaining`` what is left of the amount, ``average`` the price once ``closed``, the
-  time in force its type's (market IOC, limit GTC), the fee's currency the symbol's quote, and nulls and zeros;
-- the fee's three fields side by side instead of in an object of their own.
+  cost and the fee of a closed order its one trade's at its price, the time in force and taker or maker its
+  type's (market: IOC, taker; limit: GTC, maker), the fee's currency the symbol's quote, and nulls;
+- the fee's three fields side by side instead of in an object of their own;
+- an open order's fill and cancel moves as the four values they are made of (``HELD``).
 
-Decoding gives the same full record, field for field and in the same order, as the verbose form did: the
-order's fields, then the other public ones (``EXTRAS`` in that order), then the private ones. A record stored
-before this form (it spells ``status``) is read as it is, so upgraded data stays readable; a script that
-rewrites it stores it compact.
+Decoding gives the same full record, field for field, with the fields in the order of a freshly placed order's
+(the order of its answer's ``info``): the order's fields, then the other public ones (``EXTRAS`` in that
+order), then the private ones. A record stored before this form (it spells ``status``) is read as it is, so
+upgraded data stays readable; a script that rewrites it stores it compact.
 
 The scripts read and write records through ``lib.lua``'s ``load_order``/``save_order``, which rename the short
 names to the long ones and back with the table ``RECORD_NAMES`` (``with_names``, called by ``engine/store.py``
@@ -107,8 +109,7 @@ _INFO_ORDER = (
     "takerOrMaker",
 )
 _NO_DEFAULT = object()
-_LONG = {short: name for name, short in NAMES.items()}
-_KNOWN = frozenset(_LONG)
+_KNOWN = frozenset(NAMES.values())
 
 Fields = dict[str, Any]
 
