@@ -109,3 +109,28 @@ def test_verbose_records_still_work(btc: Engine) -> None:
 def _changes(order: dict[str, Any], status: str) -> dict[str, Any]:
     assert order["status"] == status
     return {name: order[name] for name in ("status", "lastUpdateTimestamp", "info")}
+
+
+def test_verbose_records_fill_against_the_book(make_engine: Any) -> None:
+    """FILL_MODEL=book reads a verbose resting order's price and remainder from its text and fills it partly,
+    then whole, exactly as a compact one."""
+
+    def run(verbose: bool) -> Any:
+        engine = make_engine(clock=ReplayClock(), fill_model="book")
+        engine.store.call("FLUSHALL")
+        engine.fund("USDT", "100000")
+        book = {"bids": [["2490", "5"]], "asks": [["2500", "0.4"], ["2600", "5"]]}
+        engine.set_price("ETH/USDT", "2495", timestamp=T0, bid="2490", ask="2500", **book)
+        order_id = engine.create_order("ETH/USDT", "buy", "limit", "1", "2450")["id"]
+        thin = ("2445", "2440", "2450", {"bids": [["2440", "5"]], "asks": [["2450", "0.25"], ["2460", "5"]]})
+        deep = ("2435", "2430", "2440", {"bids": [["2430", "5"]], "asks": [["2440", "5"]]})
+        for step, (price, bid, ask, depth) in enumerate((thin, deep), start=1):
+            if verbose:
+                raw = engine.store.read("HGET", engine.keys.orders, order_id)
+                engine.store.call("HSET", engine.keys.orders, order_id, _verbose(unpack(order_id, raw)))
+            engine.set_price("ETH/USDT", price, timestamp=T0 + step * 60_000, bid=bid, ask=ask, **depth)
+        return engine.fetch_order(order_id), engine.fetch_my_trades(), engine.fetch_balance()["total"]
+
+    compact = run(False)
+    assert (compact[0]["status"], compact[0]["filled"], len(compact[0]["trades"])) == ("closed", 1, 2)
+    assert _info_sorted(run(True)) == _info_sorted(compact)
