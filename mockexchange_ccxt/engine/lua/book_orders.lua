@@ -63,7 +63,8 @@ local function resting(key, low, high, offset)
       out[#out + 1] = record_field(text_field, raw, 'price')
       -- left out while nothing has filled: the amount (lib.lua load_order)
       out[#out + 1] = record_field(text_field, raw, 'remaining') or record_field(text_field, raw, 'amount')
-      out[#out + 1] = record_field(number_field, raw, 'triggerTimestamp') or record_field(number_field, raw, 'timestamp')
+      local since = record_field(number_field, raw, 'triggerTimestamp')
+      out[#out + 1] = since or record_field(number_field, raw, 'timestamp')
     end
   end
   return out

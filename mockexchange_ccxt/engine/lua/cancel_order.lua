@@ -6,8 +6,8 @@
 --     (netted by the caller); all or nothing
 --   mode 'all': nothing more; every open order of the one symbol, each checked and released on its own; an
 --     order whose reservation is not there any more (a balance changed outside the engine) is skipped
--- reply: {{id, stored record, ... of the canceled orders}, {skipped ids...}}, or {'STALE'} ('ids': a record changed since the caller
--- read it; nothing is written, the caller reads again)
+-- reply: {{id, stored record, ... of the canceled orders}, {skipped ids...}}, or {'STALE'} ('ids': a record
+-- changed since the caller read it; nothing is written, the caller reads again)
 -- errors ('ids'): ORDER_NOT_FOUND, ORDER_NOT_OPEN, INSUFFICIENT_FUNDS <field> <needed> <available>; nothing written
 local mode, ts, n = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local sets_of, slot = {}, {u = 3, d = 4}

@@ -111,10 +111,11 @@ local function refuse(kind, detail, overflow_code)
 end
 
 -- Order records (engine/record_codec.py): stored under short names (RECORD_NAMES, long -> short, which
--- engine/store.py fills in when it loads a script), read and written here under the long ones, the fee as fee_currency, fee_cost, fee_rate. A field
--- the stored form leaves out is absent here too: the codec's rules say what it is (a script that finishes an
--- order sets filled, remaining, average and lastTradeTimestamp to nil: closed, they follow from the others).
--- A record stored before the compact form (it spells 'status') is read as it is and saved compact.
+-- engine/store.py fills in when it loads a script), read and written here under the long ones, the fee as
+-- fee_currency, fee_cost, fee_rate. A field the stored form leaves out is absent here too: the codec's rules
+-- say what it is (a script that finishes an order sets filled, remaining, average and lastTradeTimestamp to
+-- nil: closed, they follow from the others). A record stored before the compact form (it spells 'status') is
+-- read as it is and saved compact.
 local RECORD_NAMES = {}
 local RECORD_LONG = {}
 for name, short in pairs(RECORD_NAMES) do

@@ -3,8 +3,8 @@
 -- KEYS[6] open ids  KEYS[7] active symbols  KEYS[8] ids of the symbol (not written: a listing of one symbol's
 -- orders reads the account's ids; it only still holds orders indexed before)  KEYS[9] the set it rests in (its
 -- book, or its trigger set)  KEYS[10] every symbol ever traded  KEYS[11] fills (not written: lib.lua index_fill)
--- KEYS[12] fills of the symbol  KEYS[13] finished ids  KEYS[14] trade -> order  (FILL_MODEL=book, a single node: KEYS[15] the feed hash,
--- KEYS[16] what was taken from its snapshot)
+-- KEYS[12] fills of the symbol  KEYS[13] finished ids  KEYS[14] trade -> order  (FILL_MODEL=book, a single
+-- node: KEYS[15] the feed hash, KEYS[16] what was taken from its snapshot)
 -- ARGV[1] clientOrderId or ''   ARGV[2] symbol   ARGV[3] '1' if the order stays open in KEYS[9], else ''
 -- ARGV[4] its score in the set it enters: KEYS[9] (limit or trigger price in units) if it stays open, else the
 -- finished ids (the time it finished, ms)   ARGV[5] the trade's time (ms) if it filled, or ''
