@@ -1,0 +1,111 @@
+"""Batched prices: many ticks of one symbol in one round trip, with the same outcome as one ``set_price`` each.
+
+A back-test feeds many prices between two of its own decisions. Tick by tick each costs a round trip, though
+most settle nothing: they write the feed hash, fold into the candles, and meet no order. ``lua/price_ticks.lua``
+applies such ticks in one script call, exactly as ``set_price`` writes and records them, and stops before the
+first tick that needs more: one that a resting order or a trigger of any account would meet (its fills are
+planned in Python), or that is older than the feed's price (late data). That tick goes through ``set_price``
+itself, and the rest of the batch follows in the next call. Every stored byte is the one a tick-by-tick replay
+leaves (``tests/engine/test_price_batches.py`` compares both).
+
+Which orders a tick meets is decided as ``settle.lua`` decides it, from the touch: buys at or above the ask,
+sells at or below the bid, triggers the last price reached. Under ``FILL_MODEL=book`` the synthetic book of a
+bare price opens at or beyond its bid and ask, so the same test stops at every tick the book model could fill
+at, and at a few more (those take ``set_price``'s path: the outcome is the same, only slower).
+
+On Valkey Cluster the feed's keys and an account's keys live in different slots, and no script may touch both:
+there every tick goes through ``set_price`` (two steps each, as always there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import TYPE_CHECKING, Any
+
+from ..errors import BadRequest
+from .candles import MINUTE_MS, tick_volumes
+from .clock import ReplayClock
+from .history import parse_volume
+from .markets import split_symbol
+from .money import UNITS_PER_ONE, fmt
+
+if TYPE_CHECKING:
+    from .core import Engine
+
+#: At most this many ticks per script call, so that no call blocks Valkey for long (a tick is a few microseconds).
+BATCH_TICKS = 500
+
+#: A tick as ``set_prices`` takes it: (timestamp ms, price) or (timestamp ms, price, base volume or None).
+PriceTick = Sequence[Any]
+
+
+def set_prices(engine: Engine, symbol: str, ticks: Iterable[PriceTick]) -> int:
+    """Write ``ticks`` of ``symbol`` in order, each as ``engine.set_price(symbol, price, timestamp, volume=...)``
+    would, in as few round trips as the settlement allows; returns the orders filled. Every tick is checked
+    before any is written (BadRequest names the first bad one, and nothing changes)."""
+    split_symbol(symbol)
+    checked = [_tick(engine, index, tick) for index, tick in enumerate(ticks)]
+    if engine.store.cluster:
+        return sum(engine.set_price(symbol, price, timestamp, volume=volume) for timestamp, price, volume in checked)
+    filled, done = 0, 0
+    while done < len(checked):
+        part = checked[done : done + BATCH_TICKS]
+        applied = _apply(engine, symbol, part)
+        if applied and isinstance(engine.clock, ReplayClock):
+            engine.clock.advance_to(part[applied - 1][0])
+        done += applied
+        if applied < len(part):  # this tick needs settling (or is late): set_price's own path
+            timestamp, price, volume = part[applied]
+            filled += engine.set_price(symbol, price, timestamp, volume=volume)
+            done += 1
+    return filled
+
+
+def _tick(engine: Engine, index: int, tick: PriceTick) -> tuple[int, Decimal, Decimal | None]:
+    """(timestamp, price, volume) checked as ``set_price`` checks them."""
+    if not isinstance(tick, Sequence) or isinstance(tick, str) or len(tick) not in (2, 3):
+        raise BadRequest(f"tick {index + 1}: expected (timestamp, price) or (timestamp, price, volume)")
+    timestamp, price = tick[0], tick[1]
+    volume = tick[2] if len(tick) == 3 else None
+    try:
+        engine.check_timestamp(timestamp)
+        return timestamp, engine.check_price(price, "price"), None if volume is None else parse_volume(volume)
+    except BadRequest as exc:
+        raise BadRequest(f"tick {index + 1}: {exc.message}") from None
+
+
+def _units(price: Decimal, rounding: str) -> str:
+    return str(int((price * UNITS_PER_ONE).to_integral_value(rounding=rounding)))
+
+
+def _apply(engine: Engine, symbol: str, part: Sequence[tuple[int, Decimal, Decimal | None]]) -> int:
+    """One script call for the front of ``part``; returns how many ticks it applied (the next one, if any, needs
+    ``set_price``). The holders the call names are those the engine last saw, sent with a read of the set: when
+    an account joined meanwhile the script writes nothing, and the call is made again with the set just read."""
+    keys, days = engine.keys, engine.history.days
+    args: list[Any] = [symbol, days, 0, "" if engine.settings.book_fills else "1"]
+    for timestamp, price, volume in part:
+        minute, offset = divmod(timestamp, MINUTE_MS)
+        text, floor, ceiling = fmt(price), _units(price, ROUND_FLOOR), _units(price, ROUND_CEILING)
+        args += [text, timestamp, minute, offset, *tick_volumes(price, volume)]
+        args += ["" if volume is None else fmt(volume), ceiling, floor, floor, ceiling]
+    known: dict[str, set[str]] = engine._root.__dict__.setdefault("_holders", {})
+    while True:
+        holders = known.get(symbol, set())
+        accounts = sorted({engine.settings.account, *holders})
+        account_keys = [key for name in accounts for key in _account_keys(engine, name, symbol)]
+        args[2] = len(holders)
+        command = engine.store.eval_command(
+            "price_ticks", [*engine.history.keys_of(symbol), keys.symbol_accounts(symbol), *account_keys], args
+        )
+        reply, members = engine.store.run_pipelined([command, ("SMEMBERS", keys.symbol_accounts(symbol))])
+        if int(reply) >= 0:
+            return int(reply)
+        known[symbol] = set(members)
+
+
+def _account_keys(engine: Engine, name: str, symbol: str) -> list[str]:
+    """An account's keys the script reads: its active symbols, then the four sets an order of ``symbol`` rests in."""
+    keys = engine.keys.of_account(name)
+    return [keys.active_symbols, *keys.symbol_sets(symbol)]
