@@ -21,10 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import BadRequest
-from .candles import MINUTE_MS, tick_volumes
+from .candles import tick_volumes
 from .clock import ReplayClock
 from .history import parse_volume
 from .markets import split_symbol
@@ -47,49 +47,83 @@ def set_prices(engine: Engine, symbol: str, ticks: Iterable[PriceTick]) -> int:
     split_symbol(symbol)
     checked = [_tick(engine, index, tick) for index, tick in enumerate(ticks)]
     if engine.store.cluster:
-        return sum(engine.set_price(symbol, price, timestamp, volume=volume) for timestamp, price, volume in checked)
+        return sum(engine.set_price(symbol, tick.price, tick.timestamp, volume=tick.volume) for tick in checked)
     filled, done = 0, 0
     while done < len(checked):
         part = checked[done : done + BATCH_TICKS]
         applied = _apply(engine, symbol, part)
         if applied and isinstance(engine.clock, ReplayClock):
-            engine.clock.advance_to(part[applied - 1][0])
+            engine.clock.advance_to(part[applied - 1].timestamp)
         done += applied
         if applied < len(part):  # this tick needs settling (or is late): set_price's own path
-            timestamp, price, volume = part[applied]
-            filled += engine.set_price(symbol, price, timestamp, volume=volume)
+            tick = part[applied]
+            filled += engine.set_price(symbol, tick.price, tick.timestamp, volume=tick.volume)
             done += 1
     return filled
 
 
-def _tick(engine: Engine, index: int, tick: PriceTick) -> tuple[int, Decimal, Decimal | None]:
-    """(timestamp, price, volume) checked as ``set_price`` checks them."""
-    if not isinstance(tick, Sequence) or isinstance(tick, str) or len(tick) not in (2, 3):
+class _Tick(NamedTuple):
+    """A checked tick, and the script's arguments for it."""
+
+    timestamp: int
+    price: Decimal
+    volume: Decimal | None
+    arguments: tuple[str | int, ...]
+
+
+def _tick(engine: Engine, index: int, tick: PriceTick) -> _Tick:
+    """A tick checked as ``set_price`` checks its arguments."""
+    if (type(tick) not in (tuple, list) and (not isinstance(tick, Sequence) or isinstance(tick, str))) or len(
+        tick
+    ) not in (2, 3):
         raise BadRequest(f"tick {index + 1}: expected (timestamp, price) or (timestamp, price, volume)")
-    timestamp, price = tick[0], tick[1]
+    timestamp, value = tick[0], tick[1]
     volume = tick[2] if len(tick) == 3 else None
     try:
         engine.check_timestamp(timestamp)
-        return timestamp, engine.check_price(price, "price"), None if volume is None else parse_volume(volume)
+        price, text, ask, bid = _price(engine, value)
+        if volume is None:
+            return _Tick(timestamp, price, None, (text, timestamp, ask, bid, "", "", ""))
+        traded = parse_volume(volume)
+        base, quote = tick_volumes(price, traded)
+        return _Tick(timestamp, price, traded, (text, timestamp, ask, bid, base, quote, fmt(traded)))
     except BadRequest as exc:
         raise BadRequest(f"tick {index + 1}: {exc.message}") from None
 
 
-def _units(price: Decimal, rounding: str) -> str:
-    return str(int((price * UNITS_PER_ONE).to_integral_value(rounding=rounding)))
+#: Checked prices by (type, value) of the argument: a series revisits the same prices again and again.
+_PRICES: dict[tuple[type, Any], tuple[Decimal, str, str, str]] = {}
+_PRICES_KEPT = 65536
 
 
-def _apply(engine: Engine, symbol: str, part: Sequence[tuple[int, Decimal, Decimal | None]]) -> int:
+def _price(engine: Engine, value: Any) -> tuple[Decimal, str, str, str]:
+    """A price argument checked as ``set_price`` checks it, the text the feed holds, and its units rounded up and
+    down (the ask and bid ``settle_command`` sends for a quote whose bid and ask are its price)."""
+    try:
+        key = (type(value), value)
+        found = _PRICES.get(key)
+    except TypeError:  # unhashable: not a price, as the check says
+        key, found = None, None
+    if found is None:
+        price = engine.check_price(value, "price")
+        units = price * UNITS_PER_ONE
+        ask, bid = (units.to_integral_value(rounding=rounding) for rounding in (ROUND_CEILING, ROUND_FLOOR))
+        found = (price, fmt(price), str(int(ask)), str(int(bid)))
+        if key is not None:
+            if len(_PRICES) >= _PRICES_KEPT:
+                _PRICES.clear()
+            _PRICES[key] = found
+    return found
+
+
+def _apply(engine: Engine, symbol: str, part: Sequence[_Tick]) -> int:
     """One script call for the front of ``part``; returns how many ticks it applied (the next one, if any, needs
     ``set_price``). The holders the call names are those the engine last saw, sent with a read of the set: when
     an account joined meanwhile the script writes nothing, and the call is made again with the set just read."""
-    keys, days = engine.keys, engine.history.days
-    args: list[Any] = [symbol, days, 0, "" if engine.settings.book_fills else "1"]
-    for timestamp, price, volume in part:
-        minute, offset = divmod(timestamp, MINUTE_MS)
-        text, floor, ceiling = fmt(price), _units(price, ROUND_FLOOR), _units(price, ROUND_CEILING)
-        args += [text, timestamp, minute, offset, *tick_volumes(price, volume)]
-        args += ["" if volume is None else fmt(volume), ceiling, floor, floor, ceiling]
+    keys = engine.keys
+    args: list[Any] = [symbol, engine.history.days, 0, "" if engine.settings.book_fills else "1"]
+    for tick in part:
+        args += tick.arguments
     known: dict[str, set[str]] = engine._root.__dict__.setdefault("_holders", {})
     while True:
         holders = known.get(symbol, set())

@@ -23,6 +23,7 @@
 -- on the rarer paths (a new minute, a late price, an import, a read).
 
 local call, find, sub, format, match = redis.call, string.find, string.sub, string.format, string.match
+local concat = table.concat
 local MINUTE_MS, MINUTES_PER_HOUR = 60000, 60
 
 -- a < b for non-negative integers in decimal text (no leading zeros), without making numbers of them
@@ -263,6 +264,69 @@ candle_tools = function()
   return T
 end
 
+-- Write a price into the feed hash (set_price's publish; arguments as record_price's) unless the feed holds a
+-- newer one: returns 1 and the fingerprint of the snapshot written, or 0 and nil.
+local function publish_price(feed, price, stamp, fed, extra)
+  local held = redis.pcall('HMGET', feed, 'timestamp', 'volume', 'bid', 'ask', 'bids', 'asks')
+  if held.err then -- not a hash: not a price; replaced (the settlement that follows reads it)
+    call('DEL', feed)
+    held = {}
+  end
+  local newest = feed_ms(held[1])
+  if newest == nil or tonumber(stamp) >= newest then
+    if #extra == 0 and not (held[3] or held[4] or held[5] or held[6] or (held[2] and fed == '')) then
+      -- the usual write: price, timestamp and maybe volume, nothing to drop
+      if fed == '' then
+        call('HSET', feed, 'price', price, 'timestamp', stamp)
+      else
+        call('HSET', feed, 'price', price, 'timestamp', stamp, 'volume', fed)
+      end
+    else
+      local set, drop = {'price', price, 'timestamp', stamp}, {}
+      for i, name in ipairs({'volume', 'bid', 'ask', 'bids', 'asks'}) do
+        local value = (i == 1 and fed or extra[i - 1]) or ''
+        if value ~= '' then
+          set[#set + 1], set[#set + 2] = name, value
+        elseif held[i + 1] then
+          drop[#drop + 1] = name
+        end
+      end
+      call('HSET', feed, unpack(set))
+      if #drop > 0 then
+        call('HDEL', feed, unpack(drop))
+      end
+    end
+    return 1, price .. '|' .. stamp .. '|' .. fed
+  end
+  return 0, nil
+end
+
+-- The open minute's record as a list of its eight texts, when it is in the integer form; else nil.
+local function open_record(text)
+  local o, h, l, c, v, q, f, t = match(text, '^([^,=]+),([^,]+),([^,]+),([^,]+),(%d+),(%d+),(%d+),(%d+)$')
+  return o and {o, h, l, c, v, q, f, t}
+end
+
+-- Fold a price (its volumes in the integer form, '' for none) into such a list, in place: the rules of
+-- candle_tools().fold, for the usual case of a price in the open minute.
+local function fold_open(k, price, offset, volume, quote)
+  if int_lt(offset, k[7]) then
+    k[1], k[7] = price, offset
+  end
+  if not int_lt(offset, k[8]) then
+    k[4], k[8] = price, offset
+  end
+  if price ~= k[2] and dec_cmp(price, k[2]) > 0 then
+    k[2] = price
+  end
+  if price ~= k[3] and dec_cmp(price, k[3]) < 0 then
+    k[3] = price
+  end
+  if volume ~= '' then
+    k[5], k[6] = units_add(k[5], volume), units_add(k[6], quote)
+  end
+end
+
 -- Fold one price into its symbol's history (record_price.lua says what each argument is) and, in 'publish'
 -- mode, write it into the feed hash first; ``extra`` holds what follows the feed's volume field (publish: bid,
 -- ask, bids, asks, when any is given; record: the fingerprint). Returns 1 when the feed holds this price
@@ -272,39 +336,7 @@ local function record_price(feed, minutes, hours, mode, price, stamp, field, off
   local current, seen = 1, nil
 
   if mode == 'publish' then
-    local held = redis.pcall('HMGET', feed, 'timestamp', 'volume', 'bid', 'ask', 'bids', 'asks')
-    if held.err then -- not a hash: not a price; replaced (the settlement that follows reads it)
-      call('DEL', feed)
-      held = {}
-    end
-    local newest = feed_ms(held[1])
-    if newest == nil or tonumber(stamp) >= newest then
-      if #extra == 0 and not (held[3] or held[4] or held[5] or held[6] or (held[2] and fed == '')) then
-        -- the usual write: price, timestamp and maybe volume, nothing to drop
-        if fed == '' then
-          call('HSET', feed, 'price', price, 'timestamp', stamp)
-        else
-          call('HSET', feed, 'price', price, 'timestamp', stamp, 'volume', fed)
-        end
-      else
-        local set, drop = {'price', price, 'timestamp', stamp}, {}
-        for i, name in ipairs({'volume', 'bid', 'ask', 'bids', 'asks'}) do
-          local value = (i == 1 and fed or extra[i - 1]) or ''
-          if value ~= '' then
-            set[#set + 1], set[#set + 2] = name, value
-          elseif held[i + 1] then
-            drop[#drop + 1] = name
-          end
-        end
-        call('HSET', feed, unpack(set))
-        if #drop > 0 then
-          call('HDEL', feed, unpack(drop))
-        end
-      end
-      seen = price .. '|' .. stamp .. '|' .. fed
-    else
-      current = 0
-    end
+    current, seen = publish_price(feed, price, stamp, fed, extra)
   end
 
   local got
@@ -322,24 +354,10 @@ local function record_price(feed, minutes, hours, mode, price, stamp, field, off
   local exact = string.byte(volume) == 61 -- '='
   if got[1] and got[2] == field and not exact then
     -- the usual case, a price in the open minute: folded in place (the rules of candle_tools().fold)
-    local o, h, l, c, v, q, f, t = match(got[1], '^([^,=]+),([^,]+),([^,]+),([^,]+),(%d+),(%d+),(%d+),(%d+)$')
-    if o then
-      if int_lt(offset, f) then
-        o, f = price, offset
-      end
-      if not int_lt(offset, t) then
-        c, t = price, offset
-      end
-      if price ~= h and dec_cmp(price, h) > 0 then
-        h = price
-      end
-      if price ~= l and dec_cmp(price, l) < 0 then
-        l = price
-      end
-      if volume ~= '' then
-        v, q = units_add(v, volume), units_add(q, quote)
-      end
-      local text = o .. ',' .. h .. ',' .. l .. ',' .. c .. ',' .. v .. ',' .. q .. ',' .. f .. ',' .. t
+    local k = open_record(got[1])
+    if k then
+      fold_open(k, price, offset, volume, quote)
+      local text = concat(k, ',')
       if seen then
         call('HSET', minutes, field, text, 'seen', seen)
       else

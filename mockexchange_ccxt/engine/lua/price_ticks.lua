@@ -11,9 +11,12 @@
 -- ARGV[1] symbol  ARGV[2] days kept  ARGV[3] how many holders the caller knows (the set only grows: another
 -- count means an account joined, and nothing is written: reply -1)  ARGV[4] '1' to forget idle symbols as
 -- settle.lua does ('' under FILL_MODEL=book, whose settlement does not)
--- ARGV[5..] eleven per tick: price, timestamp (ms), its minute, its ms in that minute, base volume, quote volume
--- (record_price's forms), the feed's volume field, then the units settle.lua compares: ask (rounded up), bid
--- (rounded down), last price rounded down and up
+-- ARGV[5..] seven per tick: the price and its time (ms) as set_price writes them, the units settle.lua compares
+-- (the ask rounded up, the bid rounded down: the last price itself rounded up and down), the base and quote
+-- volumes in record_price's forms and the feed's volume field ('' for none)
+-- Within one call nobody else reads the feed hash or the candles, so a run of ticks in the open minute is folded
+-- in memory (candle_lib's fold_open, as record_price folds each) and written once, with the feed hash as its
+-- last tick leaves it; every other tick goes through record_price itself.
 -- Book scores and the units are exact as doubles: prices are capped below 2^53 units.
 -- reply: ticks applied (from the first), or -1
 local feed, minutes, hours = KEYS[1], KEYS[2], KEYS[3]
@@ -45,19 +48,44 @@ end
 local days = tonumber(ARGV[2])
 local newest = feed_ms(redis.pcall('HGET', feed, 'timestamp'))
 local applied = 0
-for at = 5, #ARGV, 11 do
-  local stamp = ARGV[at + 1]
-  local ask, bid, floor, ceil = tonumber(ARGV[at + 7]), tonumber(ARGV[at + 8]), tonumber(ARGV[at + 9]),
-    tonumber(ARGV[at + 10])
-  if (newest and tonumber(stamp) < newest) or (top_buy and top_buy >= ask) or (low_sell and low_sell <= bid)
-    or (low_up and low_up <= floor) or (top_down and top_down >= ceil) then
+local open, open_minute, open_field -- the open minute's record being folded in memory, its minute and field
+local last_price, last_stamp, last_fed -- the last tick folded into it
+
+local function write_open()
+  if open then
+    local _, seen = publish_price(feed, last_price, last_stamp, last_fed, {})
+    call('HSET', minutes, open_field, concat(open, ','), 'seen', seen)
+    open = nil
+  end
+end
+
+local floor = math.floor
+for at = 5, #ARGV, 7 do
+  local price, stamp, volume, quote, fed = ARGV[at], ARGV[at + 1], ARGV[at + 4], ARGV[at + 5], ARGV[at + 6]
+  local ms, ask, bid = tonumber(stamp), tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3])
+  if (newest and ms < newest) or (top_buy and top_buy >= ask) or (low_sell and low_sell <= bid)
+    or (low_up and low_up <= bid) or (top_down and top_down >= ask) then
     break
   end
-  record_price(feed, minutes, hours, 'publish', ARGV[at], stamp, ARGV[at + 2], ARGV[at + 3], days, ARGV[at + 4],
-    ARGV[at + 5], ARGV[at + 6], {})
-  newest = tonumber(stamp)
+  local minute = floor(ms / MINUTE_MS)
+  local offset = format('%d', ms - minute * MINUTE_MS)
+  if open and minute == open_minute and string.byte(volume) ~= 61 then -- not '=': the integer form
+    fold_open(open, price, offset, volume, quote)
+    last_price, last_stamp, last_fed = price, stamp, fed
+  else
+    write_open()
+    local field = format('%d', minute)
+    record_price(feed, minutes, hours, 'publish', price, stamp, field, offset, days, volume, quote, fed, {})
+    local got = call('HMGET', minutes, field, 'open')
+    if got[1] and got[2] == field then
+      open, open_minute, open_field = open_record(got[1]), minute, field
+      last_price, last_stamp, last_fed = price, stamp, fed
+    end
+  end
+  newest = ms
   applied = applied + 1
 end
+write_open()
 if applied > 0 and ARGV[4] == '1' then
   for _, first in ipairs(accounts) do
     forget_if_idle(KEYS[first], {KEYS[first + 1], KEYS[first + 2], KEYS[first + 3], KEYS[first + 4]}, ARGV[1])
