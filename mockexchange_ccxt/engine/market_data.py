@@ -165,7 +165,12 @@ class MarketData:
 
     def notice(self, symbol: str) -> int:
         """Someone else wrote ``symbol``'s feed hash: record the price it holds now in history (once, whoever
-        notices first) and settle the symbol, in one round trip. Returns the orders filled."""
+        notices first) and settle the symbol. Returns the orders filled.
+
+        Whoever records a feed snapshot settles it: ``set_price`` the prices it writes (so the fills it returns
+        are all those of its price: a subscriber that noticed its write never races it for them), the first
+        subscriber or tick-loop pass an outside write. A snapshot found recorded already, or replaced since it
+        was read (its successor is noticed in turn), is left to them."""
         if not is_symbol(symbol):
             return 0
         quote = self.feed.quote(symbol)
@@ -175,7 +180,9 @@ class MarketData:
 
     def _notice_quote(self, quote: Quote) -> int:
         holders_command = ("SMEMBERS", self.keys.symbol_accounts(quote.symbol))
-        _recorded, holders = self.store.run_pipelined([self.history.record_command(quote), holders_command])
+        recorded, holders = self.store.run_pipelined([self.history.record_command(quote), holders_command])
+        if not int(recorded):
+            return 0
         return settle_accounts(self, quote, {self.settings.account, *holders})  # type: ignore[arg-type]
 
     def notice_outside_writes(self) -> int:
