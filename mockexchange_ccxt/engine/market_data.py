@@ -46,7 +46,7 @@ class MarketData:
 
         def now_ms(self) -> int: ...
         def process_price_tick(self, symbol: str) -> int: ...
-        def settle_command(self, quote: Quote, checked: bool = False) -> tuple[Any, ...]: ...
+        def settle_arguments(self, quote: Quote) -> tuple[list[str], list[Any]]: ...
         def continue_settlement(self, quote: Quote, reply: list[Any]) -> int: ...
 
     def ticker(self, symbol: str) -> dict[str, Any]:
@@ -93,7 +93,7 @@ class MarketData:
 
         ``timestamp`` (ms) defaults to the engine clock; a ``ReplayClock`` moves forward to it. A price older
         than the one the feed holds is recorded in its minute and leaves the feed alone. The write, its
-        recording and the first settlement batch go to Valkey in one round trip.
+        recording and the first settlement batch go to Valkey in one round trip (one script on a single node).
         """
         split_symbol(symbol)
         last = self.check_price(price, "price")
@@ -105,17 +105,18 @@ class MarketData:
         quote = Quote.published(symbol, last, best_bid, best_ask, timestamp)  # BadRequest if crossed
         if isinstance(self.clock, ReplayClock):
             self.clock.advance_to(timestamp)
-        publish = self.history.publish_command(symbol, last, timestamp, traded, best_bid, best_ask, depth)
+        fields = (symbol, last, timestamp, traded, best_bid, best_ask, depth)
         holders_command = ("SMEMBERS", self.keys.symbol_accounts(symbol))
         if self.store.cluster or self.settings.book_fills:  # two steps: on a cluster no script may touch the
             # feed's slot and the account's; under FILL_MODEL=book the pass reads the snapshot it settles against
-            published, holders = self.store.run_pipelined([publish, holders_command])
+            *_, published, holders = self.store.run_pipelined(
+                [*self.history.publish_commands(*fields), holders_command]
+            )
             if not published:  # the feed holds a newer price than this late one, which was only recorded
                 return self.process_price_tick(symbol)
             return settle_accounts(self, quote, {self.settings.account, *holders})  # type: ignore[arg-type]
-        _, holders, reply = self.store.run_pipelined(
-            [publish, holders_command, self.settle_command(quote, checked=True)]
-        )
+        commands = self.history.publish_commands(*fields, settle=self.settle_arguments(quote))
+        *_, reply, holders = self.store.run_pipelined([*commands, holders_command])
         if int(reply[0]) < 0:  # the feed holds a newer price than this late one, which was only recorded
             return self.process_price_tick(symbol)
         filled = self.continue_settlement(quote, reply)
