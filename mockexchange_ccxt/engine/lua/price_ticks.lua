@@ -1,6 +1,6 @@
--- uses lib candle_lib
+-- uses lib candle_lib record_lib
 -- price_ticks.lua: publish and record a run of prices of one symbol (a back-test's ticks between two of its
--- decisions), each exactly as set_price's write does (candle_lib's record_price), for as long as none of them
+-- decisions), each exactly as set_price's write does (record_lib's record_price), for as long as none of them
 -- needs settling. It stops before the first tick that would meet a resting order or a trigger of any account
 -- (settlement plans those in Python), or that is older than the feed's price (late data takes set_price's own
 -- path), and replies how many ticks it applied; the caller sends that tick through set_price, then the rest.
@@ -15,7 +15,7 @@
 -- (the ask rounded up, the bid rounded down: the last price itself rounded up and down), the base and quote
 -- volumes in record_price's forms and the feed's volume field ('' for none)
 -- Within one call nobody else reads the feed hash or the candles, so a run of ticks in the open minute is folded
--- in memory (candle_lib's fold_open, as record_price folds each) and written once, with the feed hash as its
+-- in memory (record_lib's fold_open, as record_price folds each) and written once, with the feed hash as its
 -- last tick leaves it; every other tick goes through record_price itself.
 -- Book scores and the units are exact as doubles: prices are capped below 2^53 units.
 -- reply: ticks applied (from the first), or -1

@@ -1,8 +1,8 @@
--- uses lib candle_lib
+-- uses lib settle_lib candle_lib record_lib
 -- publish_settle.lua: set_price on a single node, in one script: write the price into the feed hash and fold it
--- into the candles (candle_lib's record_price, as record_price.lua in 'publish' mode), then settle the symbol
--- for the engine's own account at that price (lib's settle_orders, as settle.lua). One call instead of two: the
--- settlement sees exactly the price just written, and the recording adds no command to the round trip.
+-- into the candles (record_lib's record_price, as record_price.lua in 'publish' mode), then settle the symbol
+-- for the engine's own account at that price (settle_lib's settle_orders, as settle.lua). One call instead of
+-- two: the settlement sees exactly the price just written, and the recording adds no command to the round trip.
 -- KEYS[1] the feed hash  KEYS[2] candles 1m  KEYS[3] candles 1h  KEYS[4..14] settle.lua's KEYS[1..11]
 -- ARGV[1] n, how many arguments record_price.lua would take; ARGV[2..n+1] those ('publish', price, ...);
 -- ARGV[n+2..] settle.lua's ARGV

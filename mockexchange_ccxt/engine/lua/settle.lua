@@ -1,3 +1,4 @@
+-- uses lib settle_lib
 -- settle.lua: fill the resting orders of one symbol that a price crossed, at their limit price (maker), and
 -- hand back the trigger orders the last price reached (Python plans them at the same quote: fire_triggers.lua).
 -- Idempotent: an order leaves its book in the same step that fills it, so a second run finds nothing.
@@ -15,5 +16,5 @@
 -- pass int64) is skipped and stays open and cancelable, with the reason in its record; the others still fill.
 -- reply: {orders taken from the sets, orders filled, skipped buys, skipped sells, id, JSON, id, JSON, ...} where
 -- the pairs are the triggered orders (still untriggered in their sets)
--- The work is lib.lua's settle_orders, which publish_settle.lua (set_price on a single node) calls too.
+-- The work is settle_lib.lua's settle_orders, which publish_settle.lua (set_price on a single node) calls too.
 return settle_orders(KEYS, ARGV)
