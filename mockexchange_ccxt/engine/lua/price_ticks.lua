@@ -48,7 +48,7 @@ end
 local days = tonumber(ARGV[2])
 local newest = feed_ms(redis.pcall('HGET', feed, 'timestamp'))
 local applied = 0
-local open, open_minute, open_field -- the open minute's record being folded in memory, its minute and field
+local open, open_start, open_field -- the open minute's record being folded in memory, its start (ms), its field
 local last_price, last_stamp, last_fed -- the last tick folded into it
 
 local function write_open()
@@ -67,18 +67,18 @@ for at = 5, #ARGV, 7 do
     or (low_up and low_up <= bid) or (top_down and top_down >= ask) then
     break
   end
-  local minute = floor(ms / MINUTE_MS)
-  local offset = format('%d', ms - minute * MINUTE_MS)
-  if open and minute == open_minute and string.byte(volume) ~= 61 then -- not '=': the integer form
-    fold_open(open, price, offset, volume, quote)
+  if open and ms >= open_start and ms < open_start + MINUTE_MS and string.byte(volume) ~= 61 then -- '=': exact
+    fold_open(open, price, ms - open_start, volume, quote)
     last_price, last_stamp, last_fed = price, stamp, fed
   else
     write_open()
+    local minute = floor(ms / MINUTE_MS)
     local field = format('%d', minute)
+    local offset = format('%d', ms - minute * MINUTE_MS)
     record_price(feed, minutes, hours, 'publish', price, stamp, field, offset, days, volume, quote, fed, {})
     local got = call('HMGET', minutes, field, 'open')
     if got[1] and got[2] == field then
-      open, open_minute, open_field = open_record(got[1]), minute, field
+      open, open_start, open_field = open_record(got[1]), minute * MINUTE_MS, field
       last_price, last_stamp, last_fed = price, stamp, fed
     end
   end

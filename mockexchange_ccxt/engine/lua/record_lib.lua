@@ -38,20 +38,22 @@ local function publish_price(feed, price, stamp, fed, extra)
   return 0, nil
 end
 
--- The open minute's record as a list of its eight texts, when it is in the integer form; else nil.
+-- The open minute's record as a list of its eight fields (the two offsets as numbers), when it is in the integer
+-- form; else nil.
 local function open_record(text)
   local o, h, l, c, v, q, f, t = match(text, '^([^,=]+),([^,]+),([^,]+),([^,]+),(%d+),(%d+),(%d+),(%d+)$')
-  return o and {o, h, l, c, v, q, f, t}
+  return o and {o, h, l, c, v, q, tonumber(f), tonumber(t)}
 end
 
--- Fold a price (its volumes in the integer form, '' for none) into such a list, in place: the rules of
--- candle_tools().fold, for the usual case of a price in the open minute.
-local function fold_open(k, price, offset, volume, quote)
-  if int_lt(offset, k[7]) then
-    k[1], k[7] = price, offset
+-- Fold a price at ``at`` ms into its minute (its volumes in the integer form, '' for none) into such a list, in
+-- place: the rules of candle_tools().fold, for the usual case of a price in the open minute. The list's text is
+-- table.concat(k, ','): offsets below 60000 print as integers.
+local function fold_open(k, price, at, volume, quote)
+  if at < k[7] then
+    k[1], k[7] = price, at
   end
-  if not int_lt(offset, k[8]) then
-    k[4], k[8] = price, offset
+  if at >= k[8] then
+    k[4], k[8] = price, at
   end
   if price ~= k[2] and dec_cmp(price, k[2]) > 0 then
     k[2] = price
@@ -93,7 +95,7 @@ local function record_price(feed, minutes, hours, mode, price, stamp, field, off
     -- the usual case, a price in the open minute: folded in place (the rules of candle_tools().fold)
     local k = open_record(got[1])
     if k then
-      fold_open(k, price, offset, volume, quote)
+      fold_open(k, price, tonumber(offset), volume, quote)
       local text = concat(k, ',')
       if seen then
         call('HSET', minutes, field, text, 'seen', seen)
