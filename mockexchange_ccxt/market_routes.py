@@ -1,4 +1,4 @@
-"""The market-data routes of the REST contract (candles, the order book, candle imports), kept beside
+"""The market-data routes of the REST contract (candles, the order book, candle imports, price batches), kept beside
 ``routes.py`` so each file stays small; ``routes.ROUTES`` includes them."""
 
 from __future__ import annotations
