@@ -148,11 +148,11 @@ class MarketData:
         progress: Callable[[int, int], object] | None = None,
     ) -> dict[str, Any]:
         """Drive ``symbol``'s price from candles, four ticks a bar (``engine.bars``), each through ``set_price``,
-        so resting orders fill as they would have and the prices are recorded in history (at speed 0 in batches,
-        ``set_prices``: the same outcome in far fewer round trips). ``speed`` N plays N
-        times faster than the data's clock (0: as fast as it can); ``from_now`` moves the data so its first
-        bar opens at the current minute (live bots compare candle times with their own clock). For back-tests
-        give the engine a ``ReplayClock``: time then follows the data."""
+        so resting orders fill as they would have and the prices are recorded in history (at speed 0 through
+        ``set_prices``, in batches: the same outcome in far fewer round trips). ``speed`` N plays N times faster
+        than the data's clock (0: as fast as it can); ``from_now`` moves the data so its first bar opens at the
+        current minute (live bots compare candle times with their own clock). For back-tests give the engine a
+        ``ReplayClock``: time then follows the data."""
         split_symbol(symbol)
         bars = parse_rows(rows, timeframe)
         shift = self.now_ms() // MINUTE_MS * MINUTE_MS - bars[0].start if from_now and bars else 0

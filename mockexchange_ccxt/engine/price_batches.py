@@ -73,9 +73,8 @@ class _Tick(NamedTuple):
 
 def _tick(engine: Engine, index: int, tick: PriceTick) -> _Tick:
     """A tick checked as ``set_price`` checks its arguments."""
-    if (type(tick) not in (tuple, list) and (not isinstance(tick, Sequence) or isinstance(tick, str))) or len(
-        tick
-    ) not in (2, 3):
+    row = type(tick) in (tuple, list) or (isinstance(tick, Sequence) and not isinstance(tick, str))
+    if not row or len(tick) not in (2, 3):
         raise BadRequest(f"tick {index + 1}: expected (timestamp, price) or (timestamp, price, volume)")
     timestamp, value = tick[0], tick[1]
     volume = tick[2] if len(tick) == 3 else None
