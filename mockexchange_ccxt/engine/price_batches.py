@@ -14,7 +14,9 @@ bare price opens at or beyond its bid and ask, so the same test stops at every t
 at, and at a few more (those take ``set_price``'s path: the outcome is the same, only slower).
 
 On Valkey Cluster the feed's keys and an account's keys live in different slots, and no script may touch both:
-there every tick goes through ``set_price`` (two steps each, as always there).
+there the accounts' bounds are read first (one pipeline over the nodes) and handed to the script, which then
+touches the feed's slot only: two round trips a batch instead of one. (An order placed by someone else between
+the two is met by the next price, as between the two steps of ``set_price`` there.)
 """
 
 from __future__ import annotations
@@ -26,9 +28,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from ..errors import BadRequest
 from .candles import tick_volumes
 from .clock import ReplayClock
+from .every_account import settle_accounts
 from .history import parse_volume
 from .markets import split_symbol
 from .money import UNITS_PER_ONE, fmt
+from .prices import Quote
 
 if TYPE_CHECKING:
     from .core import Engine
@@ -46,8 +50,6 @@ def set_prices(engine: Engine, symbol: str, ticks: Iterable[PriceTick]) -> int:
     before any is written (BadRequest names the first bad one, and nothing changes)."""
     split_symbol(symbol)
     checked = [_tick(engine, index, tick) for index, tick in enumerate(ticks)]
-    if engine.store.cluster:
-        return sum(engine.set_price(symbol, tick.price, tick.timestamp, volume=tick.volume) for tick in checked)
     filled, done = 0, 0
     while done < len(checked):
         part = checked[done : done + BATCH_TICKS]
@@ -119,22 +121,29 @@ def _apply(engine: Engine, symbol: str, part: Sequence[_Tick]) -> int:
     """One script call for the front of ``part``; returns how many ticks it applied (the next one, if any, needs
     ``set_price``). The holders the call names are those the engine last saw, sent with a read of the set: when
     an account joined meanwhile the script writes nothing, and the call is made again with the set just read."""
-    keys = engine.keys
-    args: list[Any] = [symbol, engine.history.days, 0, "" if engine.settings.book_fills else "1"]
+    keys, cluster = engine.keys, engine.store.cluster
+    args: list[Any] = [symbol, engine.history.days, 0, "" if engine.settings.book_fills else "1", "", "", "", ""]
     for tick in part:
         args += tick.arguments
     known: dict[str, set[str]] = engine._root.__dict__.setdefault("_holders", {})
     while True:
         holders = known.get(symbol, set())
         accounts = sorted({engine.settings.account, *holders})
-        account_keys = [key for name in accounts for key in _account_keys(engine, name, symbol)]
         args[2] = len(holders)
+        if cluster:  # the accounts' sets live in other slots: their bounds are read first, and sent
+            account_keys, (args[4:8], forget) = [], _bounds(engine, accounts, symbol)
+        else:
+            account_keys = [key for name in accounts for key in _account_keys(engine, name, symbol)]
         command = engine.store.eval_command(
             "price_ticks", [*engine.history.keys_of(symbol), keys.symbol_accounts(symbol), *account_keys], args
         )
         reply, members = engine.store.run_pipelined([command, ("SMEMBERS", keys.symbol_accounts(symbol))])
-        if int(reply) >= 0:
-            return int(reply)
+        applied = int(reply)
+        if applied >= 0:
+            if cluster and applied and forget and not engine.settings.book_fills:
+                last = part[applied - 1]  # what set_price's settlement does for an account with nothing to settle
+                settle_accounts(engine, Quote.published(symbol, last.price, None, None, last.timestamp), forget)
+            return applied
         known[symbol] = set(members)
 
 
@@ -142,3 +151,25 @@ def _account_keys(engine: Engine, name: str, symbol: str) -> list[str]:
     """An account's keys the script reads: its active symbols, then the four sets an order of ``symbol`` rests in."""
     keys = engine.keys.of_account(name)
     return [keys.active_symbols, *keys.symbol_sets(symbol)]
+
+
+def _bounds(engine: Engine, accounts: list[str], symbol: str) -> tuple[list[str], list[str]]:
+    """On a cluster, read what ``price_ticks.lua`` reads itself on a single node: over the accounts, the highest
+    buy limit, the lowest sell limit, the lowest up trigger, the highest down trigger ('' for none), in one
+    pipeline; and the accounts that have no order on ``symbol`` but still list it as active (settle.lua forgets
+    it there on every price)."""
+    reads: list[tuple[Any, ...]] = []
+    for name in accounts:
+        keys = engine.keys.of_account(name)
+        buy, sell, up, down = keys.symbol_sets(symbol)
+        reads += [("ZRANGE", buy, -1, -1, "WITHSCORES"), ("ZRANGE", sell, 0, 0, "WITHSCORES")]
+        reads += [("ZRANGE", up, 0, 0, "WITHSCORES"), ("ZRANGE", down, -1, -1, "WITHSCORES")]
+        reads.append(("SISMEMBER", keys.active_symbols, symbol))
+    replies = engine.store.pipeline(reads, writes=False)
+    bounds = []
+    for kind, pick in enumerate((max, min, min, max)):
+        # [member, score], or [[member, score]] where the connection speaks RESP3
+        scores = [str(reply[0][1] if isinstance(reply[0], list) else reply[1]) for reply in replies[kind::5] if reply]
+        bounds.append(pick(scores, key=float) if scores else "")
+    forget = [name for at, name in enumerate(accounts) if replies[5 * at + 4] and not any(replies[5 * at : 5 * at + 4])]
+    return bounds, forget

@@ -7,11 +7,15 @@
 -- A tick that meets nothing settles nothing, tick by tick: all set_price's settlement does for it is forget the
 -- symbol in an account with no order left on it (touch model), done here once, after the last tick applied.
 -- KEYS[1] the feed hash  KEYS[2] candles 1m  KEYS[3] candles 1h  KEYS[4] the symbol's holder accounts
--- KEYS[5..] five per account settled: active symbols, buy book, sell book, up triggers, down triggers
+-- KEYS[5..] (a single node only) five per account settled: active symbols, buy book, sell book, up triggers,
+-- down triggers
 -- ARGV[1] symbol  ARGV[2] days kept  ARGV[3] how many holders the caller knows (the set only grows: another
 -- count means an account joined, and nothing is written: reply -1)  ARGV[4] '1' to forget idle symbols as
 -- settle.lua does ('' under FILL_MODEL=book, whose settlement does not)
--- ARGV[5..] seven per tick: the price and its time (ms) as set_price writes them, the units settle.lua compares
+-- ARGV[5..8] on Valkey Cluster, where no account key may be given: the bounds the caller read over the accounts
+-- (the highest buy limit, the lowest sell limit, the lowest up trigger, the highest down trigger, in units; ''
+-- for none); '' on a single node, where the script reads them from the account keys
+-- ARGV[9..] seven per tick: the price and its time (ms) as set_price writes them, the units settle.lua compares
 -- (the ask rounded up, the bid rounded down: the last price itself rounded up and down), the base and quote
 -- volumes in record_price's forms and the feed's volume field ('' for none)
 -- Within one call nobody else reads the feed hash or the candles, so a run of ticks in the open minute is folded
@@ -33,7 +37,7 @@ local function score(key, last)
     or redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
   return got[2] and tonumber(got[2])
 end
-local top_buy, low_sell, low_up, top_down
+local top_buy, low_sell, low_up, top_down = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
 local accounts = {}
 for first = 5, #KEYS, 5 do
   accounts[#accounts + 1] = first
@@ -60,7 +64,7 @@ local function write_open()
 end
 
 local floor = math.floor
-for at = 5, #ARGV, 7 do
+for at = 9, #ARGV, 7 do
   local price, stamp, volume, quote, fed = ARGV[at], ARGV[at + 1], ARGV[at + 4], ARGV[at + 5], ARGV[at + 6]
   local ms, ask, bid = tonumber(stamp), tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3])
   if (newest and ms < newest) or (top_buy and top_buy >= ask) or (low_sell and low_sell <= bid)
