@@ -25,6 +25,7 @@ from .market_data import MarketData
 from .markets import Market, is_symbol, split_symbol
 from .money import fmt
 from .notifications import Notifications
+from .placement import QuoteMemory
 from .prices import PriceFeed, quote_from_reply
 from .queries import QueriesMixin
 from .retention import RetentionMixin, trim_every_account
@@ -55,6 +56,7 @@ class Engine(BookTrading, QueriesMixin, SettlementMixin, MarketData, AccountView
         self.keys = Keys(self.settings.key_prefix, self.settings.account, self.settings.price_key_prefix)
         self.feed = PriceFeed(self.store, self.keys)
         self.balances = Balances(self.store, self.keys)
+        self.quote_memory = QuoteMemory(self.feed)  # shared with the account views: the feed is everyone's
         self.rules = load_rules(self.settings.markets_file)
         self.accounts = Accounts(self.store, self.keys, self.now_ms)
         self._number = 0 if self.settings.account == DEFAULT_ACCOUNT else None
