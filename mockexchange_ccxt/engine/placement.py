@@ -45,12 +45,30 @@ def quote_spec(quote: Quote) -> list[str]:
     return [*feed_expectation(quote), *_NO_DEPTH]
 
 
+#: How many resting orders' symbols an engine remembers (past it, it starts over: a cancel then reads first).
+SYMBOLS_KEPT = 100_000
+
+
 class QuoteMemory:
-    """The last valid quote this process read per symbol: what the next order on it is planned from."""
+    """What this process saw, so that a call needs no read before its script: the last valid quote per symbol
+    (what the next order on it is planned from), and the symbol of each order it placed that rests (the keys a
+    cancel of it touches)."""
 
     def __init__(self, feed: PriceFeed) -> None:
         self.feed = feed
         self._quotes: dict[str, Quote] = {}
+        self._symbols: dict[str, str] = {}
+
+    def placed(self, order_id: str, symbol: str) -> None:
+        if len(self._symbols) >= SYMBOLS_KEPT:
+            self._symbols.clear()
+        self._symbols[order_id] = symbol
+
+    def symbol_of(self, order_id: str) -> str | None:
+        return self._symbols.get(order_id)
+
+    def forget_order(self, order_id: str) -> None:
+        self._symbols.pop(order_id, None)
 
     def get(self, symbol: str) -> Quote | None:
         return self._quotes.get(symbol)

@@ -141,6 +141,8 @@ class TradingMixin:
             return self._place(plan_at(quote), quote)
         plan, order_id = checked(self.quote_memory, symbol, plan_at, self._send)
         self.join_holders(symbol)
+        if plan.rests_in:
+            self.quote_memory.placed(order_id, symbol)
         return order_view({"id": order_id, **plan.record})
 
     def _send(self, plan: OrderPlan, quote: Quote) -> Any:
@@ -161,6 +163,7 @@ class TradingMixin:
             raise explain(exc) from None
         self.join_holders(symbol)
         if plan.rests_in:
+            self.quote_memory.placed(order_id, symbol)
             now = quote_from_reply(symbol, fresh)
             if now is not None and (now.price, now.bid, now.ask, now.timestamp) != (
                 quote.price,
@@ -237,7 +240,23 @@ class TradingMixin:
         ]
 
     def cancel_order(self, order_id: Any) -> dict[str, Any]:
-        """Cancel an open order, releasing exactly what it reserved; ORDER_NOT_OPEN if it already ended."""
+        """Cancel an open order, releasing exactly what it reserved; ORDER_NOT_OPEN if it already ended.
+
+        An order this engine placed is canceled in one round trip: the engine remembers its symbol (the keys
+        the script touches), and the script releases what the record says it holds. Any other is read first."""
+        order_id = check_id(order_id)
+        symbol = self.quote_memory.symbol_of(order_id)
+        if symbol is not None:
+            try:
+                args = ["one", self.now_ms(), 1, symbol, order_id]
+                reply = self.store.run("cancel_order", self._cancel_keys([symbol]), args)
+            except OrderNotFound:
+                raise self.missing_order(order_id) from None
+            except InsufficientFunds as exc:
+                raise explain(exc) from None
+            if not is_stale(reply):
+                self.quote_memory.forget_order(order_id)
+                return order_view(json.loads(reply[0][0]))
         return self.cancel_orders([order_id])[0]
 
     def cancel_orders(self, order_ids: list[Any]) -> list[dict[str, Any]]:
