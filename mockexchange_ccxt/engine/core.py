@@ -36,6 +36,9 @@ from .tick_loop import TickLoop
 
 log = logging.getLogger("mockexchange_ccxt.engine")
 
+#: How many symbols' markets an engine keeps built (any valid BASE/QUOTE may be asked for).
+_MARKETS_KEPT = 10_000
+
 
 class Engine(BookTrading, QueriesMixin, SettlementMixin, MarketData, AccountViews, RetentionMixin):
     """A spot exchange whose prices, balances and orders live in Valkey.
@@ -58,6 +61,7 @@ class Engine(BookTrading, QueriesMixin, SettlementMixin, MarketData, AccountView
         self.balances = Balances(self.store, self.keys)
         self.quote_memory = QuoteMemory(self.feed)  # shared with the account views: the feed is everyone's
         self.rules = load_rules(self.settings.markets_file)
+        self._markets: dict[str, Market] = {}  # shared with the account views, as the rules are
         self.accounts = Accounts(self.store, self.keys, self.now_ms)
         self._number = 0 if self.settings.account == DEFAULT_ACCOUNT else None
         self._root = self
@@ -98,9 +102,17 @@ class Engine(BookTrading, QueriesMixin, SettlementMixin, MarketData, AccountView
     # -- markets and prices --------------------------------------------------------------------------------
 
     def market(self, symbol: str) -> Market:
-        """The rules of one symbol (format checked; whether it is priced is checked when trading)."""
-        split_symbol(symbol)
-        return self.rules.market(symbol, self.settings.maker_rate, self.settings.taker_rate)
+        """The rules of one symbol (format checked; whether it is priced is checked when trading). Built once per
+        symbol: the rules and rates are fixed for the engine's life, and every order asks."""
+        market = self._markets.get(symbol)
+        if market is None:
+            split_symbol(symbol)
+            if len(self._markets) >= _MARKETS_KEPT:
+                self._markets.clear()
+            market = self._markets[symbol] = self.rules.market(
+                symbol, self.settings.maker_rate, self.settings.taker_rate
+            )
+        return market
 
     def markets(self) -> dict[str, dict[str, Any]]:
         """ccxt-unified markets of every symbol the feed currently prices."""

@@ -9,6 +9,8 @@ engine saw and the script checks the feed still holds it (``placement.py``): one
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
@@ -26,6 +28,33 @@ from .queries import check_id
 from .snapshot import DepthSpec
 from .store import Store
 from .views import order_view
+
+
+@lru_cache(maxsize=4096)
+def _place_keys(keys: Keys, symbol: str, side: str, rests_in: str, checked: bool) -> list[str]:
+    """The placing script's KEYS (see place_order.lua): the same few lists for every order of an account and
+    symbol, so built once each. ``checked``: with the feed hash and its snapshot's consumption (a single node)."""
+    rest_set = {IN_UP: keys.triggers(symbol, UP), IN_DOWN: keys.triggers(symbol, DOWN)}.get(
+        rests_in, keys.book(symbol, side)
+    )
+    return [
+        keys.balances,
+        keys.orders,
+        keys.sequence,
+        keys.client_ids,
+        keys.all_ids,
+        keys.open_ids,
+        keys.active_symbols,
+        keys.symbol_ids(symbol),
+        rest_set,
+        keys.traded_symbols,
+        keys.fills,
+        keys.symbol_fills(symbol),
+        keys.finished_ids,
+        keys.trade_orders,
+        *([keys.price(symbol), keys.depth_taken(symbol)] if checked else []),
+    ]
+
 
 #: How often a cancel re-reads records that changed between its read and its script (a fill came first).
 _CANCEL_ATTEMPTS = 20
@@ -60,7 +89,7 @@ class TradingMixin:
         market = self.market(symbol)
         return validate_request(symbol, side, type, amount, price, client_order_id, **flags), market
 
-    def _planner(self, request: OrderRequest, market: Market) -> Any:
+    def _planner(self, request: OrderRequest, market: Market) -> Callable[[Quote], OrderPlan]:
         """The plan of ``request`` at a given quote (the clock read once, when the order is planned)."""
         return lambda quote: plan_order(request, market, quote, self.now_ms())
 
@@ -70,33 +99,14 @@ class TradingMixin:
         """The placing script's command; with ``spec`` (FILL_MODEL=book) its trades are named by the script and, on
         a single node, the snapshot it was planned from is checked and taken from in the same script; with
         ``expect`` (FILL_MODEL=touch, a single node) the quote it was planned at is checked."""
-        keys, record = self.keys, plan.record
-        symbol, side = record["symbol"], record["side"]
-        rest_set = {IN_UP: keys.triggers(symbol, UP), IN_DOWN: keys.triggers(symbol, DOWN)}.get(
-            plan.rests_in, keys.book(symbol, side)
-        )
+        record = plan.record
+        symbol = record["symbol"]
         expectation = quote_spec(expect) if expect is not None else []
         if spec is not None and not self.store.cluster:
             expectation = spec.args()
         return self.store.eval_command(
             "place_order",
-            [
-                keys.balances,
-                keys.orders,
-                keys.sequence,
-                keys.client_ids,
-                keys.all_ids,
-                keys.open_ids,
-                keys.active_symbols,
-                keys.symbol_ids(symbol),
-                rest_set,
-                keys.traded_symbols,
-                keys.fills,
-                keys.symbol_fills(symbol),
-                keys.finished_ids,
-                keys.trade_orders,
-                *([keys.price(symbol), keys.depth_taken(symbol)] if expectation else []),
-            ],
+            _place_keys(self.keys, symbol, record["side"], plan.rests_in, bool(expectation)),
             [
                 record["clientOrderId"] or "",
                 symbol,
