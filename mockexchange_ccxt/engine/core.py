@@ -104,7 +104,7 @@ class Engine(BookTrading, QueriesMixin, SettlementMixin, MarketData, AccountView
     def market(self, symbol: str) -> Market:
         """The rules of one symbol (format checked; whether it is priced is checked when trading). Built once per
         symbol: the rules and rates are fixed for the engine's life, and every order asks."""
-        market = self._markets.get(symbol)
+        market = self._markets.get(symbol) if isinstance(symbol, str) else None
         if market is None:
             split_symbol(symbol)
             if len(self._markets) >= _MARKETS_KEPT:
