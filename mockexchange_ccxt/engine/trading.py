@@ -297,13 +297,14 @@ class TradingMixin:
         raise OrderNotFound(f"orders {', '.join(map(str, order_ids))[:200]} kept changing; try again")
 
     def cancel_all_orders(self, symbol: str | None = None) -> list[dict[str, Any]]:
-        """Cancel every open order (of one symbol, or of all), each symbol's at once in one script. An order
-        that filled meanwhile is simply not among them."""
+        """Cancel every open order (of one symbol, or of all), each symbol's at once in one script, the scripts
+        of all the symbols in one pipeline (one round trip with a symbol; with none, a read of the symbols
+        first). An order that filled meanwhile is simply not among them."""
         if symbol is not None:
             split_symbol(symbol)
         symbols = [symbol] if symbol is not None else sorted(self.store.read("SMEMBERS", self.keys.active_symbols))
-        canceled: list[dict[str, Any]] = []
-        for name in symbols:
-            reply = self.store.run("cancel_order", self._cancel_keys([name]), ["all", self.now_ms(), 1, name])
-            canceled += [order_view(json.loads(raw)) for raw in reply[0]]
-        return canceled
+        now = self.now_ms()
+        run = self.store.eval_command
+        commands = [run("cancel_order", self._cancel_keys([name]), ["all", now, 1, name]) for name in symbols]
+        replies = self.store.run_pipelined(commands) if commands else []  # the symbols' scripts in one round trip
+        return [order_view(json.loads(raw)) for reply in replies for raw in reply[0]]

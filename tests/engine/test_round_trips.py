@@ -107,6 +107,7 @@ def test_one_round_trip_per_order_cancel_and_deposit_on_a_single_node(btc: Engin
 
     assert round_trips(btc, outside, rest) == 1
     assert round_trips(btc, outside, lambda: btc.cancel_order(ids.pop())) == 1
+    assert round_trips(btc, outside, lambda: btc.cancel_all_orders("BTC/USDT")) == 1
     assert round_trips(btc, outside, lambda: btc.fund("USDT", "1")) == 1
     assert round_trips(btc, outside, lambda: btc.edit_balance("ETH", free="1")) == 1
 
