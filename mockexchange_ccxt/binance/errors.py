@@ -55,6 +55,7 @@ CANCEL_REPLACE_FAILED = "Order cancel-replace failed."
 CANCEL_REPLACE_PARTIAL = "Order cancel-replace partially failed."
 NOT_AUTHORIZED = "You are not authorized to execute this request."
 MARKET_CLOSED = "Market is closed."
+TOO_PRECISE = "Precision is over the maximum defined for this asset."
 
 
 #: Binance's texts that name a parameter, by code.

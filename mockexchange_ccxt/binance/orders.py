@@ -10,7 +10,7 @@ from . import shapes
 from .context import Context, Overrides
 from .order_types import REFUSED, TYPES, is_triggered, order_body
 from .order_types import TIME_IN_FORCE as TIME_IN_FORCES
-from .params import SIDE, Param, Params, boolean, client_id, decimal, long, one_of, symbol
+from .params import SIDE, Param, Params, amount, boolean, client_id, long, one_of, symbol
 
 ORDER_TYPE = one_of(tuple(TYPES), e.BinanceError(-1116, e.INVALID_ORDER_TYPE))
 TIME_IN_FORCE = one_of(TIME_IN_FORCES, e.BinanceError(-1115, e.INVALID_TIME_IN_FORCE))
@@ -21,10 +21,10 @@ _NEW_ORDER = (
     Param("side", SIDE, True),
     Param("type", ORDER_TYPE, True),
     Param("timeInForce", TIME_IN_FORCE),
-    Param("quantity", decimal),
-    Param("quoteOrderQty", decimal),
-    Param("price", decimal),
-    Param("stopPrice", decimal),
+    Param("quantity", amount),
+    Param("quoteOrderQty", amount),
+    Param("price", amount),
+    Param("stopPrice", amount),
     Param("newClientOrderId", client_id),
     Param("newOrderRespType", RESPONSE_TYPE),
     # the mock's orders never trade with each other, so every prevention mode holds trivially

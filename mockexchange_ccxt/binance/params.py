@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl
 
+from ..engine.money import UNIT_DECIMALS
 from . import errors as e
 
 _DECIMAL = re.compile(r"^([0-9]{1,20})(\.[0-9]{1,20})?$")
@@ -69,6 +70,18 @@ def matching(pattern: re.Pattern[str], legal: str) -> Parser:
 
 
 decimal = matching(_DECIMAL, DECIMAL_RANGE)
+
+
+def amount(name: str, text: str) -> str:
+    """A quantity or price: a decimal in Binance's format with at most the assets' precision of decimals (the
+    engine's unit); more is -1111 before any filter is looked at, as on Binance."""
+    text = decimal(name, text)
+    _, _, fraction = text.partition(".")
+    if len(fraction.rstrip("0")) > UNIT_DECIMALS:
+        raise e.BinanceError(-1111, e.TOO_PRECISE)
+    return text
+
+
 symbol = matching(_SYMBOL, SYMBOL_RANGE)
 client_id = matching(_CLIENT_ID, CLIENT_ID_RANGE)
 _digits = matching(_LONG, LONG_RANGE)

@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Any
 
 from ..engine.candles import TIMEFRAMES
-from ..engine.money import MAX_AMOUNT
+from ..engine.money import MAX_AMOUNT, UNIT_DECIMALS
 
 _EIGHT = Decimal("1e-8")
 _THREE = Decimal("1e-3")
@@ -57,12 +57,12 @@ def symbol_info(market: dict[str, Any], order_types: list[str], permission_sets:
         "symbol": market_id(market["symbol"]),
         "status": "TRADING" if market.get("active", True) else "BREAK",
         "baseAsset": market["base"],
-        "baseAssetPrecision": 8,
+        "baseAssetPrecision": UNIT_DECIMALS,
         "quoteAsset": market["quote"],
-        "quotePrecision": 8,
-        "quoteAssetPrecision": 8,
-        "baseCommissionPrecision": 8,
-        "quoteCommissionPrecision": 8,
+        "quotePrecision": UNIT_DECIMALS,
+        "quoteAssetPrecision": UNIT_DECIMALS,
+        "baseCommissionPrecision": UNIT_DECIMALS,
+        "quoteCommissionPrecision": UNIT_DECIMALS,
         "orderTypes": order_types,
         "icebergAllowed": False,
         "ocoAllowed": False,

@@ -144,7 +144,7 @@ class HistoryReads:
                     window = max(window, kept if kept >= since else frame.following(kept))
                 if window > last * level_ms:
                     break
-            end = frame.shifted(window, count - len(found))
+            end = frame.shifted(window, max(count - len(found), self._step(frame)))
             first, stop = window // level_ms, end // level_ms
             if last is not None:
                 first, stop = max(first, oldest), min(stop, last + 1)
@@ -163,11 +163,18 @@ class HistoryReads:
         found: list[list[Any]] = []
         end = frame.following(frame.start(last * level_ms))
         while len(found) < count and end > oldest * level_ms:
-            start = frame.shifted(end, len(found) - count)
+            start = frame.shifted(end, -max(count - len(found), self._step(frame)))
             runs = self._runs(frame.level, max(start // level_ms, oldest), end // level_ms)
             found = self._rows(frame, self._snapshots(symbol, runs)) + found
             end = start
         return found[-count:]
+
+    @staticmethod
+    def _step(frame: Timeframe) -> int:
+        """The fewest candles of ``frame`` one read covers: a chunk of its level, so that a window of gaps (a
+        ``since`` long before the history begins, a limit above what is kept) costs one round trip per chunk,
+        not one per missing candle."""
+        return max(1, _CHUNK * LEVELS[frame.level] // frame.ms)
 
     @staticmethod
     def _runs(level: str, first: int, stop: int) -> list[list[Run]]:

@@ -310,3 +310,25 @@ def test_market_filters(engine: Engine, valkey_server: Any, tmp_path: Any) -> No
         with pytest.raises(ccxt.MarketClosed):
             ex.create_order("OLD/USDT", "market", "buy", 1)
         assert keyspace(served) == before
+
+
+def test_a_number_more_precise_than_its_asset_is_1111(facade: tuple[str, Engine]) -> None:
+    """Binance refuses a quantity, price or stop price with more decimals than the asset's precision (eight)
+    with -1111 before any filter is looked at; the engine changes nothing."""
+    url, engine = facade
+    engine.fund("BTC", "1")
+    before = engine.fetch_balance()["total"]
+    for params in (
+        {"side": "BUY", "type": "MARKET", "quantity": "0.123456789"},
+        {"side": "BUY", "type": "MARKET", "quoteOrderQty": "10.000000001"},
+        {"side": "BUY", "type": "LIMIT", "timeInForce": "GTC", "quantity": "0.001", "price": "40000.000000001"},
+        {"side": "SELL", "type": "STOP_LOSS", "quantity": "0.001", "stopPrice": "45000.123456789"},
+    ):
+        sent = {"symbol": "BTCUSDT", **params}
+        for path in ("/api/v3/order", "/api/v3/order/test"):
+            assert error_of(send(url, "POST", path, sent)) == (
+                400,
+                -1111,
+                "Precision is over the maximum defined for this asset.",
+            )
+    assert engine.fetch_balance()["total"] == before and engine.fetch_orders() == []

@@ -118,6 +118,31 @@ def test_gaps_are_left_out_and_weeks_and_months_align(engine: Engine) -> None:
     assert months[0][1:5] == [Decimal(10), Decimal(12), Decimal(10), Decimal(12)]
 
 
+def script_calls(engine: Engine) -> int:
+    """Scripts Valkey has run so far, on every primary (every candle read is one): counted by the server, not
+    timed."""
+    calls = 0
+    for info in engine.store.each_primary("INFO", "commandstats", writes=False):
+        text = info if isinstance(info, str) else "\n".join(f"{k}:calls={v['calls']}" for k, v in info.items())
+        for line in text.splitlines():
+            if line.startswith(("cmdstat_evalsha:", "cmdstat_eval:")):
+                calls += int(line.split("calls=", 1)[1].split(",", 1)[0])
+    return calls
+
+
+def test_a_small_limit_across_a_long_gap_reads_in_chunks(engine: Engine) -> None:
+    """A since long before the history, or the newest two where the older one is weeks back, reads the gap in
+    chunks of the level (a few round trips), never minute by minute (tens of thousands)."""
+    engine.set_price("BTC/USDT", 10, timestamp=T0)
+    engine.set_price("BTC/USDT", 11, timestamp=T0 + 20 * DAY)
+    before = script_calls(engine)
+    assert [row[4] for row in engine.ohlcv("BTC/USDT", since=5, limit=1)] == [Decimal(10)]
+    assert [row[4] for row in engine.ohlcv("BTC/USDT", since=T0 + MINUTE, limit=1)] == [Decimal(11)]
+    assert [row[4] for row in engine.ohlcv("BTC/USDT", limit=2)] == [Decimal(10), Decimal(11)]
+    assert [row[4] for row in engine.ohlcv("BTC/USDT", "1h", limit=2)] == [Decimal(10), Decimal(11)]
+    assert script_calls(engine) - before < 40  # minute by minute would be about 28,800 per read
+
+
 def test_a_late_price_updates_its_minute_and_never_moves_the_last_price_back(engine: Engine) -> None:
     btc = engine
     btc.set_price("BTC/USDT", "50000", timestamp=T0 + 2 * MINUTE)
