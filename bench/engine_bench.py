@@ -68,7 +68,7 @@ IDLE = Metric(
 TICKS = Metric(Group.BACKTEST, "back-test ticks with settlement, one set_price per tick", "ticks/s", None)
 BATCHED = Metric(
     Group.BACKTEST,
-    "back-test ticks with settlement, replayed in batches of {batch} (no batch call yet: tick by tick)",
+    "back-test ticks with settlement, replayed in batches of {batch} (Engine.set_prices)",
     "ticks/s",
     3,
     relative=True,
@@ -142,11 +142,9 @@ Tick = tuple[int, int]  # (timestamp ms, price)
 
 def replay_batch(engine: Engine, symbol: str, ticks: Sequence[Tick]) -> None:
     """The one place where a back-test hands the engine a batch of ticks (what a strategy sees between two of its
-    decisions), each settled as if written alone. The engine has no batched replay yet, so today this writes the
-    ticks one by one, one round trip each (and the batched figure is labelled so); when the engine replays a
-    batch in one call, that call goes here and nothing else changes."""
-    for timestamp, price in ticks:
-        engine.set_price(symbol, price, timestamp=timestamp)
+    decisions), each settled as if written alone: ``Engine.set_prices``, one round trip for the batch when no
+    tick of it meets an order."""
+    engine.set_prices(symbol, ticks)
 
 
 def backtest_rates(engine: Engine, ticks: int, batch: int) -> dict[Metric, float]:

@@ -50,22 +50,23 @@ METRICS = (BARE, RECORDED, OVERHEAD, OHLCV, HOURS, SETTLED)
 
 
 def recording_cost(engine: Engine, ticks: int) -> dict[Metric, float]:
-    """set_price as it is, against the same call whose price write is a plain HSET (no candles), in interleaved
-    rounds so that both see the same machine load."""
+    """set_price as it is, against the same call whose price write is a plain HSET (no candles) beside the settle
+    script, in interleaved rounds so that both see the same machine load."""
     engine.clock = ReplayClock()
     engine.fund("USDT", "1000000")
     engine.set_price("BTC/USDT", "50000", timestamp=START_MS)
     engine.create_order("BTC/USDT", "buy", "limit", "0.01", "30000")  # every tick settles against a resting order
-    recorded = engine.history.publish_command
+    recorded = engine.history.publish_commands
     key = engine.keys.price("BTC/USDT")
 
-    def bare(symbol: str, price: Any, timestamp: int, *rest: Any) -> tuple[Any, ...]:
-        return ("HSET", key, "price", fmt(price), "timestamp", str(timestamp))
+    def bare(symbol: str, price: Any, timestamp: int, *rest: Any, settle: Any = None) -> list[tuple[Any, ...]]:
+        write = ("HSET", key, "price", fmt(price), "timestamp", str(timestamp))
+        return [write] if settle is None else [write, engine.store.eval_command("settle", *settle)]
 
     clock = [START_MS]
 
     def round_of(publish: Any) -> float:
-        engine.history.publish_command = publish  # type: ignore[method-assign]
+        engine.history.publish_commands = publish  # type: ignore[method-assign]
         start = time.perf_counter()
         for i in range(ticks):
             clock[0] += 1000
@@ -78,7 +79,7 @@ def recording_cost(engine: Engine, ticks: int) -> dict[Metric, float]:
         bare_rates.append(b)
         recorded_rates.append(r)
         costs.append((b / r - 1) * 100)
-    engine.history.publish_command = recorded  # type: ignore[method-assign]
+    engine.history.publish_commands = recorded  # type: ignore[method-assign]
     return {
         BARE: statistics.median(bare_rates),
         RECORDED: statistics.median(recorded_rates),

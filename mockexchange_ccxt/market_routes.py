@@ -1,4 +1,4 @@
-"""The market-data routes of the REST contract (candles, the order book, candle imports), kept beside
+"""The market-data routes of the REST contract (candles, the order book, candle imports, price batches), kept beside
 ``routes.py`` so each file stays small; ``routes.ROUTES`` includes them."""
 
 from __future__ import annotations
@@ -27,6 +27,11 @@ def _order_book(engine: Engine, call: Call) -> dict[str, Any]:
 def _import_ohlcv(engine: Engine, call: Call) -> dict[str, Any]:
     body = call.body or {}
     return {"symbol": body["symbol"], "stored": engine.import_ohlcv(body["symbol"], body["timeframe"], body["candles"])}
+
+
+def _set_prices(engine: Engine, call: Call) -> dict[str, Any]:
+    body = call.body or {}
+    return {"symbol": body["symbol"], "filled": engine.set_prices(body["symbol"], body["ticks"])}
 
 
 def market_routes() -> tuple[Route, ...]:
@@ -65,6 +70,18 @@ def market_routes() -> tuple[Route, ...]:
                 Field("symbol", STRING, True),
                 Field("timeframe", STRING, True, "the candles' timeframe, 1m to 1M"),
                 Field("candles", LEVELS, True, "[timestamp, open, high, low, close, volume] rows"),
+            ),
+            admin=True,
+        ),
+        Route(
+            "set_prices",
+            "POST",
+            "/admin/prices",
+            _set_prices,
+            "Publish many prices of a symbol, oldest first, each settled as if written alone by /admin/price",
+            body=(
+                Field("symbol", STRING, True),
+                Field("ticks", LEVELS, True, "[timestamp, price] or [timestamp, price, volume] rows (ms)"),
             ),
             admin=True,
         ),

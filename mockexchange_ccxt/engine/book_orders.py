@@ -237,7 +237,7 @@ def fill_resting(record: dict[str, Any], market: Market, takes: list[Take], ts: 
     limit price, as maker; its reservation becomes what the remainder needs (or it closes)."""
     side, limit = record["side"], Decimal(record["price"])
     units = sum(take.units for take in takes)
-    at = max(ts, int(record["timestamp"]))
+    at = max(ts, int(record["timestamp"]), int(record.get("lastTradeTimestamp") or 0))  # never before its last trade
     trade = Trade.plan(side, units, limit, market.maker, MAKER)
     known = list(record.get("_trades") or [])
     entries = [*known, trade.entry("#0" if known else str(record["id"]), at)]

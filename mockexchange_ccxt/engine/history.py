@@ -1,8 +1,9 @@
 """Price history in Valkey: recording prices into candles and importing candles (reading them back is
 ``engine/candle_reads.py``).
 
-Recording is part of the write: ``Engine.set_price`` sends ``publish_command`` (the price and its candles in one
-script, ``lua/record_price.lua``) in the same round trip as the settlement. A price that someone else wrote
+Recording is part of the write: ``Engine.set_price`` sends ``publish_commands`` (the price and its candles in one
+script, ``lua/record_price.lua``; on a single node with the settlement in the same script,
+``lua/publish_settle.lua``). A price that someone else wrote
 into a feed hash is recorded by whoever notices it first (the notification subscriber or the tick loop):
 ``record`` runs the same script in ``record`` mode, which checks that the hash still holds what was parsed and
 that nobody recorded that snapshot yet, so several processes never record one write twice.
@@ -61,7 +62,7 @@ class History(HistoryReads):
 
     # -- recording ---------------------------------------------------------------------------------------------
 
-    def publish_command(
+    def publish_commands(
         self,
         symbol: str,
         price: Decimal,
@@ -70,16 +71,25 @@ class History(HistoryReads):
         bid: Decimal | None,
         ask: Decimal | None,
         depth: tuple[str, str] | None,
-    ) -> tuple[Any, ...]:
+        settle: tuple[list[str], list[Any]] | None = None,
+    ) -> list[tuple[Any, ...]]:
         """The script call that publishes a price (``Engine.set_price``) and records it; it replies 1 when the
-        feed now holds this price, 0 when the feed already held a newer one (the price is still recorded)."""
+        feed now holds this price, 0 when the feed already held a newer one (the price is still recorded).
+        With ``settle`` (the settle script's keys and arguments at this price: a single node, where one script
+        may touch the feed's keys and the account's) the same call settles too and replies as ``settle.lua``,
+        or ``{-1, 0, 0, 0}`` for a late price. A list of commands, whose last reply is the one described."""
         minute, offset = divmod(timestamp_ms, MINUTE_MS)
         args = ["publish", fmt(price), timestamp_ms, minute, offset, self.days, *tick_volumes(price, volume)]
         args.append("" if volume is None else fmt(volume))
         if bid is not None or ask is not None or depth is not None:
             bids, asks = depth or ("", "")
             args += ["" if bid is None else fmt(bid), "" if ask is None else fmt(ask), bids, asks]
-        return self.store.eval_command("record_price", self.keys_of(symbol), args)
+        if settle is None:
+            return [self.store.eval_command("record_price", self.keys_of(symbol), args)]
+        keys, arguments = settle
+        return [
+            self.store.eval_command("publish_settle", [*self.keys_of(symbol), *keys], [len(args), *args, *arguments])
+        ]
 
     def record_command(self, quote: Quote) -> tuple[Any, ...]:
         """The script call that records a price someone else wrote (``quote``, as parsed). It replies 0 when

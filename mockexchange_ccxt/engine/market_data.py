@@ -16,6 +16,7 @@ from .every_account import settle_accounts
 from .history import fingerprint, parse_volume
 from .markets import MAX_PRICE, is_symbol, split_symbol
 from .money import fmt, parse_positive, short
+from .price_batches import set_prices
 from .prices import Quote
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ class MarketData:
 
         def now_ms(self) -> int: ...
         def process_price_tick(self, symbol: str) -> int: ...
-        def settle_command(self, quote: Quote, checked: bool = False) -> tuple[Any, ...]: ...
+        def settle_arguments(self, quote: Quote) -> tuple[list[str], list[Any]]: ...
         def continue_settlement(self, quote: Quote, reply: list[Any]) -> int: ...
 
     def ticker(self, symbol: str) -> dict[str, Any]:
@@ -92,34 +93,30 @@ class MarketData:
 
         ``timestamp`` (ms) defaults to the engine clock; a ``ReplayClock`` moves forward to it. A price older
         than the one the feed holds is recorded in its minute and leaves the feed alone. The write, its
-        recording and the first settlement batch go to Valkey in one round trip.
+        recording and the first settlement batch go to Valkey in one round trip (one script on a single node).
         """
         split_symbol(symbol)
-        last = self._price_argument(price, "price")
-        best_bid = None if bid is None else self._price_argument(bid, "bid")
-        best_ask = None if ask is None else self._price_argument(ask, "ask")
+        last = self.check_price(price, "price")
+        best_bid = None if bid is None else self.check_price(bid, "bid")
+        best_ask = None if ask is None else self.check_price(ask, "ask")
         traded = None if volume is None else parse_volume(volume)
         depth = depth_fields(bids, asks)
-        if timestamp is None:
-            timestamp = self.now_ms()
-        elif isinstance(timestamp, bool) or not isinstance(timestamp, int) or not 0 < timestamp <= MAX_TIMESTAMP_MS:
-            raise BadRequest(
-                f"timestamp must be a positive integer of milliseconds up to {MAX_TIMESTAMP_MS}, got {short(timestamp)}"
-            )
+        timestamp = self.now_ms() if timestamp is None else self.check_timestamp(timestamp)
         quote = Quote.published(symbol, last, best_bid, best_ask, timestamp)  # BadRequest if crossed
         if isinstance(self.clock, ReplayClock):
             self.clock.advance_to(timestamp)
-        publish = self.history.publish_command(symbol, last, timestamp, traded, best_bid, best_ask, depth)
+        fields = (symbol, last, timestamp, traded, best_bid, best_ask, depth)
         holders_command = ("SMEMBERS", self.keys.symbol_accounts(symbol))
         if self.store.cluster or self.settings.book_fills:  # two steps: on a cluster no script may touch the
             # feed's slot and the account's; under FILL_MODEL=book the pass reads the snapshot it settles against
-            published, holders = self.store.run_pipelined([publish, holders_command])
+            *_, published, holders = self.store.run_pipelined(
+                [*self.history.publish_commands(*fields), holders_command]
+            )
             if not published:  # the feed holds a newer price than this late one, which was only recorded
                 return self.process_price_tick(symbol)
             return settle_accounts(self, quote, {self.settings.account, *holders})  # type: ignore[arg-type]
-        _, holders, reply = self.store.run_pipelined(
-            [publish, holders_command, self.settle_command(quote, checked=True)]
-        )
+        commands = self.history.publish_commands(*fields, settle=self.settle_arguments(quote))
+        *_, reply, holders = self.store.run_pipelined([*commands, holders_command])
         if int(reply[0]) < 0:  # the feed holds a newer price than this late one, which was only recorded
             return self.process_price_tick(symbol)
         filled = self.continue_settlement(quote, reply)
@@ -151,10 +148,11 @@ class MarketData:
         progress: Callable[[int, int], object] | None = None,
     ) -> dict[str, Any]:
         """Drive ``symbol``'s price from candles, four ticks a bar (``engine.bars``), each through ``set_price``,
-        so resting orders fill as they would have and the prices are recorded in history. ``speed`` N plays N
-        times faster than the data's clock (0: as fast as it can); ``from_now`` moves the data so its first
-        bar opens at the current minute (live bots compare candle times with their own clock). For back-tests
-        give the engine a ``ReplayClock``: time then follows the data."""
+        so resting orders fill as they would have and the prices are recorded in history (at speed 0 through
+        ``set_prices``, in batches: the same outcome in far fewer round trips). ``speed`` N plays N times faster
+        than the data's clock (0: as fast as it can); ``from_now`` moves the data so its first bar opens at the
+        current minute (live bots compare candle times with their own clock). For back-tests give the engine a
+        ``ReplayClock``: time then follows the data."""
         split_symbol(symbol)
         bars = parse_rows(rows, timeframe)
         shift = self.now_ms() // MINUTE_MS * MINUTE_MS - bars[0].start if from_now and bars else 0
@@ -163,12 +161,17 @@ class MarketData:
         def write(tick: Tick) -> int:
             return self.set_price(symbol, tick[1], timestamp=tick[0], volume=tick[2])
 
-        filled = drive(ticks, write, speed, progress)
+        filled = drive(ticks, write, speed, progress, lambda part: self.set_prices(symbol, part))
         return {"symbol": symbol, "bars": len(bars), "ticks": len(ticks), "filled": filled}
 
     def notice(self, symbol: str) -> int:
         """Someone else wrote ``symbol``'s feed hash: record the price it holds now in history (once, whoever
-        notices first) and settle the symbol, in one round trip. Returns the orders filled."""
+        notices first) and settle the symbol. Returns the orders filled.
+
+        Whoever records a feed snapshot settles it: ``set_price`` the prices it writes (so the fills it returns
+        are all those of its price: a subscriber that noticed its write never races it for them), the first
+        subscriber or tick-loop pass an outside write. A snapshot found recorded already, or replaced since it
+        was read (its successor is noticed in turn), is left to them."""
         if not is_symbol(symbol):
             return 0
         quote = self.feed.quote(symbol)
@@ -178,7 +181,9 @@ class MarketData:
 
     def _notice_quote(self, quote: Quote) -> int:
         holders_command = ("SMEMBERS", self.keys.symbol_accounts(quote.symbol))
-        _recorded, holders = self.store.run_pipelined([self.history.record_command(quote), holders_command])
+        recorded, holders = self.store.run_pipelined([self.history.record_command(quote), holders_command])
+        if not int(recorded):
+            return 0
         return settle_accounts(self, quote, {self.settings.account, *holders})  # type: ignore[arg-type]
 
     def notice_outside_writes(self) -> int:
@@ -197,9 +202,26 @@ class MarketData:
                     filled += self._notice_quote(quote)
         return filled
 
+    def set_prices(self, symbol: str, ticks: Iterable[Sequence[Any]]) -> int:
+        """Write many prices of ``symbol``, ``(timestamp, price)`` or ``(timestamp, price, volume)`` each, oldest
+        first, with exactly the outcome of one ``set_price`` per tick, in one round trip for every run of ticks
+        that settles nothing (``engine/price_batches.py``); returns the orders filled. For back-tests: the ticks
+        between two decisions of a strategy."""
+        return set_prices(self, symbol, ticks)  # type: ignore[arg-type]
+
     @staticmethod
-    def _price_argument(value: Any, what: str) -> Decimal:
+    def check_price(value: Any, what: str) -> Decimal:
+        """A price argument: positive, at most MAX_PRICE (BadRequest otherwise)."""
         number = parse_positive(value, what, BadRequest)
         if number > MAX_PRICE:
             raise BadRequest(f"{what} {fmt(number)} is above the maximum {fmt(MAX_PRICE)}")
         return number
+
+    @staticmethod
+    def check_timestamp(value: Any) -> int:
+        """A price's timestamp argument: whole milliseconds, positive, at most MAX_TIMESTAMP_MS."""
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_TIMESTAMP_MS:
+            raise BadRequest(
+                f"timestamp must be a positive integer of milliseconds up to {MAX_TIMESTAMP_MS}, got {short(value)}"
+            )
+        return value

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ..config import Settings
 from ..keys import BUY, DOWN, SELL, UP, Keys
 from .markets import Market
-from .money import UNITS_PER_ONE, fmt
+from .money import UNITS_PER_ONE
 from .prices import Quote
 from .store import Store
 from .triggers import plan_fire
@@ -55,30 +55,28 @@ class SettlementMixin:
             keys.finished_ids,
         ]
 
-    def settle_command(
-        self, quote: Quote, checked: bool = False, skipped: tuple[int, int, int, int] = (0, 0, 0, 0)
-    ) -> tuple[Any, ...]:
-        """The settle script's command for a quote; ``skipped``: orders earlier batches left in each set;
-        ``checked``: settle only if the feed still holds this quote's price and timestamp (``set_price`` on a
-        single node, where the script may read the feed's slot too)."""
+    def settle_command(self, quote: Quote, skipped: tuple[int, int, int, int] = (0, 0, 0, 0)) -> tuple[Any, ...]:
+        """The settle script's command for a quote; ``skipped``: orders earlier batches left in each set."""
+        return self.store.eval_command("settle", *self.settle_arguments(quote, skipped))
+
+    def settle_arguments(
+        self, quote: Quote, skipped: tuple[int, int, int, int] = (0, 0, 0, 0)
+    ) -> tuple[list[str], list[Any]]:
+        """The settle script's keys and arguments (``set_price`` sends them inside its own script on a single
+        node)."""
         # Limits are whole units: a buy fills when limit >= ask, a sell when limit <= bid; a trigger fires when
         # the last price reaches it (touch counts).
-        check = ([self.keys.price(quote.symbol)], [fmt(quote.price), str(quote.timestamp)]) if checked else ([], [])
-        return self.store.eval_command(
-            "settle",
-            [*self._settle_keys(quote.symbol), *check[0]],
-            [
-                quote.symbol,
-                _units(quote.ask, ROUND_CEILING),
-                _units(quote.bid, ROUND_FLOOR),
-                _units(quote.price, ROUND_FLOOR),
-                _units(quote.price, ROUND_CEILING),
-                quote.timestamp,
-                self.settings.settle_batch,
-                *skipped,
-                *check[1],
-            ],
-        )
+        arguments = [
+            quote.symbol,
+            _units(quote.ask, ROUND_CEILING),
+            _units(quote.bid, ROUND_FLOOR),
+            _units(quote.price, ROUND_FLOOR),
+            _units(quote.price, ROUND_CEILING),
+            quote.timestamp,
+            self.settings.settle_batch,
+            *skipped,
+        ]
+        return self._settle_keys(quote.symbol), arguments
 
     def settle_quote(self, quote: Quote) -> int:
         """Settle one symbol at a quote; returns the orders filled."""

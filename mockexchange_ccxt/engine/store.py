@@ -43,8 +43,9 @@ _MAX_REROUTES = 3
 class Script:
     """One Lua file of ``engine/lua`` with ``lib.lua`` (the shared helpers) in front, and its EVALSHA name.
 
-    A file whose first line is ``-- uses <name>`` gets ``<name>.lua`` in front instead: the helpers of another
-    family of scripts (a script runs all of its prelude's definitions on every call, so it carries only its own)."""
+    A file whose first line is ``-- uses <name> [<name> ...]`` gets those files in front instead, in that order:
+    the helpers of another family of scripts, or of both (a script runs all of its prelude's definitions on every
+    call, so it carries only what it needs)."""
 
     name: str
     source: str
@@ -55,8 +56,8 @@ class Script:
         folder = resources.files(__package__).joinpath("lua")
         body = folder.joinpath(f"{name}.lua").read_text(encoding="utf-8")
         first = body.partition("\n")[0]
-        prelude = first[len(_USES) :].strip() if first.startswith(_USES) else "lib"
-        source = folder.joinpath(f"{prelude}.lua").read_text(encoding="utf-8") + body
+        names = first[len(_USES) :].split() if first.startswith(_USES) else ["lib"]
+        source = "".join(folder.joinpath(f"{name}.lua").read_text(encoding="utf-8") for name in names) + body
         return cls(name, source, hashlib.sha1(source.encode()).hexdigest())
 
 

@@ -10,7 +10,7 @@ import argparse
 import json
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -164,9 +164,13 @@ def replay(args: argparse.Namespace, perform: Perform) -> str:
             body["volume"] = fmt(tick[2])
         return int(perform(Call("set_price", body=body))["filled"])
 
+    def write_many(part: Sequence[tuple[int, Any, Any]]) -> int:  # at speed 0: many ticks per request
+        rows = [[stamp, fmt(price), *([] if volume is None else [fmt(volume)])] for stamp, price, volume in part]
+        return int(perform(Call("set_prices", body={"symbol": args.symbol, "ticks": rows}))["filled"])
+
     progress = Progress(f"replaying {args.symbol}")
     try:
-        filled = drive(ticks, write, args.speed, progress)
+        filled = drive(ticks, write, args.speed, progress, write_many)
     finally:
         progress.close()
     return f"replayed {len(bars)} bars ({len(ticks)} prices) of {args.symbol}: {filled} order(s) filled"

@@ -307,9 +307,9 @@ REFUSED_ORDERS: dict[str, tuple[dict[str, Any], tuple[int, str]]] = {
         {**MARKET, "newOrderRespType": "ALL"},
         (-1130, "Data sent for parameter 'newOrderRespType' is not valid."),
     ),
-    "too many decimals (the engine's rule)": (
+    "too many decimals (the assets' precision)": (
         {**MARKET, "quantity": "0.123456789"},
-        (-2010, "amount 0.123456789 has more than 8 decimals"),
+        (-1111, "Precision is over the maximum defined for this asset."),
     ),
     "no funds (the engine's rule)": ({**MARKET, "quantity": "2"}, (-2010, NO_FUNDS)),
 }

@@ -139,6 +139,25 @@ def test_resting_orders_fill_partly_at_their_limit_over_passes(book: Engine) -> 
     assert [t["order"] for t in book.fetch_my_trades()] == [order["id"], order["id"]]
 
 
+@pytest.mark.parametrize("whole", [False, True])
+def test_a_later_pass_never_times_a_trade_before_the_orders_last_one(book: Engine, whole: bool) -> None:
+    """An outside feed may write a snapshot older than the one that filled part of a resting order: the next
+    trade is timed at the order's last trade, never before it, so its trades stay in time order (``whole``: the
+    remainder fills entirely, else partly again)."""
+    write(book, T0, [["90", "1"]], [["110", "1"]])
+    order = book.create_order(S, "buy", "limit", "1", "100")
+    write(book, T0 + 60_000, [["90", "1"]], [["99", "0.4"]])
+    first = book.fetch_order(order["id"])["trades"][0]["timestamp"]
+    asks = [["98", "5" if whole else "0.1"]]
+    fields = {"price": "97", "timestamp": str((T0 + 1000) // 1000), "bid": "90", "ask": "98", "asks": json.dumps(asks)}
+    book.store.call("HSET", book.keys.price(S), *(x for pair in fields.items() for x in pair), "bids", '[["90","1"]]')
+    book.process_price_tick(S)
+    now = book.fetch_order(order["id"])
+    assert [t["timestamp"] for t in now["trades"]] == [first, first]
+    assert now["status"] == ("closed" if whole else "open") and now["lastTradeTimestamp"] == first
+    assert [t["timestamp"] for t in book.fetch_my_trades()] == [first, first]
+
+
 def test_resting_orders_of_all_accounts_fill_in_price_time_priority(book: Engine) -> None:
     bob = book.for_account("bob")
     bob.fund("USDT", "1000")

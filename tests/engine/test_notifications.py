@@ -68,6 +68,22 @@ def test_the_engines_own_writes_are_not_recorded_twice(make_engine: EngineFactor
     engine.stop_tick_loop()
 
 
+def test_set_price_counts_every_fill_of_its_price_while_subscribers_listen(make_engine: EngineFactory) -> None:
+    """A subscriber that hears ``set_price``'s own write leaves its settlement to ``set_price``: the count it
+    returns is every order its price filled (on a cluster the write and the settlement are two steps, between
+    which a subscriber used to fill first)."""
+    engine = listening(make_engine)
+    other = listening(make_engine)
+    engine.set_price("BTC/USDT", "50000", timestamp=T0)
+    engine.fund("USDT", "1000000")
+    for step in range(1, 31):
+        engine.create_order("BTC/USDT", "buy", "limit", "0.01", "49000")
+        assert engine.set_price("BTC/USDT", "48900", timestamp=T0 + 2 * step) == 1
+        assert engine.set_price("BTC/USDT", "50000", timestamp=T0 + 2 * step + 1) == 0
+    engine.stop_tick_loop()
+    other.stop_tick_loop()
+
+
 def _subscriber(url: str, data_dir: str, ready: multiprocessing.Event, stop: multiprocessing.Event) -> None:
     with Engine(Settings(redis_url=url, data_dir=Path(data_dir), tick_loop_sec=HOUR)) as engine:
         engine.start_tick_loop()

@@ -191,3 +191,22 @@ def test_the_progress_bar_is_drawn_on_a_terminal_only() -> None:
     quiet = io.StringIO()
     Progress("replaying", quiet)(5, 10)  # a StringIO is no terminal
     assert quiet.getvalue() == ""
+
+
+def test_the_prices_route_writes_a_batch_or_nothing(engine: Engine) -> None:
+    """``POST /admin/prices`` (what ``replay`` sends at speed 0): each tick settled as if written alone; a bad
+    tick refuses the whole batch."""
+    from mockexchange_ccxt.routes import Call, dispatch
+
+    engine.set_price("BTC/USDT", "100", timestamp=T0)
+    engine.fund("USDT", "1000")
+    engine.create_order("BTC/USDT", "buy", "limit", "1", "98")
+    with pytest.raises(BadRequest, match="tick 2"):
+        dispatch(engine, Call("set_prices", body={"symbol": "BTC/USDT", "ticks": [[T0 + 1, "97"], [T0 + 2, "x"]]}))
+    assert engine.ticker("BTC/USDT")["last"] == 100
+    ticks = [[T0 + 1, "99", "2"], [T0 + 2, "97.5"], [T0 + 3, "101", None]]
+    assert dispatch(engine, Call("set_prices", body={"symbol": "BTC/USDT", "ticks": ticks})) == {
+        "symbol": "BTC/USDT",
+        "filled": 1,
+    }
+    assert engine.ticker("BTC/USDT")["last"] == 101 and not engine.fetch_orders(status="open")

@@ -1,5 +1,5 @@
 -- candle_lib.lua: helpers of the scripts that record and read price history (engine/history.py); store.py
--- prepends it, instead of lib.lua, to the scripts whose first line is '-- uses candle_lib'.
+-- prepends it to the scripts whose first line names it ('-- uses candle_lib ...').
 --
 -- Each stored level is a hash: field <period number> -> record (engine/candles.py), and bookkeeping fields:
 --   candles 1m: 'last' the newest minute, 'open' the minute not yet folded into its hour (the newest, while
@@ -23,6 +23,7 @@
 -- on the rarer paths (a new minute, a late price, an import, a read).
 
 local call, find, sub, format, match = redis.call, string.find, string.sub, string.format, string.match
+local concat = table.concat
 local MINUTE_MS, MINUTES_PER_HOUR = 60000, 60
 
 -- a < b for non-negative integers in decimal text (no leading zeros), without making numbers of them

@@ -1,5 +1,5 @@
 -- lib.lua: helpers shared by the scripts; engine/store.py prepends this file to each script it loads (one whose
--- first line is '-- uses <name>' gets <name>.lua instead).
+-- first line is '-- uses <name> ...' gets those files instead, in that order).
 --
 -- Balances live in one hash as integer strings of units (1e-8): fields free:<ASSET>, used:<ASSET>,
 -- held:<ASSET> (the part of used that open orders reserve) and pend:<ASSET> (what open orders' fills will
@@ -381,3 +381,4 @@ local function spec_takes(spec)
   end
   return takes
 end
+

@@ -57,7 +57,7 @@ while i <= #ARGV do
         trade_id = ids[1]
         redis.call('HSET', orders, id, name_trades(record, ids))
       else
-        at, stays = math.max(ts, order.timestamp), false
+        at, stays = math.max(ts, order.timestamp, tonumber(order.lastTradeTimestamp) or 0), false -- never before its last trade
         trade_id = order._trades and next_id(KEYS[13], number) or id
         if order._done then
           for name, value in pairs(order._done) do

@@ -1,0 +1,95 @@
+-- settle_lib.lua: the settlement of one symbol at one quote, for the scripts that settle (store.py prepends it
+-- after lib.lua to those whose first line names it).
+-- settle.lua's work (its header says what KEYS and ARGV hold): a function, so that publish_settle.lua settles in
+-- the same script that writes the price. The parameters keep the names of the tables they stand for.
+local function settle_orders(KEYS, ARGV)
+  local balances, orders, open_ids = KEYS[1], KEYS[2], KEYS[3]
+  local ts, batch = tonumber(ARGV[6]), tonumber(ARGV[7])
+  local taken, filled = 0, 0
+  local skips = {0, 0}
+
+  -- ZREM and ZADD in chunks (lib.lua each_chunk): one call per few thousand members instead of one per order.
+  local function remove_all(key, ids)
+    each_chunk(ids, function(...) redis.call('ZREM', key, ...) end)
+  end
+
+  local function add_fills(key, entries)
+    each_chunk(entries, function(...) redis.call('ZADD', key, ...) end)
+  end
+
+  local function fill(side, book, ids)
+    local done, fills = {}, {}
+    for _, id in ipairs(ids) do
+      local raw = redis.call('HGET', orders, id)
+      local order = raw and cjson.decode(raw)
+      local keep = false
+      if order and order.status == 'open' then
+        local kind, detail = check_moves(balances, order._fill)
+        if kind then
+          keep = true
+          skips[side] = skips[side] + 1
+          hold_back(orders, id, order, kind, detail)
+        else
+          apply_moves(balances, order._fill)
+          local at = math.max(ts, order.timestamp)
+          order.status = 'closed'
+          order.filled = order.amount
+          order.remaining = '0'
+          order.cost = order._cost
+          order.average = order.price
+          order.fee.cost = order._fee
+          order.lastTradeTimestamp = at
+          order.lastUpdateTimestamp = at
+          order.reason = nil
+          order._fill, order._release, order._cost, order._fee, order._at = nil, nil, nil, nil, nil
+          redis.call('HSET', orders, id, cjson.encode(order))
+          fills[#fills + 1] = at
+          fills[#fills + 1] = id
+          filled = filled + 1
+        end
+      end
+      if not keep then
+        done[#done + 1] = id
+      end
+    end
+    if #done > 0 then
+      remove_all(book, done)
+      remove_all(open_ids, done)
+    end
+    if #fills > 0 then
+      add_fills(KEYS[9], fills)
+      add_fills(KEYS[10], fills)
+      add_fills(KEYS[11], fills)
+    end
+    taken = taken + #ids
+  end
+
+  fill(1, KEYS[5], redis.call('ZRANGEBYSCORE', KEYS[5], ARGV[2], '+inf', 'LIMIT', ARGV[8], batch))
+  if taken < batch then
+    fill(2, KEYS[6], redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', ARGV[3], 'LIMIT', ARGV[9], batch - taken))
+  end
+  local reply = {taken, filled, skips[1], skips[2]}
+  local function hand_back(ids)
+    taken = taken + #ids
+    if #ids == 0 then
+      return
+    end
+    for first = 1, #ids, 4000 do
+      local last = math.min(first + 3999, #ids)
+      local raws = redis.call('HMGET', orders, unpack(ids, first, last))
+      for i = first, last do
+        reply[#reply + 1] = ids[i]
+        reply[#reply + 1] = raws[i - first + 1] or ''
+      end
+    end
+  end
+  if taken < batch then
+    hand_back(redis.call('ZRANGEBYSCORE', KEYS[7], '-inf', ARGV[4], 'LIMIT', ARGV[10], batch - taken))
+  end
+  if taken < batch then
+    hand_back(redis.call('ZRANGEBYSCORE', KEYS[8], ARGV[5], '+inf', 'LIMIT', ARGV[11], batch - taken))
+  end
+  reply[1] = taken
+  forget_if_idle(KEYS[4], {KEYS[5], KEYS[6], KEYS[7], KEYS[8]}, ARGV[1])
+  return reply
+end
