@@ -36,11 +36,13 @@ class Balances:
         """Add ``amount`` to the free balance of ``asset`` (a deposit); returns the asset's new balance."""
         check_asset(asset)
         units = to_units(parse_positive(amount, "amount", BadRequest))
+        fields = [free_field(asset), used_field(asset)]
         try:
-            self.store.run("fund", [self.keys.balances], Moves().credit(free_field(asset), units).flat())
+            moves = Moves().credit(fields[0], units).flat()
+            free, used = self.store.run("fund", [self.keys.balances], [*fields, *moves])
         except MockExchangeError as exc:
             raise explain(exc) from None
-        return self.of(asset)
+        return asset_balance(from_units(free or 0), from_units(used or 0))
 
     def edit(self, asset: str, free: Any = None, used: Any = None) -> dict[str, Decimal]:
         """Set ``free`` and/or ``used`` of an asset to exact values (admin); None keeps a value.

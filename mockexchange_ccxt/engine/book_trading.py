@@ -23,6 +23,7 @@ from .balances import explain
 from .money import to_units
 from .order_request import validate_request
 from .orders import OrderPlan, plan_order
+from .placement import is_stale
 from .snapshot import ATTEMPTS, DepthSpec, Snapshot, parse_snapshot, snapshot_commands
 from .trading import TradingMixin
 from .views import order_view
@@ -71,7 +72,7 @@ class BookTrading(TradingMixin):
                 if taken and not isinstance(exc, StoreUnavailable):  # refused: nothing filled, give it back
                     self.store.run("take_depth", self._depth_keys(symbol), ["give", *spec.args()])
                 raise explain(exc) from None
-            if order_id == "STALE":
+            if is_stale(order_id):
                 continue
             self.join_holders(symbol)
             if after:
@@ -91,6 +92,6 @@ class BookTrading(TradingMixin):
             except MockExchangeError as exc:
                 return {"ok": False, "code": exc.code, "reason": exc.message}
             verdict = self._dry_run(plan, spec)
-            if verdict is not None:
+            if isinstance(verdict, dict):
                 return verdict
         raise StoreUnavailable(f"the book of {symbol} kept changing; try again")

@@ -41,11 +41,21 @@ class ReplayClock:
 
 
 def iso8601(timestamp_ms: int | None) -> str | None:
-    """ccxt's datetime format: ``2024-01-02T03:04:05.678Z``."""
+    """ccxt's datetime format: ``2024-01-02T03:04:05.678Z``. Every order answer formats a few timestamps, most
+    in the same second as the one before: the text of a second is formatted once and kept."""
     if timestamp_ms is None:
         return None
     seconds, millis = divmod(timestamp_ms, 1000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
+    text = _SECONDS.get(seconds)
+    if text is None:
+        if len(_SECONDS) >= _SECONDS_KEPT:
+            _SECONDS.clear()
+        text = _SECONDS[seconds] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+    return f"{text}.{millis:03d}Z"
+
+
+_SECONDS: dict[int, str] = {}
+_SECONDS_KEPT = 4096
 
 
 #: The last millisecond before 10^14 (in year 5138). Later timestamps are garbage, not prices: and Lua's cjson

@@ -25,6 +25,7 @@ from .market_data import MarketData
 from .markets import Market, is_symbol, split_symbol
 from .money import fmt
 from .notifications import Notifications
+from .placement import QuoteMemory
 from .prices import PriceFeed, quote_from_reply
 from .queries import QueriesMixin
 from .retention import RetentionMixin, trim_every_account
@@ -34,6 +35,9 @@ from .store import Store
 from .tick_loop import TickLoop
 
 log = logging.getLogger("mockexchange_ccxt.engine")
+
+#: How many symbols' markets an engine keeps built (any valid BASE/QUOTE may be asked for).
+_MARKETS_KEPT = 10_000
 
 
 class Engine(BookTrading, QueriesMixin, SettlementMixin, MarketData, AccountViews, RetentionMixin):
@@ -55,7 +59,9 @@ class Engine(BookTrading, QueriesMixin, SettlementMixin, MarketData, AccountView
         self.keys = Keys(self.settings.key_prefix, self.settings.account, self.settings.price_key_prefix)
         self.feed = PriceFeed(self.store, self.keys)
         self.balances = Balances(self.store, self.keys)
+        self.quote_memory = QuoteMemory(self.feed)  # shared with the account views: the feed is everyone's
         self.rules = load_rules(self.settings.markets_file)
+        self._markets: dict[str, Market] = {}  # shared with the account views, as the rules are
         self.accounts = Accounts(self.store, self.keys, self.now_ms)
         self._number = 0 if self.settings.account == DEFAULT_ACCOUNT else None
         self._root = self
@@ -96,9 +102,17 @@ class Engine(BookTrading, QueriesMixin, SettlementMixin, MarketData, AccountView
     # -- markets and prices --------------------------------------------------------------------------------
 
     def market(self, symbol: str) -> Market:
-        """The rules of one symbol (format checked; whether it is priced is checked when trading)."""
-        split_symbol(symbol)
-        return self.rules.market(symbol, self.settings.maker_rate, self.settings.taker_rate)
+        """The rules of one symbol (format checked; whether it is priced is checked when trading). Built once per
+        symbol: the rules and rates are fixed for the engine's life, and every order asks."""
+        market = self._markets.get(symbol) if isinstance(symbol, str) else None
+        if market is None:
+            split_symbol(symbol)
+            if len(self._markets) >= _MARKETS_KEPT:
+                self._markets.clear()
+            market = self._markets[symbol] = self.rules.market(
+                symbol, self.settings.maker_rate, self.settings.taker_rate
+            )
+        return market
 
     def markets(self) -> dict[str, dict[str, Any]]:
         """ccxt-unified markets of every symbol the feed currently prices."""

@@ -35,6 +35,13 @@ CHECKED_FIELDS = ("price", "timestamp", "bid", "ask")
 ATTEMPTS = 30
 
 
+def feed_expectation(quote: Quote) -> list[str]:
+    """The first arguments of lib.lua's ``depth_spec``: the snapshot's name (the feed's timestamp in ms) and the
+    checked feed fields as they were read (the script compares the text, so a rewrite of the same quote holds)."""
+    raw = quote.raw
+    return [str(quote.timestamp), *(raw.get(name) or "" for name in CHECKED_FIELDS)]
+
+
 def snapshot_commands(keys: Keys, symbol: str) -> list[tuple[str, ...]]:
     """The reads of a snapshot, in one pipeline to the feed's slot: the feed hash with its depth, and what was
     taken from it."""
@@ -176,8 +183,7 @@ class DepthSpec:
     def args(self) -> list[str]:
         """The script arguments (lib.lua ``depth_spec``): the snapshot's timestamp, the feed fields as read, the
         SHA-1 of bids and asks, then per level its field, the most that may be taken already, and the units."""
-        raw = self.snapshot.quote.raw
-        out = [self.snapshot.stamp, *(raw.get(name) or "" for name in CHECKED_FIELDS), *self.snapshot.parsed.digests]
+        out = [*feed_expectation(self.snapshot.quote), *self.snapshot.parsed.digests]
         out.append(str(len(self._levels)))
         for field, (offered, taken) in self._levels.items():
             out += [field, str(offered - taken), str(taken)]

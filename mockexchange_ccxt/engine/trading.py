@@ -2,28 +2,59 @@
 
 Each method validates its input completely in Python, plans exact amounts (``orders.py``, ``triggers.py``),
 then makes one atomic script call that checks everything before it writes anything. A refused call raises a
-``MockExchangeError`` and has changed nothing.
+``MockExchangeError`` and has changed nothing. On a single Valkey an order is planned from the last quote the
+engine saw and the script checks the feed still holds it (``placement.py``): one round trip per order.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
-from ..errors import BadRequest, InsufficientFunds, MockExchangeError, OrderNotFound
+from ..errors import BadRequest, InsufficientFunds, MockExchangeError, OrderNotFound, StoreUnavailable
 from ..keys import DOWN, UP, Keys, free_field
 from .balances import Balances, explain
 from .markets import Market, split_symbol
 from .money import from_units
 from .moves import Moves
-from .order_request import validate_request
+from .order_request import OrderRequest, validate_request
 from .orders import IN_DOWN, IN_UP, OrderPlan, plan_order
+from .placement import QuoteMemory, checked, is_stale, quote_spec
 from .prices import PriceFeed, Quote, quote_from_reply
 from .queries import check_id
 from .record_codec import unpack, unpack_pairs
 from .snapshot import DepthSpec
 from .store import Store
 from .views import order_view
+
+
+@lru_cache(maxsize=4096)
+def _place_keys(keys: Keys, symbol: str, side: str, rests_in: str, checked: bool) -> list[str]:
+    """The placing script's KEYS (see place_order.lua): the same few lists for every order of an account and
+    symbol, so built once each. ``checked``: with the feed hash and its snapshot's consumption (a single node)."""
+    rest_set = {IN_UP: keys.triggers(symbol, UP), IN_DOWN: keys.triggers(symbol, DOWN)}.get(
+        rests_in, keys.book(symbol, side)
+    )
+    return [
+        keys.balances,
+        keys.orders,
+        keys.sequence,
+        keys.client_ids,
+        keys.all_ids,
+        keys.open_ids,
+        keys.active_symbols,
+        keys.symbol_ids(symbol),
+        rest_set,
+        keys.traded_symbols,
+        keys.fills,
+        keys.symbol_fills(symbol),
+        keys.finished_ids,
+        keys.trade_orders,
+        *([keys.price(symbol), keys.depth_taken(symbol)] if checked else []),
+    ]
+
 
 #: How often a cancel re-reads records that changed between its read and its script (a fill came first).
 _CANCEL_ATTEMPTS = 20
@@ -37,6 +68,7 @@ class TradingMixin:
     keys: Keys
     feed: PriceFeed
     balances: Balances
+    quote_memory: QuoteMemory
 
     if TYPE_CHECKING:  # provided by Engine and the other mixins
 
@@ -51,42 +83,30 @@ class TradingMixin:
         @property
         def account_number(self) -> int: ...
 
-    def _plan(
-        self, symbol: str, side: Any, type: Any, amount: Any, price: Any, client_order_id: Any, **flags: Any
-    ) -> tuple[OrderPlan, Quote]:
+    def _request(
+        self, symbol: str, side: Any, type: Any, amount: Any, price: Any, client_order_id: Any, flags: dict[str, Any]
+    ) -> tuple[OrderRequest, Market]:
         market = self.market(symbol)
-        request = validate_request(symbol, side, type, amount, price, client_order_id, **flags)
-        quote = self.feed.require_quote(symbol)
-        return plan_order(request, market, quote, self.now_ms()), quote
+        return validate_request(symbol, side, type, amount, price, client_order_id, **flags), market
 
-    def _place_command(self, plan: OrderPlan, dry: bool = False, spec: DepthSpec | None = None) -> tuple[Any, ...]:
+    def _planner(self, request: OrderRequest, market: Market) -> Callable[[Quote], OrderPlan]:
+        """The plan of ``request`` at a given quote (the clock read once, when the order is planned)."""
+        return lambda quote: plan_order(request, market, quote, self.now_ms())
+
+    def _place_command(
+        self, plan: OrderPlan, dry: bool = False, spec: DepthSpec | None = None, expect: Quote | None = None
+    ) -> tuple[Any, ...]:
         """The placing script's command; with ``spec`` (FILL_MODEL=book) its trades are named by the script and, on
-        a single node, the snapshot it was planned from is checked and taken from in the same script."""
-        keys, record = self.keys, plan.record
-        symbol, side = record["symbol"], record["side"]
-        rest_set = {IN_UP: keys.triggers(symbol, UP), IN_DOWN: keys.triggers(symbol, DOWN)}.get(
-            plan.rests_in, keys.book(symbol, side)
-        )
-        depth = spec is not None and not self.store.cluster
+        a single node, the snapshot it was planned from is checked and taken from in the same script; with
+        ``expect`` (FILL_MODEL=touch, a single node) the quote it was planned at is checked."""
+        record = plan.record
+        symbol = record["symbol"]
+        expectation = quote_spec(expect) if expect is not None else []
+        if spec is not None and not self.store.cluster:
+            expectation = spec.args()
         return self.store.eval_command(
             "place_order",
-            [
-                keys.balances,
-                keys.orders,
-                keys.sequence,
-                keys.client_ids,
-                keys.all_ids,
-                keys.open_ids,
-                keys.active_symbols,
-                keys.symbol_ids(symbol),
-                rest_set,
-                keys.traded_symbols,
-                keys.fills,
-                keys.symbol_fills(symbol),
-                keys.finished_ids,
-                keys.trade_orders,
-                *([keys.price(symbol), keys.depth_taken(symbol)] if depth else []),
-            ],
+            _place_keys(self.keys, symbol, record["side"], plan.rests_in, bool(expectation)),
             [
                 record["clientOrderId"] or "",
                 symbol,
@@ -97,7 +117,7 @@ class TradingMixin:
                 plan.record_tail(),
                 0 if dry else self.account_number,  # a dry run registers nothing
                 "" if spec is None else plan.trades,
-                *(spec.args() if depth and spec is not None else []),
+                *expectation,
                 *plan.moves.flat(),
             ],
         )
@@ -124,12 +144,28 @@ class TradingMixin:
         """
         if self.settings.book_fills:
             return self.place_on_book(symbol, (side, type, amount, price, client_order_id), flags)
-        return self._place(*self._plan(symbol, side, type, amount, price, client_order_id, **flags))
+        request, market = self._request(symbol, side, type, amount, price, client_order_id, flags)
+        plan_at = self._planner(request, market)
+        if self.store.cluster:
+            quote = self.feed.require_quote(symbol)
+            return self._place(plan_at(quote), quote)
+        plan, order_id = checked(self.quote_memory, symbol, plan_at, self._send)
+        self.join_holders(symbol)
+        if plan.rests_in:
+            self.quote_memory.placed(order_id, symbol)
+        return order_view({"id": order_id, **plan.record})
+
+    def _send(self, plan: OrderPlan, quote: Quote) -> Any:
+        """Run the placing script for a plan made at ``quote``, which the script checks the feed still holds."""
+        try:
+            return self.store.run_with_reads(self._place_command(plan, expect=quote), [])[0]
+        except MockExchangeError as exc:
+            raise explain(exc) from None
 
     def _place(self, plan: OrderPlan, quote: Quote) -> dict[str, Any]:
-        """Apply a plan made at ``quote``. The feed is read again right after the script, in the same round
-        trip: a price written (and settled) between the plan's read and the script would leave a resting order
-        crossed, so its symbol is settled at once at the price read after the order was booked."""
+        """Valkey Cluster: apply a plan made at ``quote``, read before. The feed is read again right after the
+        script: a price written (and settled) between the plan's read and the script would leave a resting
+        order crossed, so its symbol is settled at once at the price read after the order was booked."""
         symbol = plan.record["symbol"]
         try:
             order_id, (fresh,) = self.store.run_with_reads(self._place_command(plan), [self.feed.read_command(symbol)])
@@ -137,6 +173,7 @@ class TradingMixin:
             raise explain(exc) from None
         self.join_holders(symbol)
         if plan.rests_in:
+            self.quote_memory.placed(order_id, symbol)
             now = quote_from_reply(symbol, fresh)
             if now is not None and (now.price, now.bid, now.ask, now.timestamp) != (
                 quote.price,
@@ -163,24 +200,35 @@ class TradingMixin:
         if self.settings.book_fills:
             return self.can_execute_on_book(symbol, (side, type, amount, price, client_order_id), flags)
         try:
-            plan, _ = self._plan(symbol, side, type, amount, price, client_order_id, **flags)
+            request, market = self._request(symbol, side, type, amount, price, client_order_id, flags)
+            plan_at = self._planner(request, market)
+            if self.store.cluster:
+                verdict = self._dry_run(plan_at(self.feed.require_quote(symbol)))
+            else:
+                _, verdict = checked(self.quote_memory, symbol, plan_at, self._dry_run_at)
+        except StoreUnavailable:
+            raise
         except MockExchangeError as exc:
             return {"ok": False, "code": exc.code, "reason": exc.message}
-        verdict = self._dry_run(plan)
-        assert verdict is not None  # without a spec the script never finds the book moved
+        assert isinstance(verdict, dict)  # without a spec only a checked quote finds the feed moved
         return verdict
 
-    def _dry_run(self, plan: OrderPlan, spec: DepthSpec | None = None) -> dict[str, Any] | None:
-        """Would the placing script accept the plan (it runs, writing nothing), and what the order needs; None
-        when the book moved under the plan (FILL_MODEL=book: plan again)."""
+    def _dry_run_at(self, plan: OrderPlan, quote: Quote) -> dict[str, Any] | list[Any]:
+        return self._dry_run(plan, expect=quote)
+
+    def _dry_run(
+        self, plan: OrderPlan, spec: DepthSpec | None = None, expect: Quote | None = None
+    ) -> dict[str, Any] | list[Any]:
+        """Would the placing script accept the plan (it runs, writing nothing), and what the order needs; the
+        script's ``STALE`` reply when the feed moved under the plan (plan again)."""
         problem: MockExchangeError | None = None
         free_read = ("HGET", self.keys.balances, free_field(plan.spend_asset))
         try:
-            reply, (available,) = self.store.run_with_reads(self._place_command(plan, True, spec), [free_read])
+            reply, (available,) = self.store.run_with_reads(self._place_command(plan, True, spec, expect), [free_read])
         except MockExchangeError as exc:
             problem, reply, available = explain(exc), "OK", self.store.read(*free_read)
-        if reply == "STALE":
-            return None
+        if is_stale(reply):
+            return list(reply)
         return {
             "ok": problem is None,
             "code": None if problem is None else problem.code,
@@ -202,7 +250,23 @@ class TradingMixin:
         ]
 
     def cancel_order(self, order_id: Any) -> dict[str, Any]:
-        """Cancel an open order, releasing exactly what it reserved; ORDER_NOT_OPEN if it already ended."""
+        """Cancel an open order, releasing exactly what it reserved; ORDER_NOT_OPEN if it already ended.
+
+        An order this engine placed is canceled in one round trip: the engine remembers its symbol (the keys
+        the script touches), and the script releases what the record says it holds. Any other is read first."""
+        order_id = check_id(order_id)
+        symbol = self.quote_memory.symbol_of(order_id)
+        if symbol is not None:
+            try:
+                args = ["one", self.now_ms(), 1, symbol, order_id]
+                reply = self.store.run("cancel_order", self._cancel_keys([symbol]), args)
+            except OrderNotFound:
+                raise self.missing_order(order_id) from None
+            except InsufficientFunds as exc:
+                raise explain(exc) from None
+            if not is_stale(reply):
+                self.quote_memory.forget_order(order_id)
+                return order_view(unpack_pairs(reply[0])[0])
         return self.cancel_orders([order_id])[0]
 
     def cancel_orders(self, order_ids: list[Any]) -> list[dict[str, Any]]:
@@ -233,13 +297,14 @@ class TradingMixin:
         raise OrderNotFound(f"orders {', '.join(map(str, order_ids))[:200]} kept changing; try again")
 
     def cancel_all_orders(self, symbol: str | None = None) -> list[dict[str, Any]]:
-        """Cancel every open order (of one symbol, or of all), each symbol's at once in one script. An order
-        that filled meanwhile is simply not among them."""
+        """Cancel every open order (of one symbol, or of all), each symbol's at once in one script, the scripts
+        of all the symbols in one pipeline (one round trip with a symbol; with none, a read of the symbols
+        first). An order that filled meanwhile is simply not among them."""
         if symbol is not None:
             split_symbol(symbol)
         symbols = [symbol] if symbol is not None else sorted(self.store.read("SMEMBERS", self.keys.active_symbols))
-        canceled: list[dict[str, Any]] = []
-        for name in symbols:
-            reply = self.store.run("cancel_order", self._cancel_keys([name]), ["all", self.now_ms(), 1, name])
-            canceled += [order_view(record) for record in unpack_pairs(reply[0])]
-        return canceled
+        now = self.now_ms()
+        run = self.store.eval_command
+        commands = [run("cancel_order", self._cancel_keys([name]), ["all", now, 1, name]) for name in symbols]
+        replies = self.store.run_pipelined(commands) if commands else []  # the symbols' scripts in one round trip
+        return [order_view(record) for reply in replies for record in unpack_pairs(reply[0])]

@@ -61,18 +61,41 @@ def order_body(
     refuse_unknown(params, ORDER_PARAMS, "createOrder")
     body: dict[str, Any] = {"symbol": symbol, "side": side, "type": type}
     if amount is not None:
-        body["amount"] = exchange.amount_to_precision(symbol, finite(amount, "amount"))
+        body["amount"] = rounded(exchange, "amount_to_precision", symbol, finite(amount, "amount"))
     if type in LIMIT_TYPES and price is not None:
-        body["price"] = exchange.price_to_precision(symbol, finite(price, "price"))
+        body["price"] = rounded(exchange, "price_to_precision", symbol, finite(price, "price"))
     for name, value in params.items():
         if value is None:
             continue
         field = ORDER_PARAMS[name]
         if name in PRICE_PARAMS:
-            value = exchange.price_to_precision(symbol, finite(value, name))
+            value = rounded(exchange, "price_to_precision", symbol, finite(value, name))
         elif field == "cost":
-            value = exchange.cost_to_precision(symbol, finite(value, name))
+            value = rounded(exchange, "cost_to_precision", symbol, finite(value, name))
         if field in body and body[field] != value:
             raise InvalidOrder(f"mockexchange got two different values for {field}")
         body[field] = value
     return body
+
+
+def rounded(exchange: Any, method: str, symbol: str, value: Any) -> Any:
+    """``exchange.<method>(symbol, value)``: ccxt's own rounding, which costs more than the rest of the body, so
+    its answers are kept; a bot sends the same few amounts and prices again and again. The key holds the market's
+    precisions and the precision mode, so markets loaded again with other precisions are rounded afresh; a value
+    ccxt refuses raises every time."""
+    market = (exchange.markets or {}).get(symbol)
+    if market is None:
+        return getattr(exchange, method)(symbol, value)
+    precision = market["precision"]
+    key = (method, symbol, type(value), value, precision.get("amount"), precision.get("price"), exchange.precisionMode)
+    answer = _ROUNDED.get(key)
+    if answer is None:
+        answer = getattr(exchange, method)(symbol, value)
+        if len(_ROUNDED) >= _ROUNDED_KEPT:
+            _ROUNDED.clear()
+        _ROUNDED[key] = answer
+    return answer
+
+
+_ROUNDED: dict[tuple[Any, ...], Any] = {}
+_ROUNDED_KEPT = 4096

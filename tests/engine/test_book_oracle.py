@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given
+from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
@@ -168,6 +168,20 @@ def _run(
 
 rates = st.sampled_from((Decimal(0), Decimal("0.001"), Decimal("0.0025"), Decimal("0.0123457")))
 
+_THIN = [Decimal(1)] * 4 + [Decimal("0.5"), Decimal("0.5"), Decimal(1), Decimal(1)]
+#: A sequence that meets every case the test counts: a buy rests below the ask, the next snapshot's asks fill it
+#: partly (maker), a later snapshot fills the rest, and the one after is walked by a market buy larger than it
+#: (taker fills on two levels, the rest canceled). The random examples explore; this one makes sure each run
+#: checks these cases against the model.
+COVERING: list[tuple[Any, ...]] = [
+    ("write", False, [Decimal(99)], [Decimal(103)], [Decimal(1)] * 8),
+    ("order", "main", "buy", ("limit", "GTC"), Decimal(2), Decimal(102)),
+    ("write", False, [Decimal(99)], [Decimal("100.5"), Decimal(101)], _THIN),
+    ("write", False, [Decimal(99)], [Decimal("100.5"), Decimal(101)], _THIN),
+    ("write", False, [Decimal(99)], [Decimal("100.5"), Decimal(101)], _THIN),
+    ("order", "bob", "buy", ("market", "IOC"), Decimal(3), Decimal(100)),
+]
+
 
 @pytest.mark.slow
 def test_fills_follow_the_rules_of_the_book(settings: Settings) -> None:
@@ -181,6 +195,7 @@ def test_fills_follow_the_rules_of_the_book(settings: Settings) -> None:
         step=st.sampled_from((Decimal("0.00000001"), Decimal("0.01"))),
         bps=st.sampled_from((Decimal(0), Decimal(50), Decimal(200), Decimal(500))),
     )
+    @example(ops=COVERING, maker=Decimal("0.001"), taker=Decimal("0.001"), step=Decimal("0.01"), bps=Decimal(500))
     def run(ops: list[tuple[Any, ...]], maker: Decimal, taker: Decimal, step: Decimal, bps: Decimal) -> None:
         stats.update(_run(settings, ops, maker, taker, step, bps))
 

@@ -58,7 +58,8 @@ def test_a_stale_slot_map_is_corrected_by_moved(store: Store) -> None:
     store._slots = SlotMap((first,) * SLOTS, store._slots.primaries, store._slots.replicas)  # all on one node
     assert store.pipeline([("GET", key) for key in SPREAD]) == ["v", "v", "v"]  # two MOVED, resent
     assert store._slots.owners[slot_of(SPREAD[1])] != first  # the map was read again
-    assert store.run("fund", ["{bob}:balances"], ["C", "free:USDT", 5]) == 1  # scripts follow too
+    fund = ["free:USDT", "used:USDT", "C", "free:USDT", 5]
+    assert store.run("fund", ["{bob}:balances"], fund) == ["5", None]  # scripts follow too
     assert store.read("HGET", "{bob}:balances", "free:USDT") == "5"
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from books import check_books, check_orders_consistent
-from hypothesis import HealthCheck, given
+from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
@@ -90,6 +90,17 @@ def _apply(engine: Engine, op: tuple[Any, ...], funded: dict[str, Decimal]) -> N
 
 rates = st.sampled_from((Decimal(0), Decimal("0.001"), Decimal("0.0025"), Decimal("0.0123457")))
 
+#: A sequence that closes, cancels and (under the book model) fills a resting buy partly: a buy rests below the
+#: ask, the price falls so that the thin book's asks cross it for part of its amount, a market sell fills, and a
+#: cancel ends the first open order. The random examples explore; this one makes sure each run checks these.
+COVERING: list[tuple[Any, ...]] = [
+    ("limit", "BTC/USDT", "buy", Decimal("0.3"), Decimal("0.99")),
+    ("price", "BTC/USDT", Decimal("0.98")),
+    ("limit", "BTC/USDT", "sell", Decimal("0.1"), Decimal("1.1")),
+    ("market", "BTC/USDT", "sell", Decimal("0.01")),
+    ("cancel", 0),
+]
+
 
 @pytest.mark.slow
 @pytest.mark.parametrize("fill_model", ["touch", "book"])
@@ -101,6 +112,7 @@ def test_random_trading_keeps_the_books_exact(settings: Settings, fill_model: st
 
     @hsettings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(ops=st.lists(operations, min_size=5, max_size=40), maker=rates, taker=rates)
+    @example(ops=COVERING, maker=Decimal("0.001"), taker=Decimal("0.0025"))  # every run meets each case below
     def run(ops: list[tuple[Any, ...]], maker: Decimal, taker: Decimal) -> None:
         with Engine(replace(settings, maker_commission=maker, taker_commission=taker)) as engine:
             engine.store.call("FLUSHALL")

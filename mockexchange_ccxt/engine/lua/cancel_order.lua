@@ -4,11 +4,15 @@
 -- ARGV[1] mode  ARGV[2] timestamp (ms)  ARGV[3] n, the number of symbols  ARGV[4..3+n] the symbols, then:
 --   mode 'ids': m, m ids, the m records' JSON as the caller read them, then the moves of all their releases
 --     (netted by the caller); all or nothing
+--   mode 'one': the id of one order of the one symbol (the caller knows its symbol, not its record): it is
+--     released by the moves its record keeps (netted when it was planned)
 --   mode 'all': nothing more; every open order of the one symbol, each checked and released on its own; an
 --     order whose reservation is not there any more (a balance changed outside the engine) is skipped
 -- reply: {{id, stored record, ... of the canceled orders}, {skipped ids...}}, or {'STALE'} ('ids': a record
--- changed since the caller read it; nothing is written, the caller reads again)
--- errors ('ids'): ORDER_NOT_FOUND, ORDER_NOT_OPEN, INSUFFICIENT_FUNDS <field> <needed> <available>; nothing written
+-- changed since the caller read it; 'one': the order is not of that symbol; nothing is written, the caller
+-- reads again)
+-- errors ('ids', 'one'): ORDER_NOT_FOUND, ORDER_NOT_OPEN, INSUFFICIENT_FUNDS <field> <needed> <available>;
+-- nothing written
 local mode, ts, n = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local sets_of, slot = {}, {u = 3, d = 4}
 for i = 1, n do
@@ -17,6 +21,19 @@ for i = 1, n do
 end
 
 local canceled, skipped = {}, {}
+
+-- The open order ``id``, or the error that says why it cannot be canceled.
+local function open_order(id)
+  local raw = redis.call('HGET', KEYS[2], id)
+  if not raw then
+    return nil, nil, redis.error_reply('ORDER_NOT_FOUND order ' .. id .. ' does not exist')
+  end
+  local order = load_order(raw)
+  if order.status ~= 'open' then
+    return nil, nil, redis.error_reply('ORDER_NOT_OPEN order ' .. id .. ' is ' .. order.status .. ', not open')
+  end
+  return order, raw, nil
+end
 
 local function cancel(id, order)
   local sets = sets_of[order.symbol]
@@ -40,13 +57,9 @@ if mode == 'ids' then
   local orders = {}
   for i = 0, m - 1 do
     local id = ARGV[first_id + i]
-    local raw = redis.call('HGET', KEYS[2], id)
-    if not raw then
-      return redis.error_reply('ORDER_NOT_FOUND order ' .. id .. ' does not exist')
-    end
-    local order = load_order(raw)
-    if order.status ~= 'open' then
-      return redis.error_reply('ORDER_NOT_OPEN order ' .. id .. ' is ' .. order.status .. ', not open')
+    local order, raw, problem = open_order(id)
+    if problem then
+      return problem
     end
     if raw ~= ARGV[first_raw + i] or not sets_of[order.symbol] then
       return {'STALE'}
@@ -65,6 +78,21 @@ if mode == 'ids' then
   for _, entry in ipairs(orders) do
     cancel(entry[1], entry[2])
   end
+elseif mode == 'one' then
+  local id = ARGV[5]
+  local order, _, problem = open_order(id)
+  if problem then
+    return problem
+  end
+  if not sets_of[order.symbol] then
+    return {'STALE'}
+  end
+  local kind, detail = check_moves(KEYS[1], order._release)
+  if kind then
+    return refuse(kind, detail, 'INTERNAL')
+  end
+  apply_moves(KEYS[1], order._release)
+  cancel(id, order)
 else
   local seen = {}
   for _, key in ipairs(sets_of[ARGV[4]]) do

@@ -305,29 +305,32 @@ local function depth_spec(args, i)
   return spec, i
 end
 
--- Whether the feed still holds the plan's snapshot and every level it takes from still has what it takes.
+-- Whether the feed still holds the plan's snapshot and every level it takes from still has what it takes; and
+-- the feed's price, timestamp, bid, ask, bids and asks as found (nil when the feed key is not a hash), so a
+-- caller that planned from a quote alone can answer what it found and be planned again without a read. A spec
+-- with bids' and asks' SHA-1 '*' and no levels checks the quote only (engine/placement.py).
 local function depth_holds(feed, taken, spec)
   local ok, held = pcall(redis.call, 'HMGET', feed, 'price', 'timestamp', 'bid', 'ask', 'bids', 'asks')
   if not ok then
-    return false
+    return false, nil
   end
   for k = 1, 4 do
     if (held[k] or '') ~= spec.feed[k] then
-      return false
+      return false, held
     end
   end
   for k = 1, 2 do
     local text = held[4 + k]
     if spec.sha[k] ~= '*' and (text and redis.sha1hex(text) or '') ~= spec.sha[k] then
-      return false
+      return false, held
     end
   end
   if #spec.levels == 0 then
-    return true
+    return true, held
   end
   spec.fresh, spec.now = redis.call('HGET', taken, 'ts') ~= spec.ts, {}
   if spec.fresh then
-    return true -- a snapshot nobody has taken from yet
+    return true, held -- a snapshot nobody has taken from yet
   end
   local fields = {}
   for k, level in ipairs(spec.levels) do
@@ -337,11 +340,11 @@ local function depth_holds(feed, taken, spec)
   for k, level in ipairs(spec.levels) do
     local so_far = now[k] or '0'
     if not (is_units(so_far) and units_ge(level.most, so_far)) then
-      return false
+      return false, held
     end
     spec.now[level.field] = so_far -- what depth_add adds to, in the same script
   end
-  return true
+  return true, held
 end
 
 -- Append to ``out`` (field, units, field, units, ...) what one order takes: "k:units,k:units" names levels of the
