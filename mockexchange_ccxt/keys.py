@@ -48,7 +48,7 @@ class Keys:
 
     @property
     def orders(self) -> str:
-        """Hash: order id -> JSON record of the order (see ``engine.orders``)."""
+        """Hash: order id -> the order's record, compact JSON (``engine.record_codec``; built by ``engine.orders``)."""
         return self._base + "orders"
 
     @property
@@ -91,7 +91,9 @@ class Keys:
         return self._base + "active"
 
     def symbol_ids(self, symbol: str) -> str:
-        """Sorted set: ids of every order of one symbol, scored by id."""
+        """Sorted set: ids of orders of one symbol, scored by id, as orders placed before records were compact
+        were indexed (no longer written: one symbol's orders are read from ``all_ids``, which saves each order an
+        entry); retention and reset still clear it."""
         return f"{self._base}ids:{symbol}"
 
     def book(self, symbol: str, side: str) -> str:
@@ -110,7 +112,9 @@ class Keys:
 
     @property
     def fills(self) -> str:
-        """Sorted set: every trade id of the account, scored by the trade's time (ms)."""
+        """Sorted set: trade ids of the account, scored by the trade's time (ms), as trades made before records were
+        compact were indexed (no longer written: every symbol's trades are the ``symbol_fills`` merged, which saves
+        each trade an entry); retention and reset still clear it."""
         return self._base + "fills"
 
     def symbol_fills(self, symbol: str) -> str:

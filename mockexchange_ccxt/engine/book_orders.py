@@ -32,10 +32,10 @@ from ..errors import InvalidOrder, OrderImmediatelyFillable
 from ..keys import BUY, free_field
 from .fills import Take
 from .markets import Market
-from .money import UNIT, fmt, fmt_units, from_units, text_units, to_units
-from .moves import Moves
+from .money import UNIT, fee_units, fmt, fmt_units, from_units, text_units, to_units
+from .moves import Moves, resting_moves
 from .order_request import GTC, PO, OrderRequest
-from .orders import CANCELED, CLOSED, IN_BOOK, MAX_COST_UNITS, OPEN, OrderPlan, fee_units
+from .orders import CANCELED, CLOSED, IN_BOOK, MAX_COST_UNITS, OPEN, OrderPlan
 from .snapshot import BookView
 
 _WIDE = Context(prec=200)
@@ -127,8 +127,7 @@ def _remainder(side: str, units: int, limit: Decimal, market: Market) -> tuple[T
     else:
         spend, hold, receive, gets = market.base, units, market.quote, trade.cost - trade.fee
     reserve = Moves().reserve(spend, hold).expect(receive, gets)
-    fill = Moves().unhold(spend, hold).settle_expected(receive, gets).credit(free_field(receive), gets)
-    release = Moves().release(spend, hold).settle_expected(receive, gets)
+    fill, release = resting_moves(spend, hold, receive, gets)
     return trade, reserve, fill, release, hold
 
 

@@ -33,6 +33,7 @@ from .book_orders import fill_resting
 from .fills import Resting, Take, allocate
 from .markets import Market
 from .money import UNITS_PER_ONE, text_units, to_units
+from .record_codec import pack, unpack
 from .snapshot import ATTEMPTS, BookView, DepthSpec, Snapshot
 from .triggers import plan_fire
 
@@ -143,7 +144,7 @@ def _fill_resting(engine: Engine, market: Market, snapshot: Snapshot, book: Book
             continue
         plan = fill_resting(record, market, takes, snapshot.quote.timestamp)
         moves = plan.moves.flat()
-        tail = [json.dumps(plan.record, separators=(",", ":")), plan.fill_ts, "1" if plan.rests_in else "0"]
+        tail = [pack(plan.record), plan.fill_ts, "1" if plan.rests_in else "0"]
         steps.append((index, ["P", order_id, remaining, *tail, len(moves), *moves], takes))
     filled = 0
     for start in range(0, len(steps), engine.settings.settle_batch):
@@ -174,7 +175,7 @@ def _records(engine: Engine, views: list[Engine], keys: list[tuple[int, str]]) -
     for index, ids in wanted.items():
         for order_id, raw in zip(ids, engine.store.read("HMGET", views[index].keys.orders, *ids), strict=True):
             if raw:
-                records[(index, order_id)] = json.loads(raw)
+                records[(index, order_id)] = unpack(order_id, raw)
     return records
 
 
@@ -235,7 +236,7 @@ def _fire(engine: Engine, market: Market, snapshot: Snapshot, book: BookView, fo
         return 0, False
     entries = []
     for index, order_id, raw in found.triggered:
-        record = json.loads(raw) if raw else None
+        record = unpack(order_id, raw) if raw else None
         entries.append((int(record["timestamp"]) if record else 0, int(order_id), index, order_id, record))
     entries.sort(key=lambda entry: entry[:2])
     bps = engine.settings.max_slippage_bps

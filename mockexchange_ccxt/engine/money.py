@@ -119,6 +119,11 @@ def units_down(number: Decimal) -> int:
     return int(number.scaleb(UNIT_DECIMALS).to_integral_value(rounding=ROUND_FLOOR))
 
 
+def fee_units(cost_units: int, rate: Decimal) -> int:
+    """The fee of a cost at a rate, rounded up (the house never gives away dust)."""
+    return int((Decimal(cost_units) * rate).to_integral_value(rounding=ROUND_CEILING))
+
+
 def from_units(units: int | str) -> Decimal:
     """Units back to a Decimal in its shortest form (``150000000`` -> ``Decimal('1.5')``)."""
     return Decimal(int(units)) / UNITS_PER_ONE

@@ -103,3 +103,13 @@ class Moves:
             if units > 0:
                 out += ["G", " ".join(asset_total_fields(asset)), str(units)]
         return out
+
+
+def resting_moves(spend_asset: str, spend: int, receive_asset: str, receive: int) -> tuple[Moves, Moves]:
+    """What an open order that holds ``spend`` and expects ``receive`` moves when it fills (the reservation is
+    spent, what it expected arrives) and when it is canceled (the reservation goes back): its record keeps both,
+    so a fill or a cancel moves exactly what its placement reserved."""
+    fill = Moves().unhold(spend_asset, spend).settle_expected(receive_asset, receive)
+    fill.credit(free_field(receive_asset), receive)
+    release = Moves().release(spend_asset, spend).settle_expected(receive_asset, receive)
+    return fill, release

@@ -19,18 +19,18 @@ once ``canceled`` (under the touch model an order fills whole or not at all, so 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidOrder, OrderImmediatelyFillable
 from ..keys import BUY, free_field
 from .markets import Market
-from .money import MAX_AMOUNT, fmt, fmt_units, to_units, units_down, units_up
-from .moves import Moves
+from .money import MAX_AMOUNT, fee_units, fmt, fmt_units, to_units, units_down, units_up
+from .moves import Moves, resting_moves
 from .order_request import FOK, IOC, PO, STOP_LOSS, TAKE_PROFIT, OrderRequest
 from .prices import Quote
+from .record_codec import pack
 from .rules import check_active, check_amount, check_notional, check_price
 
 if TYPE_CHECKING:
@@ -68,12 +68,8 @@ class OrderPlan:
     takes: list[Take] = field(default_factory=list)  # FILL_MODEL=book: what its trades take from the book
 
     def record_tail(self) -> str:
-        """The JSON of the record minus its opening ``{``; the script puts ``{"id":"<id>",`` in front."""
-        return json.dumps(self.record, separators=(",", ":"))[1:]
-
-
-def fee_units(cost_units: int, rate: Decimal) -> int:
-    return int((Decimal(cost_units) * rate).to_integral_value(rounding=ROUND_CEILING))
+        """The stored record minus its opening ``{``; the script puts it back (an id does not belong in it)."""
+        return pack(self.record)[1:]
 
 
 def touch_price(side: str, quote: Quote) -> Decimal:
@@ -254,9 +250,7 @@ def _rest(request: OrderRequest, amount: Decimal, market: Market, limit: Decimal
     else:
         spend_asset, spend, receive_asset, receive = market.base, amount_units, market.quote, cost - fee
     moves = Moves().reserve(spend_asset, spend).expect(receive_asset, receive)
-    fill = Moves().unhold(spend_asset, spend).settle_expected(receive_asset, receive)
-    fill.credit(free_field(receive_asset), receive)
-    release = Moves().release(spend_asset, spend).settle_expected(receive_asset, receive)
+    fill, release = resting_moves(spend_asset, spend, receive_asset, receive)
     record.update(
         takerOrMaker="maker",
         fee={"currency": market.quote, "cost": "0", "rate": fmt(market.maker)},

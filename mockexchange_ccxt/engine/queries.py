@@ -10,13 +10,13 @@ nothing), without it the newest ``limit``; either way oldest first, ties in time
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from ..errors import BadRequest, OrderNotFound
 from ..keys import Keys
 from .markets import split_symbol
 from .orders import OPEN, STATUSES
+from .record_codec import unpack
 from .store import Store
 from .views import order_view, trade_views
 
@@ -71,8 +71,7 @@ class QueriesMixin:
         raw = self.store.read("HGET", self.keys.orders, order_id)
         if raw is None:
             raise self.missing_order(order_id)
-        record: dict[str, Any] = json.loads(raw)
-        return record
+        return unpack(order_id, raw)
 
     def fetch_order(self, order_id: Any) -> dict[str, Any]:
         return order_view(self._record(order_id))
@@ -109,7 +108,8 @@ class QueriesMixin:
             raise BadRequest("give tail or limit, not both")
         count = limit if limit is not None else tail
         keys = self.keys
-        index = keys.open_ids if status == OPEN else keys.symbol_ids(symbol) if symbol else keys.all_ids
+        # one symbol's orders are the account's, filtered: an index per symbol would cost each order its entry
+        index = keys.open_ids if status == OPEN else keys.all_ids
 
         def wanted(record: dict[str, Any]) -> bool:
             return (
@@ -136,8 +136,8 @@ class QueriesMixin:
                 break
             ids = list(scored)
             bound = f"({scored[ids[-1]]}"
-            for raw in self.store.read("HMGET", self.keys.orders, *ids):
-                record = json.loads(raw) if raw else None
+            for order_id, raw in zip(ids, self.store.read("HMGET", self.keys.orders, *ids), strict=True):
+                record = unpack(order_id, raw) if raw else None
                 if record is not None and wanted(record):
                     found.append(record)
                     if count is not None and len(found) == count:
@@ -161,22 +161,32 @@ class QueriesMixin:
         _check_since(since)
         if symbol is not None:
             split_symbol(symbol)
-        index = self.keys.symbol_fills(symbol) if symbol else self.keys.fills
+        symbols = [symbol] if symbol else sorted(self.store.read("SMEMBERS", self.keys.traded_symbols))
+        # every symbol's trades: the symbols' indexes merged (the account keeps no index of its own: memory)
+        indexes = [self.keys.symbol_fills(name) for name in symbols]
+        if not indexes:
+            return []
         low = "-inf" if since is None else str(since)
         if limit is not None:
             limit = min(limit, _MAX_LIMIT)
         if limit is None:
-            entries = self.store.read("ZRANGEBYSCORE", index, low, "+inf", "WITHSCORES")
+            query: tuple[Any, ...] = ("ZRANGEBYSCORE", low, "+inf", "WITHSCORES")
         elif since is None:
-            entries = self.store.read("ZREVRANGEBYSCORE", index, "+inf", "-inf", "WITHSCORES", "LIMIT", 0, limit)
+            query = ("ZREVRANGEBYSCORE", "+inf", "-inf", "WITHSCORES", "LIMIT", 0, limit)
         else:
-            entries = self.store.read("ZRANGEBYSCORE", index, low, "+inf", "WITHSCORES", "LIMIT", 0, limit)
-        pairs = scores_of(entries)
-        if limit is not None and len(pairs) == limit:
-            # the cut may fall inside trades of one millisecond: take all of them, order them by id, cut again
-            edge = min(pairs.values()) if since is None else max(pairs.values())
-            tied = self.store.read("ZRANGEBYSCORE", index, edge, edge)
-            pairs.update({str(member): edge for member in tied})
+            query = ("ZRANGEBYSCORE", low, "+inf", "WITHSCORES", "LIMIT", 0, limit)
+        replies = self.store.pipeline([(query[0], index, *query[1:]) for index in indexes], writes=False)
+        pairs: dict[str, int] = {}
+        ties = []
+        for index, entries in zip(indexes, replies, strict=True):
+            found = scores_of(entries)
+            pairs.update(found)
+            if limit is not None and len(found) == limit:
+                # the cut may fall inside trades of one millisecond: take all of them, order them by id, cut again
+                edge = min(found.values()) if since is None else max(found.values())
+                ties.append(("ZRANGEBYSCORE", index, edge, edge))
+        for tie, tied in zip(ties, self.store.pipeline(ties, writes=False) if ties else [], strict=True):
+            pairs.update({str(member): int(tie[2]) for member in tied})
         ordered = sorted(pairs, key=lambda trade_id: (pairs[trade_id], int(trade_id)))
         if limit is not None:
             ordered = ordered[-limit:] if since is None else ordered[:limit]
@@ -190,13 +200,13 @@ class QueriesMixin:
         owners, raws = self.store.pipeline(
             [("HMGET", self.keys.trade_orders, *trade_ids), ("HMGET", self.keys.orders, *trade_ids)], writes=False
         )
-        records = {oid: json.loads(raw) for oid, raw in zip(trade_ids, raws, strict=True) if raw}
+        records = {oid: unpack(oid, raw) for oid, raw in zip(trade_ids, raws, strict=True) if raw}
         owner = {tid: oid or tid for tid, oid in zip(trade_ids, owners, strict=True)}
         missing = list(dict.fromkeys(oid for oid in owner.values() if oid not in records))
         if missing:
             for oid, raw in zip(missing, self.store.read("HMGET", self.keys.orders, *missing), strict=True):
                 if raw:
-                    records[oid] = json.loads(raw)
+                    records[oid] = unpack(oid, raw)
         by_id = {}
         for oid in dict.fromkeys(owner.values()):
             if oid in records:

@@ -25,7 +25,6 @@ account's memory stays bounded however long it trades. Open orders are never tri
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -38,6 +37,7 @@ from .accounts import ID_SPAN
 from .clock import Clock, ReplayClock
 from .money import from_units, to_units
 from .queries import scores_of
+from .record_codec import unpack
 from .store import Store
 from .views import trade_views
 
@@ -176,7 +176,7 @@ class RetentionMixin:
             if raw is None:  # no record (it should not happen): the script still clears the id's entries
                 orders += [order_id, 0, "", 0]
                 continue
-            record = json.loads(raw)
+            record = unpack(order_id, raw)
             slot = slots.setdefault(record["symbol"], len(slots) + 1)
             trades = [trade["id"] for trade in trade_views(record)]
             orders += [order_id, slot, record["clientOrderId"] or "", len(trades), *trades]

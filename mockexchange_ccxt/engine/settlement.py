@@ -20,6 +20,7 @@ from ..keys import BUY, DOWN, SELL, UP, Keys
 from .markets import Market
 from .money import UNITS_PER_ONE
 from .prices import Quote
+from .record_codec import unpack
 from .store import Store
 from .triggers import plan_fire
 
@@ -108,7 +109,7 @@ class SettlementMixin:
         fires = []
         for order_id, raw in zip(pairs[::2], pairs[1::2], strict=True):
             if raw:
-                fires.append(plan_fire(json.loads(raw), market, quote).argument())
+                fires.append(plan_fire(unpack(order_id, raw), market, quote).argument())
             else:  # the record is gone: the script drops the stale member
                 fires.append(json.dumps({"id": order_id, "at": "", "plans": []}))
         keys = [*self._settle_keys(quote.symbol), self.keys.trade_orders, self.keys.sequence]

@@ -34,6 +34,7 @@ from redis.connection import AbstractConnection, UnixDomainSocketConnection, par
 from ..errors import ERRORS_BY_CODE, InternalError, MockExchangeError, StoreUnavailable
 from .cluster import BROADCAST, SlotMap, cluster_enabled, command_key, command_name
 from .node import CONNECTION_ERRORS, Node
+from .record_codec import with_names
 
 #: How many times one pipeline follows MOVED answers or a lost node before it gives up (503).
 _MAX_REROUTES = 3
@@ -57,7 +58,8 @@ class Script:
         body = folder.joinpath(f"{name}.lua").read_text(encoding="utf-8")
         first = body.partition("\n")[0]
         names = first[len(_USES) :].split() if first.startswith(_USES) else ["lib"]
-        source = "".join(folder.joinpath(f"{name}.lua").read_text(encoding="utf-8") for name in names) + body
+        prelude = "".join(folder.joinpath(f"{name}.lua").read_text(encoding="utf-8") for name in names)
+        source = with_names(prelude + body)
         return cls(name, source, hashlib.sha1(source.encode()).hexdigest())
 
 

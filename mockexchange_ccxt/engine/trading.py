@@ -8,7 +8,6 @@ engine saw and the script checks the feed still holds it (``placement.py``): one
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -25,6 +24,7 @@ from .orders import IN_DOWN, IN_UP, OrderPlan, plan_order
 from .placement import QuoteMemory, checked, is_stale, quote_spec
 from .prices import PriceFeed, Quote, quote_from_reply
 from .queries import check_id
+from .record_codec import unpack, unpack_pairs
 from .snapshot import DepthSpec
 from .store import Store
 from .views import order_view
@@ -266,7 +266,7 @@ class TradingMixin:
                 raise explain(exc) from None
             if not is_stale(reply):
                 self.quote_memory.forget_order(order_id)
-                return order_view(json.loads(reply[0][0]))
+                return order_view(unpack_pairs(reply[0])[0])
         return self.cancel_orders([order_id])[0]
 
     def cancel_orders(self, order_ids: list[Any]) -> list[dict[str, Any]]:
@@ -282,7 +282,7 @@ class TradingMixin:
             for order_id, raw in zip(ids, raws, strict=True):
                 if raw is None:
                     raise self.missing_order(order_id)
-            records = [json.loads(raw) for raw in raws]
+            records = [unpack(order_id, raw) for order_id, raw in zip(ids, raws, strict=True)]
             release = Moves()
             for record in records:
                 release.extend(Moves.parse(record.get("_release", [])))
@@ -293,7 +293,7 @@ class TradingMixin:
             except InsufficientFunds as exc:
                 raise explain(exc) from None
             if reply != ["STALE"]:
-                return [order_view(json.loads(raw)) for raw in reply[0]]
+                return [order_view(record) for record in unpack_pairs(reply[0])]
         raise OrderNotFound(f"orders {', '.join(map(str, order_ids))[:200]} kept changing; try again")
 
     def cancel_all_orders(self, symbol: str | None = None) -> list[dict[str, Any]]:
@@ -307,4 +307,4 @@ class TradingMixin:
         run = self.store.eval_command
         commands = [run("cancel_order", self._cancel_keys([name]), ["all", now, 1, name]) for name in symbols]
         replies = self.store.run_pipelined(commands) if commands else []  # the symbols' scripts in one round trip
-        return [order_view(json.loads(raw)) for reply in replies for raw in reply[0]]
+        return [order_view(record) for reply in replies for record in unpack_pairs(reply[0])]

@@ -29,11 +29,12 @@ from typing import TYPE_CHECKING, Any
 from ..errors import MockExchangeError, OrderImmediatelyFillable
 from ..keys import BUY, DOWN, UP
 from .markets import Market
-from .money import fmt, to_units
-from .moves import Moves
+from .money import fee_units, fmt, to_units
+from .moves import Moves, resting_moves
 from .order_request import LIMIT, STOP_LOSS, TAKE_PROFIT, TRIGGER, OrderRequest
-from .orders import CANCELED, IN_DOWN, IN_UP, OrderPlan, cost_of, execute, fee_units, new_record
+from .orders import CANCELED, IN_DOWN, IN_UP, OrderPlan, cost_of, execute, new_record
 from .prices import Quote
+from .record_codec import pack
 from .rules import check_notional
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ def plan_trigger(request: OrderRequest, amount: Decimal, market: Market, quote: 
     record = new_record(request, amount, market, now_ms)
     record.update(
         _at=SET_OF_DIRECTION[way],
-        _release=Moves().release(spend_asset, spend).settle_expected(receive_asset, receive).flat(),
+        _release=resting_moves(spend_asset, spend, receive_asset, receive)[1].flat(),
     )
     moves = Moves().reserve(spend_asset, spend).expect(receive_asset, receive)
     score = str(to_units(trigger))
@@ -100,7 +101,7 @@ class Fire:
             if spec is not None and record.get("_trades"):  # ids at fire time are not the order's id + offset
                 record = dict(record, _trades=[[f"#{entry[0]}", *entry[1:]] for entry in record["_trades"]])
             entry: dict[str, Any] = {
-                "record": json.dumps(record, separators=(",", ":")),
+                "record": pack(record),
                 "moves": plan.moves.flat(),
                 "rest": plan.rests_in,
                 "score": plan.score if plan.rests_in else str(plan.record["lastUpdateTimestamp"]),

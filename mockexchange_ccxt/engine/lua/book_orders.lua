@@ -13,7 +13,8 @@ local count = ARGV[9]
 local scanned = {}
 
 -- A top-level field of a record, found in its text: decoding every record would cost as much as filling it.
--- Records are JSON as Python's json.dumps and cjson write them: '"name":value', no spaces, each name once.
+-- Records are JSON as Python's json.dumps and cjson write them: '"name":value', no spaces, each name once
+-- at the top level (the short names are not used inside a record's nested values).
 local function text_field(raw, name)
   local at = string.find(raw, '"' .. name .. '":"', 1, true)
   if not at then
@@ -26,6 +27,15 @@ end
 local function number_field(raw, name)
   local at = string.find(raw, '"' .. name .. '":', 1, true)
   return at and string.match(raw, '^%d+', at + #name + 3)
+end
+
+-- A field by its short name (engine/record_codec.py), or by its long one in a record stored before that form.
+local function record_field(read, raw, name)
+  local value = read(raw, RECORD_NAMES[name])
+  if value == nil then
+    value = read(raw, name)
+  end
+  return value
 end
 
 -- The members of a set between two scores (from ``offset``, at most ``count``) and their records; none when a
@@ -48,11 +58,13 @@ local function resting(key, low, high, offset)
   local ids, raws = members(key, low, high, offset)
   for i, id in ipairs(ids) do
     local raw = raws[i]
-    if raw and text_field(raw, 'status') == 'open' then
+    if raw and record_field(text_field, raw, 'status') == 'open' then
       out[#out + 1] = id
-      out[#out + 1] = text_field(raw, 'price')
-      out[#out + 1] = text_field(raw, 'remaining')
-      out[#out + 1] = number_field(raw, 'triggerTimestamp') or number_field(raw, 'timestamp')
+      out[#out + 1] = record_field(text_field, raw, 'price')
+      -- left out while nothing has filled: the amount (lib.lua load_order)
+      out[#out + 1] = record_field(text_field, raw, 'remaining') or record_field(text_field, raw, 'amount')
+      local since = record_field(number_field, raw, 'triggerTimestamp')
+      out[#out + 1] = since or record_field(number_field, raw, 'timestamp')
     end
   end
   return out

@@ -8,9 +8,11 @@
 --     released by the moves its record keeps (netted when it was planned)
 --   mode 'all': nothing more; every open order of the one symbol, each checked and released on its own; an
 --     order whose reservation is not there any more (a balance changed outside the engine) is skipped
--- reply: {{canceled orders' JSON...}, {skipped ids...}}, or {'STALE'} ('ids': a record changed since the caller
--- read it; 'one': the order is not of that symbol; nothing is written, the caller reads again)
--- errors ('ids', 'one'): ORDER_NOT_FOUND, ORDER_NOT_OPEN, INSUFFICIENT_FUNDS <field> <needed> <available>; nothing written
+-- reply: {{id, stored record, ... of the canceled orders}, {skipped ids...}}, or {'STALE'} ('ids': a record
+-- changed since the caller read it; 'one': the order is not of that symbol; nothing is written, the caller
+-- reads again)
+-- errors ('ids', 'one'): ORDER_NOT_FOUND, ORDER_NOT_OPEN, INSUFFICIENT_FUNDS <field> <needed> <available>;
+-- nothing written
 local mode, ts, n = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local sets_of, slot = {}, {u = 3, d = 4}
 for i = 1, n do
@@ -26,7 +28,7 @@ local function open_order(id)
   if not raw then
     return nil, nil, redis.error_reply('ORDER_NOT_FOUND order ' .. id .. ' does not exist')
   end
-  local order = cjson.decode(raw)
+  local order = load_order(raw)
   if order.status ~= 'open' then
     return nil, nil, redis.error_reply('ORDER_NOT_OPEN order ' .. id .. ' is ' .. order.status .. ', not open')
   end
@@ -42,9 +44,10 @@ local function cancel(id, order)
   order.lastUpdateTimestamp = math.max(ts, order.timestamp)
   order._fill, order._release, order._cost, order._fee, order._at = nil, nil, nil, nil, nil
   order._trade, order._done = nil, nil
-  local encoded = cjson.encode(order)
+  local encoded = save_order(order)
   redis.call('HSET', KEYS[2], id, encoded)
   redis.call('ZADD', KEYS[5], string.format('%d', order.lastUpdateTimestamp), id)
+  canceled[#canceled + 1] = id
   canceled[#canceled + 1] = encoded
 end
 
@@ -96,7 +99,7 @@ else
     for _, id in ipairs(redis.call('ZRANGE', key, 0, -1)) do
       local raw = not seen[id] and redis.call('HGET', KEYS[2], id)
       seen[id] = true
-      local order = raw and cjson.decode(raw)
+      local order = raw and load_order(raw)
       if order and order.status == 'open' then
         if check_moves(KEYS[1], order._release) then
           skipped[#skipped + 1] = id

@@ -4,7 +4,8 @@
 -- outside the engine) it is skipped and stays untriggered. An order that is no longer open and untriggered in
 -- the set the plan expects (a cancel or another settler came first) is left alone: a trigger fires once.
 -- KEYS[1] balances  KEYS[2] orders  KEYS[3] open ids  KEYS[4] active symbols  KEYS[5] buy book  KEYS[6] sell book
--- KEYS[7] up triggers  KEYS[8] down triggers  KEYS[9] fills  KEYS[10] fills of the symbol  KEYS[11] finished ids
+-- KEYS[7] up triggers  KEYS[8] down triggers  KEYS[9] fills (not written: lib.lua index_fill)
+-- KEYS[10] fills of the symbol  KEYS[11] finished ids
 -- KEYS[12] trade -> order  KEYS[13] id sequence  (FILL_MODEL=book, a single node: KEYS[14] the feed hash,
 -- KEYS[15] what was taken from its snapshot)
 -- ARGV[1] symbol  ARGV[2] '' (FILL_MODEL=touch) or the account's number (FILL_MODEL=book: then ARGV[3..] are the
@@ -29,7 +30,7 @@ local applied, filled, skipped, untaken, taken = 0, 0, {u = 0, d = 0}, {}, {}
 for i = first, #ARGV do
   local fire = cjson.decode(ARGV[i])
   local raw = redis.call('HGET', orders, fire.id)
-  local order = raw and cjson.decode(raw)
+  local order = raw and load_order(raw)
   local chosen = nil
   if order and order.status == 'open' and order._at == fire.at and (fire.at == 'u' or fire.at == 'd') then
     for _, plan in ipairs(fire.plans) do
@@ -40,7 +41,7 @@ for i = first, #ARGV do
     end
     if chosen then
       apply_moves(balances, chosen.moves)
-      local record = string.sub(chosen.record, 2)
+      local record = chosen.record
       if chosen.trades and chosen.trades > 0 then
         local ids = trade_ids(KEYS[13], number, chosen.trades, fire.id)
         record = name_trades(record, ids)
@@ -50,7 +51,7 @@ for i = first, #ARGV do
         index_fill(KEYS[9], KEYS[10], chosen.fill, fire.id)
         filled = filled + 1
       end
-      redis.call('HSET', orders, fire.id, '{"id":"' .. fire.id .. '",' .. record)
+      redis.call('HSET', orders, fire.id, record)
       redis.call('ZREM', trigger_set[fire.at], fire.id)
       if chosen.rest == 'b' then
         redis.call('ZADD', order.side == 'buy' and KEYS[5] or KEYS[6], chosen.score, fire.id)

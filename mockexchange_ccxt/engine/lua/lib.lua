@@ -110,12 +110,79 @@ local function refuse(kind, detail, overflow_code)
   return redis.error_reply(kind .. ' ' .. detail)
 end
 
+-- Order records (engine/record_codec.py): stored under short names (RECORD_NAMES, long -> short, which
+-- engine/store.py fills in when it loads a script), read and written here under the long ones, the fee as
+-- fee_currency, fee_cost, fee_rate. A field the stored form leaves out is absent here too: the codec's rules
+-- say what it is (a script that finishes an order sets filled, remaining, average and lastTradeTimestamp to
+-- nil: closed, they follow from the others). A record stored before the compact form (it spells 'status') is
+-- read as it is and saved compact.
+local RECORD_NAMES = {}
+local RECORD_LONG = {}
+for name, short in pairs(RECORD_NAMES) do
+  RECORD_LONG[short] = name
+end
+
+-- An open order's _fill or _release from its _held ({asset held, units, asset expected, units}) by a template of
+-- RECORD_HELD (op, field up to the asset, 1: what it holds or 2: what it expects, ...; engine/moves.py
+-- resting_moves, put here by engine/record_codec.py).
+local function held_moves(template, held)
+  local out = {}
+  for i = 1, #template, 3 do
+    local role = template[i + 2]
+    out[#out + 1] = template[i]
+    out[#out + 1] = template[i + 1] .. held[2 * role - 1]
+    out[#out + 1] = held[2 * role]
+  end
+  return out
+end
+
+local function load_order(raw)
+  local stored = cjson.decode(raw)
+  if stored.status == nil then
+    local order = {}
+    for short, value in pairs(stored) do
+      order[RECORD_LONG[short] or short] = value
+    end
+    local held = order._held or order._held_release
+    if held then
+      order._release = held_moves(RECORD_HELD.release, held)
+      if order._held then
+        order._fill = held_moves(RECORD_HELD.fill, held)
+      end
+    end
+    return order
+  end
+  local fee = stored.fee
+  stored.id, stored.fee = nil, nil
+  stored.fee_currency, stored.fee_cost, stored.fee_rate = fee.currency, fee.cost, fee.rate
+  return stored
+end
+
+local function save_order(order)
+  local fee = order.fee -- a planned `_done` sets the fee whole
+  if type(fee) == 'table' then
+    order.fee, order.fee_currency, order.fee_cost, order.fee_rate = nil, fee.currency, fee.cost, fee.rate
+  end
+  local stored = {}
+  for name, value in pairs(order) do
+    stored[RECORD_NAMES[name] or name] = value
+  end
+  if order._held or order._held_release then -- _fill and _release follow from it, until they are cleared
+    if order._release then
+      stored[RECORD_NAMES._fill], stored[RECORD_NAMES._release] = nil, nil
+    else
+      stored[RECORD_NAMES._held], stored[RECORD_NAMES._held_release] = nil, nil
+    end
+  end
+  return cjson.encode(stored)
+end
+
 -- An open order whose fill the balances cannot take stays open, with the reason in its record.
 local function hold_back(orders, id, order, kind, detail)
   local reason = 'not filled: ' .. kind .. ' ' .. detail
   if order.reason ~= reason then
     order.reason = reason
-    redis.call('HSET', orders, id, cjson.encode(order))
+    redis.call('HSET', orders, id, save_order(order))
   end
 end
 
@@ -129,9 +196,10 @@ local function forget_if_idle(active, sets, symbol)
   redis.call('SREM', active, symbol)
 end
 
--- Record a trade in the account's fill indexes (scored by its time).
-local function index_fill(fills, symbol_fills, ts, trade_id)
-  redis.call('ZADD', fills, ts, trade_id)
+-- Record a trade in the fill index of its symbol (scored by its time). The account's own index (``fills``) is
+-- not written: a listing of every symbol's trades merges the symbols' (engine/queries.py), and an entry costs
+-- as much memory as a small record; it only still holds trades indexed before, which retention removes.
+local function index_fill(_fills, symbol_fills, ts, trade_id)
   redis.call('ZADD', symbol_fills, ts, trade_id)
 end
 
@@ -207,8 +275,7 @@ local function each_chunk(items, call)
   end
 end
 
-local function write_trades(batch, fills, symbol_fills, trade_orders)
-  each_chunk(batch.scored, function(...) redis.call('ZADD', fills, ...) end)
+local function write_trades(batch, _fills, symbol_fills, trade_orders) -- the symbol's index only (index_fill)
   each_chunk(batch.scored, function(...) redis.call('ZADD', symbol_fills, ...) end)
   each_chunk(batch.owners, function(...) redis.call('HSET', trade_orders, ...) end)
 end

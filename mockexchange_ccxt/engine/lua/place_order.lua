@@ -1,14 +1,17 @@
 -- place_order.lua: accept one order: check it, move its money, give it an id, store it and index it.
 -- KEYS[1] balances  KEYS[2] orders  KEYS[3] id sequence  KEYS[4] clientOrderId index  KEYS[5] all ids
--- KEYS[6] open ids  KEYS[7] active symbols  KEYS[8] ids of the symbol  KEYS[9] the set it rests in (its book,
--- or its trigger set)  KEYS[10] every symbol ever traded  KEYS[11] fills  KEYS[12] fills of the symbol
--- KEYS[13] finished ids  KEYS[14] trade -> order  (a single node: KEYS[15] the feed hash, KEYS[16] what was
--- taken from its snapshot; absent on Valkey Cluster, where the caller read the feed first)
+-- KEYS[6] open ids  KEYS[7] active symbols  KEYS[8] ids of the symbol (not written: a listing of one symbol's
+-- orders reads the account's ids; it only still holds orders indexed before)  KEYS[9] the set it rests in (its
+-- book, or its trigger set)  KEYS[10] every symbol ever traded  KEYS[11] fills (not written: lib.lua index_fill)
+-- KEYS[12] fills of the symbol  KEYS[13] finished ids  KEYS[14] trade -> order  (a single node: KEYS[15] the
+-- feed hash, KEYS[16] what was taken from its snapshot; absent on Valkey Cluster, where the caller read the
+-- feed first)
 -- ARGV[1] clientOrderId or ''   ARGV[2] symbol   ARGV[3] '1' if the order stays open in KEYS[9], else ''
 -- ARGV[4] its score in the set it enters: KEYS[9] (limit or trigger price in units) if it stays open, else the
 -- finished ids (the time it finished, ms)   ARGV[5] the trade's time (ms) if it filled, or ''
 -- ARGV[6] '1' for a dry run (check only, write nothing)
--- ARGV[7] the order's JSON without its opening '{' and id (the id is only known here)
+-- ARGV[7] the order's stored record (engine/record_codec.py) without its opening '{' (the one place that
+-- knows its form; the id is the hash field)
 -- ARGV[8] the account's number: the id is number * 10^12 + the account's counter (main, number 0: the counter)
 -- ARGV[9] '' (FILL_MODEL=touch: a filled order has one trade, its id the order's) or the number of trades the
 -- order makes: the first gets the order's id, the others the next numbers of the account's counter (its JSON
@@ -60,12 +63,11 @@ end
 if spec then
   depth_add(KEYS[16], spec, spec_takes(spec), '')
 end
-redis.call('HSET', KEYS[2], id, '{"id":"' .. id .. '",' .. ARGV[7])
+redis.call('HSET', KEYS[2], id, '{' .. ARGV[7])
 if cid ~= '' then
   redis.call('HSET', KEYS[4], cid, id)
 end
 redis.call('ZADD', KEYS[5], counter, id)
-redis.call('ZADD', KEYS[8], counter, id)
 redis.call('SADD', KEYS[10], symbol)
 if rests == '1' then
   redis.call('ZADD', KEYS[6], counter, id)

@@ -2,7 +2,8 @@
 -- book snapshot (engine/book_settlement.py): each resting order named makes its one trade of the pass, at its
 -- limit price, taking what the plan gives it from the book.
 -- KEYS[1] balances  KEYS[2] orders  KEYS[3] open ids  KEYS[4] active symbols  KEYS[5] buy book  KEYS[6] sell book
--- KEYS[7] up triggers  KEYS[8] down triggers  KEYS[9] fills  KEYS[10] fills of the symbol  KEYS[11] finished ids
+-- KEYS[7] up triggers  KEYS[8] down triggers  KEYS[9] fills (not written: lib.lua index_fill)
+-- KEYS[10] fills of the symbol  KEYS[11] finished ids
 -- KEYS[12] trade -> order  KEYS[13] id sequence  (a single node: KEYS[14] the feed hash, KEYS[15] what was taken
 -- from its snapshot)
 -- ARGV[1] symbol  ARGV[2] the account's number  ARGV[3] the snapshot's time (ms): a trade is timed at it, never
@@ -40,8 +41,8 @@ while i <= #ARGV do
     i = i + 4
   end
   local raw = redis.call('HGET', orders, id)
-  local order = raw and cjson.decode(raw)
-  if not (order and order.status == 'open' and order.remaining == remainder and order._at == 'b') then
+  local order = raw and load_order(raw)
+  if not (order and order.status == 'open' and (order.remaining or order.amount) == remainder and order._at == 'b') then
     reply[#reply + 1] = id
   else
     moves = moves or order._fill
@@ -68,13 +69,13 @@ while i <= #ARGV do
           trades[#trades + 1] = {trade_id, at, t[1], t[2], t[3], t[4], t[5], t[6]}
           order._trades = trades
         else
-          order.cost, order.average, order.fee.cost = order._cost, order.price, order._fee
+          order.cost, order.average, order.fee_cost = order._cost, nil, order._fee
         end
-        order.status, order.filled, order.remaining = 'closed', order.amount, '0'
-        order.lastTradeTimestamp, order.lastUpdateTimestamp, order.reason = at, at, nil
+        order.status, order.filled, order.remaining = 'closed', nil, nil -- they follow (lib.lua load_order)
+        order.lastTradeTimestamp, order.lastUpdateTimestamp, order.reason = nil, at, nil
         order._fill, order._release, order._cost, order._fee, order._at = nil, nil, nil, nil, nil
         order._trade, order._done = nil, nil
-        redis.call('HSET', orders, id, cjson.encode(order))
+        redis.call('HSET', orders, id, save_order(order))
       end
       note_trade(trades, at, id, trade_id)
       order_takes(spec, takes, taken)

@@ -21,7 +21,7 @@ local function settle_orders(KEYS, ARGV)
     local done, fills = {}, {}
     for _, id in ipairs(ids) do
       local raw = redis.call('HGET', orders, id)
-      local order = raw and cjson.decode(raw)
+      local order = raw and load_order(raw)
       local keep = false
       if order and order.status == 'open' then
         local kind, detail = check_moves(balances, order._fill)
@@ -32,17 +32,14 @@ local function settle_orders(KEYS, ARGV)
         else
           apply_moves(balances, order._fill)
           local at = math.max(ts, order.timestamp)
-          order.status = 'closed'
-          order.filled = order.amount
-          order.remaining = '0'
+          order.status = 'closed' -- filled, remaining, average and the trade's time follow (lib.lua load_order)
+          order.filled, order.remaining, order.average, order.lastTradeTimestamp = nil, nil, nil, nil
           order.cost = order._cost
-          order.average = order.price
-          order.fee.cost = order._fee
-          order.lastTradeTimestamp = at
+          order.fee_cost = order._fee
           order.lastUpdateTimestamp = at
           order.reason = nil
           order._fill, order._release, order._cost, order._fee, order._at = nil, nil, nil, nil, nil
-          redis.call('HSET', orders, id, cjson.encode(order))
+          redis.call('HSET', orders, id, save_order(order))
           fills[#fills + 1] = at
           fills[#fills + 1] = id
           filled = filled + 1
@@ -57,7 +54,6 @@ local function settle_orders(KEYS, ARGV)
       remove_all(open_ids, done)
     end
     if #fills > 0 then
-      add_fills(KEYS[9], fills)
       add_fills(KEYS[10], fills)
       add_fills(KEYS[11], fills)
     end
