@@ -134,6 +134,7 @@ class HistoryReads:
         level_ms = LEVELS[frame.level]
         window = frame.first_at_or_after(since)
         found: list[list[Any]] = []
+        least = 0  # the first read covers what was asked; only gaps make another, of at least a chunk
         while len(found) < count:
             if last is not None:
                 oldest = self._oldest(frame.level, last)
@@ -144,7 +145,8 @@ class HistoryReads:
                     window = max(window, kept if kept >= since else frame.following(kept))
                 if window > last * level_ms:
                     break
-            end = frame.shifted(window, max(count - len(found), self._step(frame)))
+            end = frame.shifted(window, max(count - len(found), least))
+            least = self._step(frame)
             first, stop = window // level_ms, end // level_ms
             if last is not None:
                 first, stop = max(first, oldest), min(stop, last + 1)
@@ -162,8 +164,10 @@ class HistoryReads:
         oldest = self._oldest(frame.level, last)
         found: list[list[Any]] = []
         end = frame.following(frame.start(last * level_ms))
+        least = 0  # as in _from: a chunk at least, once gaps left the first read short
         while len(found) < count and end > oldest * level_ms:
-            start = frame.shifted(end, -max(count - len(found), self._step(frame)))
+            start = frame.shifted(end, -max(count - len(found), least))
+            least = self._step(frame)
             runs = self._runs(frame.level, max(start // level_ms, oldest), end // level_ms)
             found = self._rows(frame, self._snapshots(symbol, runs)) + found
             end = start
@@ -171,9 +175,9 @@ class HistoryReads:
 
     @staticmethod
     def _step(frame: Timeframe) -> int:
-        """The fewest candles of ``frame`` one read covers: a chunk of its level, so that a window of gaps (a
-        ``since`` long before the history begins, a limit above what is kept) costs one round trip per chunk,
-        not one per missing candle."""
+        """The fewest candles of ``frame`` a read after the first covers: a chunk of its level, so that a window
+        of gaps (a ``since`` long before the history begins, a limit above what is kept) costs one round trip
+        per chunk, not one per missing candle."""
         return max(1, _CHUNK * LEVELS[frame.level] // frame.ms)
 
     @staticmethod
