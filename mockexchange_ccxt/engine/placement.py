@@ -5,7 +5,7 @@ Reading the price before the script would cost a round trip of its own. Instead 
 the last valid quote it read (``QuoteMemory``, shared by an engine and its account views) and plans the order
 from it in Python. The placing script receives the feed hash among its KEYS and the quote's fields as read
 (``feed_expectation``: price, timestamp, bid, ask, as text) and compares them with what the feed holds, in the
-same atomic step as the fill (lib.lua ``depth_holds``, the check ``FILL_MODEL=book`` makes for its snapshots):
+same atomic step as the fill (book_lib.lua ``depth_holds``, the check ``FILL_MODEL=book`` makes for its snapshots):
 
 - they still hold: the order is applied, at exactly the price it was planned at, which is the feed's price;
 - the feed moved on: nothing is written and the script answers ``STALE`` with the feed's fields as it found
@@ -41,7 +41,7 @@ def is_stale(reply: Any) -> bool:
 
 
 def quote_spec(quote: Quote) -> list[str]:
-    """The script arguments (lib.lua ``depth_spec``) that check a quote alone: its fields, no depth."""
+    """The script arguments (book_lib.lua ``depth_spec``) that check a quote alone: its fields, no depth."""
     return [*feed_expectation(quote), *_NO_DEPTH]
 
 

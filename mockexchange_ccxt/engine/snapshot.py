@@ -9,7 +9,7 @@ feed with the same timestamp is the same snapshot and keeps what was taken.
 A plan made from a snapshot carries its *expectation* (``DepthSpec``): the feed's price, timestamp, bid and ask
 as it read them, the SHA-1 of its bids and asks text, and for every level the plan takes from, the most that may
 have been taken from it already for the plan to still hold (what the level offers minus what the plan takes).
-The script that applies the plan checks all of it first (lib.lua's ``depth_check``): a newer snapshot, another
+The script that applies the plan checks all of it first (book_lib.lua's ``depth_holds``): a newer snapshot, another
 depth, or a level that someone else emptied meanwhile makes it answer ``STALE`` and change nothing, and the
 engine plans again from what it reads then. Liquidity only shrinks within a snapshot, so a plan whose levels
 still have what it takes is exactly the plan the engine would make now.
@@ -36,7 +36,7 @@ ATTEMPTS = 30
 
 
 def feed_expectation(quote: Quote) -> list[str]:
-    """The first arguments of lib.lua's ``depth_spec``: the snapshot's name (the feed's timestamp in ms) and the
+    """The first arguments of book_lib.lua's ``depth_spec``: the snapshot's name (the feed's timestamp in ms) and the
     checked feed fields as they were read (the script compares the text, so a rewrite of the same quote holds)."""
     raw = quote.raw
     return [str(quote.timestamp), *(raw.get(name) or "" for name in CHECKED_FIELDS)]
@@ -181,7 +181,7 @@ class DepthSpec:
         return {field: taken for field, (_offered, taken) in self._levels.items()}
 
     def args(self) -> list[str]:
-        """The script arguments (lib.lua ``depth_spec``): the snapshot's timestamp, the feed fields as read, the
+        """The script arguments (book_lib.lua ``depth_spec``): the snapshot's timestamp, the feed fields as read, the
         SHA-1 of bids and asks, then per level its field, the most that may be taken already, and the units."""
         out = [*feed_expectation(self.snapshot.quote), *self.snapshot.parsed.digests]
         out.append(str(len(self._levels)))

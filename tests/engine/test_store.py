@@ -70,6 +70,16 @@ def test_script_source_starts_with_the_shared_library() -> None:
     assert len(script.sha) == 40
 
 
+def test_a_script_carries_only_the_helpers_it_names() -> None:
+    """The book's helpers go in front of the scripts that name them (after lib.lua), and only those: every helper
+    is defined again on each call of a script that carries it."""
+    place = Script.load("place_order").source
+    assert place.startswith("-- lib.lua") and "local function depth_holds" in place
+    assert place.index("local function check_moves") < place.index("local function depth_holds")
+    cancel = Script.load("cancel_order").source
+    assert "local function check_moves" in cancel and "local function depth_holds" not in cancel
+
+
 def test_pipeline_returns_errors_as_values_when_asked(engine: Engine) -> None:
     store = engine.store
     replies = store.pipeline([("SET", "k", "v"), ("HGET", "k", "f"), ("GET", "k")], errors_as_values=True)

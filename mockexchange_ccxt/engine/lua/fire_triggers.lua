@@ -1,3 +1,4 @@
+-- uses lib book_lib
 -- fire_triggers.lua: apply the plans of trigger orders that a settlement pass found triggered.
 -- Each order is handled on its own: its plans are tried in order and the first whose moves hold is applied
 -- (the order it carries executed at the quote, else canceled with the reason); if none holds (a balance changed
@@ -9,7 +10,7 @@
 -- KEYS[12] trade -> order  KEYS[13] id sequence  (FILL_MODEL=book, a single node: KEYS[14] the feed hash,
 -- KEYS[15] what was taken from its snapshot)
 -- ARGV[1] symbol  ARGV[2] '' (FILL_MODEL=touch) or the account's number (FILL_MODEL=book: then ARGV[3..] are the
--- snapshot and the levels the plans take from, lib.lua depth_spec, checked first and taken from with KEYS[14])
+-- snapshot and the levels the plans take from, book_lib.lua depth_spec, checked first and taken from with KEYS[14])
 -- then one JSON per order: {id, at ('u'/'d'), plans: [{record (JSON), moves, rest ('' or 'b'), score (in its book
 -- if it rests, else in the finished ids: the time it finished), fill (the trade's time, or 0); FILL_MODEL=book
 -- also: trades (how many, named "#0", "#1", ... in the record: the first gets the order's id), takes (what they

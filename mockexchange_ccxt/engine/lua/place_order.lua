@@ -1,3 +1,4 @@
+-- uses lib book_lib
 -- place_order.lua: accept one order: check it, move its money, give it an id, store it and index it.
 -- KEYS[1] balances  KEYS[2] orders  KEYS[3] id sequence  KEYS[4] clientOrderId index  KEYS[5] all ids
 -- KEYS[6] open ids  KEYS[7] active symbols  KEYS[8] ids of the symbol (not written: a listing of one symbol's
@@ -17,7 +18,7 @@
 -- order makes: the first gets the order's id, the others the next numbers of the account's counter (its JSON
 -- names them by their offset from the order's id)
 -- ARGV[10..] with KEYS[15]: the quote (FILL_MODEL=touch: no levels, depth not compared) or the book snapshot
--- the plan was made from and what it takes (lib.lua depth_spec); then the moves (see lib.lua): its fill, its
+-- the plan was made from and what it takes (book_lib.lua depth_spec); then the moves (see lib.lua): its fill, its
 -- reservation, or only what it requires
 -- reply: the new order id (string); 'OK' for a dry run that passes; {'STALE', price, timestamp, bid, ask} as
 -- the feed holds them (nothing written) when the feed no longer holds the quote or snapshot, or its levels no

@@ -1,3 +1,4 @@
+-- uses lib book_lib
 -- settle_book.lua: FILL_MODEL=book: apply one account's part of a settlement pass that Python planned against a
 -- book snapshot (engine/book_settlement.py): each resting order named makes its one trade of the pass, at its
 -- limit price, taking what the plan gives it from the book.
@@ -8,7 +9,7 @@
 -- from its snapshot)
 -- ARGV[1] symbol  ARGV[2] the account's number  ARGV[3] the snapshot's time (ms): a trade is timed at it, never
 -- before its order
--- ARGV[4..] the snapshot and the levels the orders take from (lib.lua depth_spec); with KEYS[14] it is checked
+-- ARGV[4..] the snapshot and the levels the orders take from (book_lib.lua depth_spec); with KEYS[14] it is checked
 -- first, and what the applied fills took is written; then per order, in priority order:
 --   'F', id, the remainder it must have, its takes: its remainder fills whole, as its record has it planned
 --   ('_fill' moves; '_trade' and '_done' for a record the book model planned, else the touch model's '_cost' and
@@ -58,7 +59,8 @@ while i <= #ARGV do
         trade_id = ids[1]
         redis.call('HSET', orders, id, name_trades(record, ids))
       else
-        at, stays = math.max(ts, order.timestamp, tonumber(order.lastTradeTimestamp) or 0), false -- never before its last trade
+        -- never before the order's last trade (an outside feed may write an older snapshot)
+        at, stays = math.max(ts, order.timestamp, tonumber(order.lastTradeTimestamp) or 0), false
         trade_id = order._trades and next_id(KEYS[13], number) or id
         if order._done then
           for name, value in pairs(order._done) do

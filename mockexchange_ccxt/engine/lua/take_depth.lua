@@ -1,3 +1,4 @@
+-- uses lib book_lib
 -- take_depth.lua: on Valkey Cluster (no script may touch the feed's slot and an account's), what a plan takes
 -- from a book snapshot is taken here first, in the feed's slot, and the account's own script fills it after:
 -- 'take' checks the snapshot and the levels as a single node's fill script would and takes the units; 'give'
@@ -5,7 +6,7 @@
 -- Liquidity is therefore never given twice; a process that stops between the two steps leaves what it took
 -- taken until the next snapshot.
 -- KEYS[1] the feed hash  KEYS[2] what was taken from its snapshot
--- ARGV[1] 'take' or 'give'  ARGV[2..] the snapshot and the levels with their units (lib.lua depth_spec)
+-- ARGV[1] 'take' or 'give'  ARGV[2..] the snapshot and the levels with their units (book_lib.lua depth_spec)
 -- reply: 'OK'; 'STALE' ('take' only, nothing written) when the feed no longer holds the snapshot or a level no
 -- longer has what the plan takes
 local spec = depth_spec(ARGV, 2)
