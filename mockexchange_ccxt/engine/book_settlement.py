@@ -142,6 +142,8 @@ def _fill_resting(engine: Engine, market: Market, snapshot: Snapshot, book: Book
         if record is None:
             steps.append((index, ["F", order_id, remaining], takes))
             continue
+        if record["status"] != "open":  # it ended since the pass read it (a cancel, another process's pass)
+            continue
         plan = fill_resting(record, market, takes, snapshot.quote.timestamp)
         moves = plan.moves.flat()
         tail = [pack(plan.record), plan.fill_ts, "1" if plan.rests_in else "0"]

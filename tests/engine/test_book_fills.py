@@ -280,3 +280,29 @@ def test_the_touch_model_ignores_depth(engine: Engine) -> None:
     write(engine, T0, [["99", "1"]], [["100", "0.1"], ["200", "5"]])
     order = engine.create_order(S, "buy", "market", "3")
     assert trades(order) == [(D(100), D(3), "taker")] and order["id"] == order["trades"][0]["id"]
+
+
+def test_an_order_canceled_while_a_pass_plans_its_partial_fill_is_passed_over(
+    book: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pass reads the crossed orders, then the records of those it fills partly; an order canceled in between
+    (by its owner, in another process) is passed over and the pass ends cleanly; the next snapshot fills the
+    others."""
+    from mockexchange_ccxt.engine import book_settlement
+
+    write(book, T0, [["90", "1"]], [["110", "1"]])
+    victim = book.create_order(S, "buy", "limit", "2", "100")
+    other = book.create_order(S, "buy", "limit", "1", "99")
+    read_records = book_settlement._records
+
+    def cancel_first(*args: Any) -> Any:
+        book.cancel_order(victim["id"])
+        return read_records(*args)
+
+    monkeypatch.setattr(book_settlement, "_records", cancel_first)
+    write(book, T0 + 1000, [["90", "1"]], [["98", "0.5"], ["99", "0.5"]])  # all of it planned for the victim
+    monkeypatch.undo()
+    assert (book.fetch_order(victim["id"])["status"], book.fetch_order(victim["id"])["filled"]) == ("canceled", 0)
+    assert book.fetch_balance()["USDT"]["used"] == D(99)  # only the other buy holds
+    write(book, T0 + 2000, [["90", "1"]], [["98", "0.5"]])
+    assert book.fetch_order(other["id"])["filled"] == D("0.5")

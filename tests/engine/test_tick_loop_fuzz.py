@@ -10,6 +10,9 @@ Garbage comes in four kinds, each built so that the right answer is known withou
 parser: no usable price (missing, words, zero, negative, NaN, above the maximum, junk after digits), a
 crossing price with no usable timestamp, a valid quote whose every number lies strictly between the resting
 limits (so nothing may fill), and a key of the wrong type (string, list, set, sorted set, stream).
+
+Garbage is read by the feed parser, the same for both kinds of store, so these run on the single Valkey
+only (the tick loop on a cluster has its own tests).
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from tests_helpers import keyspace, wait_for
 from mockexchange_ccxt import Engine
 
 from .conftest import EngineFactory
+
+pytestmark = pytest.mark.single_node
 
 EXAMPLES = 60
 TICK = 0.005  # seconds between passes: garbage meets many passes in little time
