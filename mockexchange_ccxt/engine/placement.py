@@ -76,13 +76,7 @@ class QuoteMemory:
     def read(self, symbol: str) -> Quote:
         """The feed's quote now (one read), remembered; raises as ``PriceFeed.require_quote`` (and forgets the
         symbol) when it has no valid price."""
-        try:
-            quote = self.feed.require_quote(symbol)
-        except MockExchangeError:
-            self._quotes.pop(symbol, None)
-            raise
-        self._quotes[symbol] = quote
-        return quote
+        return self._remember(symbol, lambda: self.feed.require_quote(symbol))
 
     def found(self, symbol: str, reply: list[Any]) -> Quote:
         """The quote in a ``STALE`` reply (the feed's fields as the script found them), remembered; raises as
@@ -90,8 +84,14 @@ class QuoteMemory:
         fields = reply[1:]
         if not fields:
             return self.read(symbol)
+        padded = [*fields, *[None] * (len(FEED_FIELDS) - len(fields))]
+        return self._remember(symbol, lambda: self.feed.required(symbol, padded))
+
+    def _remember(self, symbol: str, quote_of: Callable[[], Quote]) -> Quote:
+        """The quote ``quote_of`` makes, remembered for the symbol; a symbol without a valid quote is forgotten
+        (the next order reads) and the error raised."""
         try:
-            quote = self.feed.required(symbol, [*fields, *[None] * (len(FEED_FIELDS) - len(fields))])
+            quote = quote_of()
         except MockExchangeError:
             self._quotes.pop(symbol, None)
             raise
