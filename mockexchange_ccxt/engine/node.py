@@ -1,23 +1,34 @@
 """One Valkey server as the store sees it: a connection pool and one connection per thread taken from it.
 
-Requests are packed with hiredis and written in one go; replies are read in order, error replies kept as
-values so the connection stays in step. See ``store.py`` for the retry rules ``exchange`` follows.
+redis-py connects, authenticates and selects the database; after that the engine talks to the socket itself:
+requests are packed with hiredis and written in one ``sendall``, replies are parsed by a hiredis reader of the
+connection's own, error replies kept as values so the connection stays in step. redis-py's own send and read
+add several layers of checks per call, as much Python as the rest of a market order's round trip. See
+``store.py`` for the retry rules ``exchange`` follows.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import select
+import socket
 import threading
 from typing import Any
 
 import hiredis
 import redis
+from redis._parsers.base import BaseParser
 from redis.connection import AbstractConnection
+from redis.exceptions import InvalidResponse
 
 from ..errors import StoreUnavailable
 
 CONNECTION_ERRORS = (redis.ConnectionError, redis.TimeoutError, OSError)
+
+#: What a reader answers while a reply is not complete yet (no reply is this object).
+_INCOMPLETE = object()
+_CLOSED = "Connection closed by server."
 
 
 class Node:
@@ -27,11 +38,14 @@ class Node:
         self.pool = pool
         self._local = threading.local()
 
-    def connection(self) -> AbstractConnection:
+    def _lease(self) -> _Lease:
         lease: _Lease | None = getattr(self._local, "lease", None)
         if lease is None or lease.pid != os.getpid():
             lease = self._local.lease = _Lease(self.pool)
-        return lease.conn
+        return lease
+
+    def connection(self) -> AbstractConnection:
+        return self._lease().conn
 
     def drop(self) -> None:
         lease: _Lease | None = getattr(self._local, "lease", None)
@@ -45,25 +59,38 @@ class Node:
 
     def send(self, commands: list[tuple[Any, ...]]) -> AbstractConnection:
         """Write every command in one go (raises a connection error when that fails)."""
-        conn = self.connection()
-        if conn.can_read(timeout=0):  # type: ignore[no-untyped-call,unused-ignore]
+        lease = self._lease()
+        sock = lease.open()
+        if lease.poller.poll(0):
             # Readable before we asked anything: the server closed it (restart, idle kill). A write sent into
-            # it would be lost without a trace, so start over on a fresh connection.
-            conn.disconnect()  # type: ignore[no-untyped-call,unused-ignore]
+            # it would be lost without a trace, so start over on a fresh connection. (One poll of a registered
+            # socket: a system call, no more.)
+            lease.conn.disconnect()  # type: ignore[no-untyped-call,unused-ignore]
+            sock = lease.open()
         # hiredis packs in C, several times faster than redis-py's pure-Python packer
-        packed = b"".join([hiredis.pack_command(command) for command in commands])
-        conn.send_packed_command([packed], check_health=False)  # type: ignore[no-untyped-call,unused-ignore]
-        return conn
+        sock.sendall(b"".join([hiredis.pack_command(command) for command in commands]))
+        return lease.conn
 
-    @staticmethod
-    def receive(conn: AbstractConnection, count: int) -> list[Any]:
-        """Read ``count`` replies; error replies become values, so the connection stays in step."""
+    def receive(self, conn: AbstractConnection, count: int) -> list[Any]:
+        """Read ``count`` replies of what ``send`` sent on ``conn``; error replies become values, so the
+        connection stays in step."""
+        lease = self._lease()
+        assert lease.conn is conn and lease.sock is not None and lease.reader is not None
+        sock, reader, buffer = lease.sock, lease.reader, lease.buffer
         replies: list[Any] = []
         for _ in range(count):
-            try:
-                replies.append(conn.read_response())
-            except redis.ResponseError as exc:
-                replies.append(exc)
+            reply = reader.gets()
+            while reply is _INCOMPLETE:
+                size = sock.recv_into(buffer)
+                if not size:
+                    raise redis.ConnectionError(_CLOSED)
+                reader.feed(buffer, 0, size)  # type: ignore[arg-type]  # hiredis reads any buffer
+                reply = reader.gets()
+            if isinstance(reply, redis.ConnectionError) or (
+                isinstance(reply, list) and reply and isinstance(reply[0], redis.ConnectionError)
+            ):
+                raise reply if isinstance(reply, redis.ConnectionError) else reply[0]  # as redis-py would
+            replies.append(reply)
         return replies
 
     def exchange(self, commands: list[tuple[Any, ...]], writes: bool) -> list[Any]:
@@ -87,12 +114,36 @@ class Node:
 
 class _Lease:
     """A thread's connection, given back to the pool when the thread ends (its thread-local dies with it),
-    so a server that runs a thread per request does not exhaust the pool."""
+    so a server that runs a thread per request does not exhaust the pool; with the socket redis-py connected
+    it, a reader of its replies and a poller of it, made again whenever redis-py connects it again."""
 
     def __init__(self, pool: redis.ConnectionPool) -> None:
         self.pool = pool
         self.pid = os.getpid()
         self.conn: AbstractConnection = pool.get_connection()
+        self.sock: socket.socket | None = None
+        self.reader: hiredis.Reader | None = None
+        self.poller = select.poll()
+        self.buffer = bytearray(65536)
+
+    def open(self) -> socket.socket:
+        """The connection's socket, connected (again, if it was dropped)."""
+        conn: Any = self.conn
+        sock: socket.socket | None = conn._sock
+        if sock is None or sock is not self.sock:
+            if sock is None:
+                conn.connect()
+                sock = conn._sock
+            assert sock is not None
+            encoder = conn.encoder
+            options: dict[str, Any] = {"protocolError": InvalidResponse, "replyError": BaseParser.parse_error}
+            if encoder.decode_responses:
+                options.update(encoding=encoder.encoding, errors=encoder.encoding_errors)
+            self.reader = hiredis.Reader(notEnoughData=_INCOMPLETE, **options)
+            self.poller = select.poll()
+            self.poller.register(sock, select.POLLIN)
+            self.sock = sock
+        return sock
 
     def __del__(self) -> None:
         if self.pid == os.getpid():
