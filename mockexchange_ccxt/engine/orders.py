@@ -27,7 +27,7 @@ from ..errors import InvalidOrder, OrderImmediatelyFillable
 from ..keys import BUY, free_field
 from .markets import Market
 from .money import MAX_AMOUNT, fee_units, fmt, fmt_units, to_units, units_down, units_up
-from .moves import Moves, resting_moves
+from .moves import Moves, resting_flats
 from .order_request import FOK, IOC, PO, STOP_LOSS, TAKE_PROFIT, OrderRequest
 from .prices import Quote
 from .record_codec import pack
@@ -250,13 +250,13 @@ def _rest(request: OrderRequest, amount: Decimal, market: Market, limit: Decimal
     else:
         spend_asset, spend, receive_asset, receive = market.base, amount_units, market.quote, cost - fee
     moves = Moves().reserve(spend_asset, spend).expect(receive_asset, receive)
-    fill, release = resting_moves(spend_asset, spend, receive_asset, receive)
+    fill, release = resting_flats(spend_asset, spend, receive_asset, receive)
     record.update(
         takerOrMaker="maker",
         fee={"currency": market.quote, "cost": "0", "rate": fmt(market.maker)},
         _at=IN_BOOK,
-        _fill=fill.flat(),
-        _release=release.flat(),
+        _fill=fill,
+        _release=release,
         _cost=fmt_units(cost),
         _fee=fmt_units(fee),
     )

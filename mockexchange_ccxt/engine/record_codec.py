@@ -32,7 +32,7 @@ from decimal import Decimal
 from typing import Any
 
 from .money import fee_units, fmt_units, text_units, units_down, units_up
-from .moves import resting_moves
+from .moves import resting_flats, resting_moves
 
 #: The order's own fields, in the order of its answer's ``info``, and the short name each is stored under.
 ORDER_FIELDS = {
@@ -159,23 +159,38 @@ _DECODE_ORDER = (*_REQUIRED, *_DEFAULTS)
 
 def pack(record: dict[str, Any]) -> str:
     """The stored text of a full record (its ``id``, if it carries one, is left out: it is the hash field)."""
-    flat = {name: value for name, value in record.items() if name not in ("id", "fee")}
-    for name, value in record["fee"].items():
-        flat[f"fee_{name}"] = value
+    fee = record["fee"]
     done: Fields = {}
     out: dict[str, Any] = {}
-    for name in _DECODE_ORDER:
-        value = done[name] = flat.pop(name)
-        if name in _REQUIRED or value != _DEFAULTS[name](done):
-            out[NAMES[name]] = value
-    if "_release" in flat:
-        held = _held_of(flat.get("_fill"), flat["_release"])
-        if held is not None:
-            out[HELD["_held" if "_fill" in flat else "_held_release"]] = held
-            flat.pop("_fill", None), flat.pop("_release")
-    for name, value in flat.items():
-        out[NAMES.get(name, name)] = value
-    return json.dumps(out, separators=(",", ":"))
+    for name, short, default, fee_field in _PACKING:
+        value = done[name] = record[name] if fee_field is None else fee[fee_field]
+        if default is None or value != default(done):
+            out[short] = value
+    release = record.get("_release")
+    held = None if release is None else _held_of(record.get("_fill"), release)
+    if held is not None:
+        out[HELD["_held" if "_fill" in record else "_held_release"]] = held
+    for name, value in record.items():
+        if name not in _PACKED and (held is None or name not in _HELD_BY):
+            out[NAMES.get(name, name)] = value
+    if len(fee) != len(FEE_FIELDS):  # fields of the fee besides its three (no record has any) come last
+        for name, value in fee.items():
+            if name not in FEE_FIELDS:
+                out[f"fee_{name}"] = value
+    return _ENCODE(out)
+
+
+#: ``pack``'s steps, in ``_DECODE_ORDER``: each field's name, short name, default (None: always stored) and,
+#: for the fee's fields, its name in the fee.
+_PACKING = tuple(
+    (name, NAMES[name], None if name in _REQUIRED else _DEFAULTS[name], name[4:] if name[:4] == "fee_" else None)
+    for name in _DECODE_ORDER
+)
+#: The record's fields ``pack`` stores in its first steps (or never: the id), and those ``HELD`` replaces.
+_PACKED = frozenset({"id", "fee", *(name for name in _DECODE_ORDER if name[:4] != "fee_")})
+_HELD_BY = frozenset({"_fill", "_release"})
+#: ``json.dumps`` with the separators, made once (the call builds a new encoder otherwise).
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def unpack(order_id: str, raw: str) -> dict[str, Any]:
@@ -226,8 +241,7 @@ _TEMPLATE = [
 
 def _held_moves(held: list[str]) -> tuple[list[str], list[str]]:
     """``_fill`` and ``_release`` of [asset held, units, asset expected, units]."""
-    fill, release = resting_moves(held[0], int(held[1]), held[2], int(held[3]))
-    return fill.flat(), release.flat()
+    return resting_flats(held[0], int(held[1]), held[2], int(held[3]))
 
 
 def _held_of(fill: list[str] | None, release: list[str]) -> list[str] | None:
