@@ -15,83 +15,112 @@ from typing import Any
 from .clock import iso8601
 
 
-def _dec(text: str | None) -> Decimal | None:
-    return None if text is None else Decimal(text)
-
-
 def public_fields(record: dict[str, Any]) -> dict[str, Any]:
-    """The record without the engine's private bookkeeping (fields starting with ``_``)."""
-    return {k: v for k, v in record.items() if not k.startswith("_")}
-
-
-def _fee_view(fee: dict[str, str]) -> dict[str, Any]:
-    return {"currency": fee["currency"], "cost": Decimal(fee["cost"]), "rate": Decimal(fee["rate"])}
+    """The record without the engine's private bookkeeping (fields starting with ``_``). Copied whole, then the
+    few private fields deleted: several times faster than a comprehension (which grows its dict field by field)."""
+    public = dict(record)
+    for name in record:
+        if name[:1] == "_":
+            del public[name]
+    return public
 
 
 def order_view(record: dict[str, Any]) -> dict[str, Any]:
     """The ccxt-unified order of a stored record, with its trades."""
-    fee_view = _fee_view(record["fee"])
+    fee = record["fee"]
+    currency, fee_cost, rate = fee["currency"], Decimal(fee["cost"]), Decimal(fee["rate"])
     info = public_fields(record)
-    trigger = _dec(record.get("triggerPrice"))
+    get = record.get
+    trigger, price, average = get("triggerPrice"), record["price"], record["average"]
+    trigger_price = None if trigger is None else Decimal(trigger)
+    take_profit, stop_loss = get("takeProfitPrice"), get("stopLossPrice")
+    filled, cost = Decimal(record["filled"]), Decimal(record["cost"])
+    average_price = None if average is None else Decimal(average)
+    if get("_trades") is not None or filled:  # the Decimals made here serve its trade too (they are immutable)
+        trades = _trades(record, info, average_price, filled, cost, fee_cost, rate)
+    else:
+        trades = []
+    timestamp = record["timestamp"]
     return {
         "id": record["id"],
         "clientOrderId": record["clientOrderId"],
-        "timestamp": record["timestamp"],
-        "datetime": iso8601(record["timestamp"]),
+        "timestamp": timestamp,
+        "datetime": iso8601(timestamp),
         "lastTradeTimestamp": record["lastTradeTimestamp"],
         "lastUpdateTimestamp": record["lastUpdateTimestamp"],
         "symbol": record["symbol"],
         "type": record["type"],
         "timeInForce": record["timeInForce"],
-        "postOnly": bool(record.get("postOnly", False)),
+        "postOnly": bool(get("postOnly", False)),
         "reduceOnly": None,
         "side": record["side"],
-        "price": _dec(record["price"]),
-        "triggerPrice": trigger,
-        "stopPrice": trigger,
-        "takeProfitPrice": _dec(record.get("takeProfitPrice")),
-        "stopLossPrice": _dec(record.get("stopLossPrice")),
-        "average": _dec(record["average"]),
+        "price": None if price is None else Decimal(price),
+        "triggerPrice": trigger_price,
+        "stopPrice": trigger_price,
+        "takeProfitPrice": None if take_profit is None else Decimal(take_profit),
+        "stopLossPrice": None if stop_loss is None else Decimal(stop_loss),
+        "average": average_price,
         "amount": Decimal(record["amount"]),
-        "filled": Decimal(record["filled"]),
+        "filled": filled,
         "remaining": Decimal(record["remaining"]),
-        "cost": Decimal(record["cost"]),
+        "cost": cost,
         "status": record["status"],
-        "fee": fee_view,
-        "fees": [dict(fee_view)],
-        "trades": trade_views(record, info),
+        "fee": {"currency": currency, "cost": fee_cost, "rate": rate},
+        "fees": [{"currency": currency, "cost": fee_cost, "rate": rate}],
+        "trades": trades,
         "info": info,
     }
 
 
 def trade_views(record: dict[str, Any], info: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """The trades of an order: its fills, oldest first, or nothing if nothing has filled."""
-    listed = record.get("_trades")
-    if listed is None and Decimal(record["filled"]) == 0:
+    filled = Decimal(record["filled"])
+    if record.get("_trades") is None and filled == 0:
         return []
-    if info is None:
-        info = public_fields(record)
+    fee, average = record["fee"], record["average"]
+    return _trades(
+        record,
+        public_fields(record) if info is None else info,
+        None if average is None else Decimal(average),
+        filled,
+        Decimal(record["cost"]),
+        Decimal(fee["cost"]),
+        Decimal(fee["rate"]),
+    )
+
+
+def _trades(
+    record: dict[str, Any],
+    info: dict[str, Any],
+    average: Decimal | None,
+    filled: Decimal,
+    cost: Decimal,
+    fee_cost: Decimal,
+    rate: Decimal,
+) -> list[dict[str, Any]]:
+    """The trades of an order that has some, from its record and the numbers its view already made of it."""
+    listed = record.get("_trades")
     if listed is not None:
         currency = record["fee"]["currency"]
         stamps = {stamp: iso8601(stamp) for stamp in {entry[1] for entry in listed}}  # a walk's trades share one
         return [_listed_trade(record, entry, currency, info, stamps[entry[1]]) for entry in listed]
-    fee_view = _fee_view(record["fee"])
-    stamp = record["lastTradeTimestamp"]
+    currency, stamp, order_id = record["fee"]["currency"], record["lastTradeTimestamp"], record["id"]
+    price = Decimal(record["average"]) if average is None else average  # (a record without one raises, as ever)
     return [
         {
-            "id": record["id"],
-            "order": record["id"],
+            "id": order_id,
+            "order": order_id,
             "timestamp": stamp,
             "datetime": iso8601(stamp),
             "symbol": record["symbol"],
             "type": record["type"],
             "side": record["side"],
             "takerOrMaker": record["takerOrMaker"],
-            "price": Decimal(record["average"]),
-            "amount": Decimal(record["filled"]),
-            "cost": Decimal(record["cost"]),
-            "fee": fee_view,
-            "fees": [dict(fee_view)],
+            "price": price,
+            "amount": filled,
+            "cost": cost,
+            "fee": {"currency": currency, "cost": fee_cost, "rate": rate},
+            "fees": [{"currency": currency, "cost": fee_cost, "rate": rate}],
             "info": info,
         }
     ]
