@@ -7,6 +7,7 @@ first made a whole number of units here, with an explicit rounding rule, never b
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Any
 
@@ -21,6 +22,9 @@ UNITS_PER_ONE: int = 10**UNIT_DECIMALS
 MAX_AMOUNT = Decimal(10) ** 10
 
 ZERO = Decimal(0)
+
+#: Plain decimal text of at most 11 digits and 8 decimals: always finite, in range and whole units.
+_PLAIN = re.compile(r"[0-9]{1,11}(?:\.[0-9]{1,8})?")
 
 #: Exponents beyond these are refused before anything formats the number: ``1e-999999999`` is 12 characters,
 #: but a billion digits as plain text. No amount, price or timestamp comes near them.
@@ -79,6 +83,10 @@ def parse_decimal(value: Any, what: str, error: type[MockExchangeError]) -> Deci
 
 def parse_positive(value: Any, what: str, error: type[MockExchangeError]) -> Decimal:
     """A strictly positive number of at most 8 decimals and at most ``MAX_AMOUNT``."""
+    if type(value) is str and _PLAIN.fullmatch(value) is not None:  # what most orders send: no check below fails
+        number = Decimal(value)  # but the sign and the maximum
+        if 0 < number <= MAX_AMOUNT:
+            return number
     number = parse_decimal(value, what, error)
     if number <= 0:
         raise error(f"{what} must be positive, got {fmt(number)}")
@@ -131,7 +139,9 @@ def from_units(units: int | str) -> Decimal:
 
 def fmt(number: Decimal) -> str:
     """Plain decimal text, never exponent notation (``str(Decimal('0E-10'))`` is ``'0E-10'``)."""
-    text = format(number, "f")
+    text = str(number)  # the same as format(number, "f") unless it is in exponent notation; several times faster
+    if "E" in text:
+        text = format(number, "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return "0" if text in ("", "-0") else text

@@ -10,9 +10,8 @@ before anything is read from or written to Valkey.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import BadRequest, InvalidOrder, NotSupported
 from ..keys import BUY, SELL
@@ -39,18 +38,20 @@ ORDER_TYPES: dict[str, tuple[str, str | None]] = {
     "take_profit_limit": (LIMIT, TAKE_PROFIT),
 }
 
+#: The time in force of an order type without a trigger when no flag is given (``_time_in_force``'s answer).
+_PLAIN_TIME_IN_FORCE = {MARKET: IOC, LIMIT: GTC, "limit_maker": PO}
+
 _CLIENT_ORDER_ID = re.compile(r"[A-Za-z0-9_.:/=+-]{1,64}")
 
 
-@dataclass(frozen=True)
-class Trigger:
+class Trigger(NamedTuple):
     kind: str  # STOP_LOSS, TAKE_PROFIT or TRIGGER
     price: Decimal
 
 
-@dataclass(frozen=True)
-class OrderRequest:
-    """A validated order: every field has the right type and range, and no two flags contradict."""
+class OrderRequest(NamedTuple):
+    """A validated order: every field has the right type and range, and no two flags contradict. (A named
+    tuple: as immutable as a frozen dataclass, and made several times faster, once per order.)"""
 
     symbol: str
     side: str
@@ -100,12 +101,25 @@ def validate_request(
     if not isinstance(type, str) or type not in ORDER_TYPES:
         raise InvalidOrder(f"type must be one of {', '.join(ORDER_TYPES)}, got {str(type)[:40]!r}")
     carried, kind = ORDER_TYPES[type]
-    if _flag(reduce_only, "reduceOnly"):
-        raise NotSupported("reduceOnly: a spot account has no position to reduce")
-    tif = _time_in_force(type, carried, time_in_force, _flag(post_only, "postOnly"))
-    trigger = _trigger(type, kind, trigger_price, stop_price, stop_loss_price, take_profit_price)
-    if trigger is not None and tif == PO:
-        raise InvalidOrder("postOnly cannot be combined with a trigger price")
+    trigger: Trigger | None = None
+    if (
+        kind is None
+        and time_in_force is None
+        and post_only is None
+        and reduce_only is None
+        and trigger_price is None
+        and stop_price is None
+        and stop_loss_price is None
+        and take_profit_price is None
+    ):  # no flags (most orders): what the checks below would find
+        tif = _PLAIN_TIME_IN_FORCE[type]
+    else:
+        if _flag(reduce_only, "reduceOnly"):
+            raise NotSupported("reduceOnly: a spot account has no position to reduce")
+        tif = _time_in_force(type, carried, time_in_force, _flag(post_only, "postOnly"))
+        trigger = _trigger(type, kind, trigger_price, stop_price, stop_loss_price, take_profit_price)
+        if trigger is not None and tif == PO:
+            raise InvalidOrder("postOnly cannot be combined with a trigger price")
     limit: Decimal | None = None
     if carried == LIMIT:
         if price is None:

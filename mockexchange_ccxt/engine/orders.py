@@ -49,7 +49,7 @@ MAX_COST_UNITS = to_units(MAX_AMOUNT)
 TRIGGER_FIELDS = {STOP_LOSS: "stopLossPrice", TAKE_PROFIT: "takeProfitPrice"}
 
 
-@dataclass
+@dataclass(slots=True)
 class OrderPlan:
     """Everything a placing (or triggering) script needs, and the record it will store."""
 
@@ -70,6 +70,30 @@ class OrderPlan:
     def record_tail(self) -> str:
         """The stored record minus its opening ``{``; the script puts it back (an id does not belong in it)."""
         return pack(self.record)[1:]
+
+
+@dataclass(frozen=True, slots=True)
+class MarketTexts:
+    """What every order of a market writes the same: its fee rates as text and its assets' free fields."""
+
+    maker: str
+    taker: str
+    free_base: str
+    free_quote: str
+
+
+_TEXTS: dict[int, tuple[Market, MarketTexts]] = {}
+
+
+def market_texts(market: Market) -> MarketTexts:
+    """The texts of a market, made once per ``Market`` (an engine keeps one per symbol)."""
+    entry = _TEXTS.get(id(market))
+    if entry is None or entry[0] is not market:
+        if len(_TEXTS) >= 10_000:
+            _TEXTS.clear()
+        texts = MarketTexts(fmt(market.maker), fmt(market.taker), free_field(market.base), free_field(market.quote))
+        entry = _TEXTS[id(market)] = (market, texts)
+    return entry[1]
 
 
 def touch_price(side: str, quote: Quote) -> Decimal:
@@ -141,6 +165,7 @@ def amount_for_cost(request: OrderRequest, market: Market, quote: Quote) -> Deci
 
 def new_record(request: OrderRequest, amount: Decimal, market: Market, now_ms: int) -> dict[str, Any]:
     """The record of an order that has done nothing yet (the plan then fills, rests or ends it)."""
+    amount_text = fmt(amount)
     record: dict[str, Any] = {
         "clientOrderId": request.client_order_id,
         "timestamp": now_ms,
@@ -152,12 +177,12 @@ def new_record(request: OrderRequest, amount: Decimal, market: Market, now_ms: i
         "timeInForce": request.time_in_force,
         "price": None if request.price is None else fmt(request.price),
         "average": None,
-        "amount": fmt(amount),
+        "amount": amount_text,
         "filled": "0",
-        "remaining": fmt(amount),
+        "remaining": amount_text,
         "cost": "0",
         "status": OPEN,
-        "fee": {"currency": market.quote, "cost": "0", "rate": fmt(market.maker)},
+        "fee": {"currency": market.quote, "cost": "0", "rate": market_texts(market).maker},
         "takerOrMaker": None,
     }
     if request.time_in_force == PO:
@@ -218,25 +243,21 @@ def _fill_at_once(
 ) -> OrderPlan:
     cost = cost_of(request.side, amount, price, market)
     fee = fee_units(cost, market.taker)
+    texts = market_texts(market)
     moves = Moves()
     if request.side == BUY:
         spend_asset, spend = market.quote, cost + fee
-        moves.credit(free_field(market.base), to_units(amount)).debit(free_field(market.quote), spend)
+        moves.credit(texts.free_base, to_units(amount)).debit(texts.free_quote, spend)
     else:
         spend_asset, spend = market.base, to_units(amount)
-        moves.credit(free_field(market.quote), cost - fee).debit(free_field(market.base), spend)
-    record.update(
-        lastTradeTimestamp=ts,
-        lastUpdateTimestamp=ts,
-        price=fmt(price),
-        average=fmt(price),
-        filled=record["amount"],
-        remaining="0",
-        cost=fmt_units(cost),
-        status=CLOSED,
-        fee={"currency": market.quote, "cost": fmt_units(fee), "rate": fmt(market.taker)},
-        takerOrMaker="taker",
-    )
+        moves.credit(texts.free_quote, cost - fee).debit(texts.free_base, spend)
+    price_text = fmt(price)
+    record["lastTradeTimestamp"] = record["lastUpdateTimestamp"] = ts
+    record["price"] = record["average"] = price_text
+    record["filled"], record["remaining"], record["cost"] = record["amount"], "0", fmt_units(cost)
+    record["status"] = CLOSED
+    record["fee"] = {"currency": market.quote, "cost": fmt_units(fee), "rate": texts.taker}
+    record["takerOrMaker"] = "taker"
     return OrderPlan(record, moves, "", "", ts, spend_asset, spend, price, cost, fee, True)
 
 
@@ -253,7 +274,7 @@ def _rest(request: OrderRequest, amount: Decimal, market: Market, limit: Decimal
     fill, release = resting_flats(spend_asset, spend, receive_asset, receive)
     record.update(
         takerOrMaker="maker",
-        fee={"currency": market.quote, "cost": "0", "rate": fmt(market.maker)},
+        fee={"currency": market.quote, "cost": "0", "rate": market_texts(market).maker},
         _at=IN_BOOK,
         _fill=fill,
         _release=release,

@@ -40,9 +40,20 @@ def is_stale(reply: Any) -> bool:
     return reply == STALE or (isinstance(reply, list) and bool(reply) and reply[0] == STALE)
 
 
-def quote_spec(quote: Quote) -> list[str]:
-    """The script arguments (book_lib.lua ``depth_spec``) that check a quote alone: its fields, no depth."""
-    return [*feed_expectation(quote), *_NO_DEPTH]
+def quote_spec(quote: Quote) -> tuple[str, ...]:
+    """The script arguments (book_lib.lua ``depth_spec``) that check a quote alone: its fields, no depth. Made
+    once per quote: every order planned from a remembered quote sends the same (a quote's price, time, bid and
+    ask never change; only a book snapshot adds its depth fields to ``raw``)."""
+    made = _SPECS.get(quote.symbol)
+    if made is None or made[0] is not quote:
+        if len(_SPECS) >= _SPECS_KEPT:
+            _SPECS.clear()
+        made = _SPECS[quote.symbol] = (quote, (*feed_expectation(quote), *_NO_DEPTH))
+    return made[1]
+
+
+_SPECS: dict[str, tuple[Quote, tuple[str, ...]]] = {}
+_SPECS_KEPT = 10_000
 
 
 #: How many resting orders' symbols an engine remembers (past it, it starts over: a cancel then reads first).

@@ -8,7 +8,7 @@ engine saw and the script checks the feed still holds it (``placement.py``): one
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -101,7 +101,7 @@ class TradingMixin:
         ``expect`` (FILL_MODEL=touch, a single node) the quote it was planned at is checked."""
         record = plan.record
         symbol = record["symbol"]
-        expectation = quote_spec(expect) if expect is not None else []
+        expectation: Sequence[str] = quote_spec(expect) if expect is not None else ()
         if spec is not None and not self.store.cluster:
             expectation = spec.args()
         return self.store.eval_command(
