@@ -128,8 +128,36 @@ def units_down(number: Decimal) -> int:
 
 
 def fee_units(cost_units: int, rate: Decimal) -> int:
-    """The fee of a cost at a rate, rounded up (the house never gives away dust)."""
+    """The fee of a cost at a rate, rounded up (the house never gives away dust). In integers when the product
+    has at most 28 digits, where the Decimal product is exact too (a market has a rate or two: each is taken
+    apart once)."""
+    parts = _RATE_PARTS.get(rate)
+    if parts is None:
+        parts = _rate_parts(rate)
+    numerator, denominator = parts
+    product = cost_units * numerator
+    if denominator and -_EXACT < product < _EXACT:
+        return -(-product // denominator)
     return int((Decimal(cost_units) * rate).to_integral_value(rounding=ROUND_CEILING))
+
+
+def _rate_parts(rate: Decimal) -> tuple[int, int]:
+    """``rate`` as numerator / denominator (a power of ten); (0, 0) when it is not finite (no integer path)."""
+    if not rate.is_finite():
+        parts = (0, 0)
+    else:
+        exponent = rate.as_tuple().exponent
+        assert isinstance(exponent, int)
+        parts = (int(rate.scaleb(-exponent)), 10**-exponent) if exponent < 0 else (int(rate), 1)
+    if len(_RATE_PARTS) >= 1000:
+        _RATE_PARTS.clear()
+    _RATE_PARTS[rate] = parts
+    return parts
+
+
+_RATE_PARTS: dict[Decimal, tuple[int, int]] = {}
+#: Below 10^28 in magnitude an integer fits the default Decimal context's 28 digits: a product is exact.
+_EXACT = 10**28
 
 
 def from_units(units: int | str) -> Decimal:

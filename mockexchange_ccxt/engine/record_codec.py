@@ -27,6 +27,7 @@ what follows (``filled``, ``remaining``, ``average``, ``lastTradeTimestamp``): t
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -134,7 +135,16 @@ def _fee_cost(done: Fields) -> Any:
     """A closed order's fee: its cost at its rate, rounded up."""
     if done["status"] != "closed":
         return "0"
-    return fmt_units(fee_units(text_units(done["cost"]), Decimal(done["fee_rate"])))
+    text = done["fee_rate"]
+    rate = _RATES.get(text)
+    if rate is None:  # a market's rate or two: parsed once (and fee_units takes a Decimal it saw apart at once)
+        if len(_RATES) >= 1000:
+            _RATES.clear()
+        rate = _RATES[text] = Decimal(text)
+    return fmt_units(fee_units(text_units(done["cost"]), rate))
+
+
+_RATES: dict[str, Decimal] = {}
 
 
 #: What a field is when the stored record leaves it out, from the fields decoded before it (dict order).
@@ -199,23 +209,24 @@ def unpack(order_id: str, raw: str) -> dict[str, Any]:
     if "status" in stored:  # the verbose form (it has its id)
         return stored
     done: Fields = {}
-    for name in _DECODE_ORDER:
-        short = NAMES[name]
+    for name, short, default, _fee_field in _PACKING:
         if short in stored:
             done[name] = stored[short]
         else:
-            value = _DEFAULTS[name](done)
+            if default is None:
+                raise KeyError(name)
+            value = default(done)
             if value is _NO_DEFAULT:
                 raise ValueError(f"order {order_id}: the stored record has no {name}")
             done[name] = value
+    done["fee"] = dict(zip(FEE_FIELDS, _FEE_OF(done), strict=True))
     record: dict[str, Any] = {"id": order_id}
-    for name in _INFO_ORDER:
-        if name == "fee":
-            record["fee"] = {field: done[f"fee_{field}"] for field in FEE_FIELDS}
-        else:
-            record[name] = done[name]
+    record.update(zip(_INFO_ORDER, _INFO_OF(done), strict=True))
+    rest = stored.keys() - _DECODED
+    if not rest:  # a market order's, say: nothing but the fields above
+        return record
     for name, short in EXTRAS.items():
-        if short in stored:
+        if short in rest:
             record[name] = stored[short]
     for short, value in stored.items():
         if short not in _KNOWN:
@@ -223,12 +234,20 @@ def unpack(order_id: str, raw: str) -> dict[str, Any]:
     held, both = stored.get(HELD["_held"]), True
     if held is None:
         held, both = stored.get(HELD["_held_release"]), False
+    moves = None if held is None else _held_moves(held)
     for name, short in PRIVATE.items():
-        if short in stored:
+        if short in rest:
             record[name] = stored[short]
-        elif held is not None and (name == "_release" or (name == "_fill" and both)):
-            record[name] = _held_moves(held)[name == "_release"]
+        elif moves is not None and (name == "_release" or (name == "_fill" and both)):
+            record[name] = moves[name == "_release"]
     return record
+
+
+#: What ``unpack`` reads out of the decoded fields: the fee's, and the record's in the order of its ``info``.
+_FEE_OF = operator.itemgetter(*(f"fee_{field}" for field in FEE_FIELDS))
+_INFO_OF = operator.itemgetter(*_INFO_ORDER)
+#: The short names of the fields ``unpack`` decodes first.
+_DECODED = frozenset(NAMES[name] for name in _DECODE_ORDER)
 
 
 #: ``resting_moves`` with placeholders: the asset it holds is \x01 and its units 1, the asset it expects \x02
