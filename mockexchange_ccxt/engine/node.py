@@ -40,7 +40,7 @@ class Node:
 
     def _lease(self) -> _Lease:
         lease: _Lease | None = getattr(self._local, "lease", None)
-        if lease is None or lease.pid != os.getpid():
+        if lease is None or lease.forks != _forks[0]:  # none yet, or inherited through a fork: open our own
             lease = self._local.lease = _Lease(self.pool)
         return lease
 
@@ -60,6 +60,11 @@ class Node:
     def send(self, commands: list[tuple[Any, ...]]) -> AbstractConnection:
         """Write every command in one go (raises a connection error when that fails)."""
         lease = self._lease()
+        self._write(lease, commands)
+        return lease.conn
+
+    @staticmethod
+    def _write(lease: _Lease, commands: list[tuple[Any, ...]]) -> None:
         sock = lease.open()
         if lease.poller.poll(0):
             # Readable before we asked anything: the server closed it (restart, idle kill). A write sent into
@@ -69,14 +74,18 @@ class Node:
             sock = lease.open()
         # hiredis packs in C, several times faster than redis-py's pure-Python packer
         sock.sendall(b"".join([hiredis.pack_command(command) for command in commands]))
-        return lease.conn
 
     def receive(self, conn: AbstractConnection, count: int) -> list[Any]:
         """Read ``count`` replies of what ``send`` sent on ``conn``; error replies become values, so the
         connection stays in step."""
         lease = self._lease()
-        assert lease.conn is conn and lease.sock is not None and lease.reader is not None
+        assert lease.conn is conn
+        return self._read(lease, count)
+
+    @staticmethod
+    def _read(lease: _Lease, count: int) -> list[Any]:
         sock, reader, buffer = lease.sock, lease.reader, lease.buffer
+        assert sock is not None and reader is not None
         replies: list[Any] = []
         for _ in range(count):
             reply = reader.gets()
@@ -97,19 +106,32 @@ class Node:
         """Send and read, with the retry rules of the module docstring."""
         for attempt in (1, 2):
             try:
-                conn = self.send(commands)
+                lease = self._lease()
+                self._write(lease, commands)
             except CONNECTION_ERRORS as exc:
                 self.drop()
                 if attempt == 2:
                     raise StoreUnavailable(f"Valkey is unreachable: {exc}") from None
                 continue
             try:
-                return self.receive(conn, len(commands))
+                return self._read(lease, len(commands))
             except CONNECTION_ERRORS as exc:
                 self.drop()
                 if writes or attempt == 2:
                     raise StoreUnavailable(f"Valkey connection lost: {exc}") from None
         raise AssertionError("unreachable")
+
+
+#: How many forks made this process (a list, so the hook below can count): a lease taken before the last one
+#: belongs to the parent. Cheaper to compare than ``os.getpid()`` (a system call) on every request.
+_forks = [0]
+
+
+def _forked() -> None:
+    _forks[0] += 1
+
+
+os.register_at_fork(after_in_child=_forked)
 
 
 class _Lease:
@@ -120,6 +142,7 @@ class _Lease:
     def __init__(self, pool: redis.ConnectionPool) -> None:
         self.pool = pool
         self.pid = os.getpid()
+        self.forks = _forks[0]
         self.conn: AbstractConnection = pool.get_connection()
         self.sock: socket.socket | None = None
         self.reader: hiredis.Reader | None = None

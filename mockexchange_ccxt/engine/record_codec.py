@@ -187,7 +187,7 @@ def pack(record: dict[str, Any]) -> str:
         for name, value in fee.items():
             if name not in FEE_FIELDS:
                 out[f"fee_{name}"] = value
-    return _ENCODE(out)
+    return _encode(out)
 
 
 #: ``pack``'s steps, in ``_DECODE_ORDER``: each field's name, short name, default (None: always stored) and,
@@ -199,8 +199,24 @@ _PACKING = tuple(
 #: The record's fields ``pack`` stores in its first steps (or never: the id), and those ``HELD`` replaces.
 _PACKED = frozenset({"id", "fee", *(name for name in _DECODE_ORDER if name[:4] != "fee_")})
 _HELD_BY = frozenset({"_fill", "_release"})
-#: ``json.dumps`` with the separators, made once (the call builds a new encoder otherwise).
-_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def _unencodable(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+#: ``json.dumps(out, separators=(",", ":"))``, the same text, with the C encoder made once (``dumps`` makes a
+#: new one per call). A record has no cycles to check for. Where the C encoder is missing, the public one.
+_MAKE_ENCODER = getattr(json.encoder, "c_make_encoder", None)
+_C_ENCODER = (
+    None
+    if _MAKE_ENCODER is None
+    else _MAKE_ENCODER(None, _unencodable, json.encoder.encode_basestring_ascii, None, ":", ",", False, False, True)
+)
+
+
+def _encode(out: dict[str, Any]) -> str:
+    return json.dumps(out, separators=(",", ":")) if _C_ENCODER is None else "".join(_C_ENCODER(out, 0))
 
 
 def unpack(order_id: str, raw: str) -> dict[str, Any]:
