@@ -179,8 +179,11 @@ def fmt_units(units: int | str) -> str:
     """Units as plain decimal text, the same as ``fmt(from_units(units))``, by integer arithmetic."""
     count = int(units)
     whole, part = divmod(abs(count), UNITS_PER_ONE)
-    text = f"{whole}.{part:0{UNIT_DECIMALS}d}".rstrip("0").rstrip(".") if part else str(whole)
+    text = (_UNITS_TEXT % (whole, part)).rstrip("0") if part else str(whole)  # a part > 0 keeps a digit
     return "-" + text if count < 0 else text
+
+
+_UNITS_TEXT = f"%d.%0{UNIT_DECIMALS}d"
 
 
 def text_units(text: str) -> int:

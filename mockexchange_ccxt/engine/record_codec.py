@@ -170,19 +170,22 @@ _DECODE_ORDER = (*_REQUIRED, *_DEFAULTS)
 def pack(record: dict[str, Any]) -> str:
     """The stored text of a full record (its ``id``, if it carries one, is left out: it is the hash field)."""
     fee = record["fee"]
-    done: Fields = {}
+    done: Fields = dict(record)  # the fields as the rules read them: the record's, and the fee's as fee_<field>
+    for name, field in _FEE_NAMES:
+        done[name] = fee[field]
     out: dict[str, Any] = {}
-    for name, short, default, fee_field in _PACKING:
-        value = done[name] = record[name] if fee_field is None else fee[fee_field]
+    for name, short, default, _fee_field in _PACKING:
+        value = done[name]
         if default is None or value != default(done):
             out[short] = value
-    release = record.get("_release")
-    held = None if release is None else _held_of(record.get("_fill"), release)
-    if held is not None:
-        out[HELD["_held" if "_fill" in record else "_held_release"]] = held
-    for name, value in record.items():
-        if name not in _PACKED and (held is None or name not in _HELD_BY):
-            out[NAMES.get(name, name)] = value
+    if not record.keys() <= _PACKED:  # fields besides the order's own (an open order's, the extras)
+        release = record.get("_release")
+        held = None if release is None else _held_of(record.get("_fill"), release)
+        if held is not None:
+            out[HELD["_held" if "_fill" in record else "_held_release"]] = held
+        for name, value in record.items():
+            if name not in _PACKED and (held is None or name not in _HELD_BY):
+                out[NAMES.get(name, name)] = value
     if len(fee) != len(FEE_FIELDS):  # fields of the fee besides its three (no record has any) come last
         for name, value in fee.items():
             if name not in FEE_FIELDS:
@@ -199,6 +202,7 @@ _PACKING = tuple(
 #: The record's fields ``pack`` stores in its first steps (or never: the id), and those ``HELD`` replaces.
 _PACKED = frozenset({"id", "fee", *(name for name in _DECODE_ORDER if name[:4] != "fee_")})
 _HELD_BY = frozenset({"_fill", "_release"})
+_FEE_NAMES = tuple((f"fee_{field}", field) for field in FEE_FIELDS)
 
 
 def _unencodable(value: Any) -> Any:
