@@ -42,20 +42,29 @@ class ReplayClock:
 
 def iso8601(timestamp_ms: int | None) -> str | None:
     """ccxt's datetime format: ``2024-01-02T03:04:05.678Z``. Every order answer formats a few timestamps, most
-    in the same second as the one before: the text of a second is formatted once and kept."""
+    in the same second as the one before: the text of a second is formatted once and kept; and an answer often
+    formats the very same timestamp twice (an order's and its trade's): the last text is kept too."""
+    global _last
     if timestamp_ms is None:
         return None
+    last = _last
+    if last[0] is timestamp_ms:
+        return last[1]
     seconds, millis = divmod(timestamp_ms, 1000)
     text = _SECONDS.get(seconds)
     if text is None:
         if len(_SECONDS) >= _SECONDS_KEPT:
             _SECONDS.clear()
         text = _SECONDS[seconds] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
-    return f"{text}.{millis:03d}Z"
+    text = f"{text}.{millis:03d}Z"
+    _last = (timestamp_ms, text)
+    return text
 
 
 _SECONDS: dict[int, str] = {}
 _SECONDS_KEPT = 4096
+#: The last timestamp formatted (the same object: then its text is the same) and its text.
+_last: tuple[object, str] = (None, "")
 
 
 #: The last millisecond before 10^14 (in year 5138). Later timestamps are garbage, not prices: and Lua's cjson

@@ -165,6 +165,22 @@ def from_units(units: int | str) -> Decimal:
     return Decimal(int(units)) / UNITS_PER_ONE
 
 
+class _Parsed(dict[str, Decimal]):
+    """Decimal texts as Decimals, each parsed once: an order's answer makes Decimals of a dozen texts, most of
+    them the same from order to order (its amount, the price of the quote it met, the fee rate, "0"). A Decimal
+    is immutable, so every answer may share it. ``DECIMALS[text]`` raises as ``Decimal(text)`` would."""
+
+    def __missing__(self, text: str) -> Decimal:
+        number = Decimal(text)
+        if len(self) >= 10_000:
+            self.clear()
+        self[text] = number
+        return number
+
+
+DECIMALS = _Parsed()
+
+
 def fmt(number: Decimal) -> str:
     """Plain decimal text, never exponent notation (``str(Decimal('0E-10'))`` is ``'0E-10'``)."""
     text = str(number)  # the same as format(number, "f") unless it is in exponent notation; several times faster

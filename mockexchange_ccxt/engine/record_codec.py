@@ -29,10 +29,9 @@ from __future__ import annotations
 import json
 import operator
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
 
-from .money import fee_units, fmt_units, text_units, units_down, units_up
+from .money import DECIMALS, fee_units, fmt_units, text_units, units_down, units_up
 from .moves import resting_flats, resting_moves
 
 #: The order's own fields, in the order of its answer's ``info``, and the short name each is stored under.
@@ -110,6 +109,7 @@ _INFO_ORDER = (
     "takerOrMaker",
 )
 _NO_DEFAULT = object()
+_ABSENT = object()
 _KNOWN = frozenset(NAMES.values())
 
 Fields = dict[str, Any]
@@ -127,7 +127,7 @@ def _cost(done: Fields) -> Any:
         return "0"
     if done["price"] is None:
         return _NO_DEFAULT
-    value = Decimal(done["filled"]) * Decimal(done["price"])
+    value = DECIMALS[done["filled"]] * DECIMALS[done["price"]]
     return fmt_units(units_up(value) if done["side"] == "buy" else units_down(value))
 
 
@@ -135,16 +135,7 @@ def _fee_cost(done: Fields) -> Any:
     """A closed order's fee: its cost at its rate, rounded up."""
     if done["status"] != "closed":
         return "0"
-    text = done["fee_rate"]
-    rate = _RATES.get(text)
-    if rate is None:  # a market's rate or two: parsed once (and fee_units takes a Decimal it saw apart at once)
-        if len(_RATES) >= 1000:
-            _RATES.clear()
-        rate = _RATES[text] = Decimal(text)
-    return fmt_units(fee_units(text_units(done["cost"]), rate))
-
-
-_RATES: dict[str, Decimal] = {}
+    return fmt_units(fee_units(text_units(done["cost"]), DECIMALS[done["fee_rate"]]))
 
 
 #: What a field is when the stored record leaves it out, from the fields decoded before it (dict order).
@@ -230,8 +221,9 @@ def unpack(order_id: str, raw: str) -> dict[str, Any]:
         return stored
     done: Fields = {}
     for name, short, default, _fee_field in _PACKING:
-        if short in stored:
-            done[name] = stored[short]
+        value = stored.get(short, _ABSENT)
+        if value is not _ABSENT:
+            done[name] = value
         else:
             if default is None:
                 raise KeyError(name)

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from .clock import iso8601
+from .money import DECIMALS
 
 
 def public_fields(record: dict[str, Any]) -> dict[str, Any]:
@@ -28,14 +29,14 @@ def public_fields(record: dict[str, Any]) -> dict[str, Any]:
 def order_view(record: dict[str, Any]) -> dict[str, Any]:
     """The ccxt-unified order of a stored record, with its trades."""
     fee = record["fee"]
-    currency, fee_cost, rate = fee["currency"], Decimal(fee["cost"]), Decimal(fee["rate"])
+    currency, fee_cost, rate = fee["currency"], DECIMALS[fee["cost"]], DECIMALS[fee["rate"]]
     info = public_fields(record)
     get = record.get
     trigger, price, average = get("triggerPrice"), record["price"], record["average"]
-    trigger_price = None if trigger is None else Decimal(trigger)
+    trigger_price = None if trigger is None else DECIMALS[trigger]
     take_profit, stop_loss = get("takeProfitPrice"), get("stopLossPrice")
-    filled, cost = Decimal(record["filled"]), Decimal(record["cost"])
-    average_price = None if average is None else Decimal(average)
+    filled, cost = DECIMALS[record["filled"]], DECIMALS[record["cost"]]
+    average_price = None if average is None else DECIMALS[average]
     if get("_trades") is not None or filled:  # the Decimals made here serve its trade too (they are immutable)
         trades = _trades(record, info, average_price, filled, cost, fee_cost, rate)
     else:
@@ -54,15 +55,15 @@ def order_view(record: dict[str, Any]) -> dict[str, Any]:
         "postOnly": bool(get("postOnly", False)),
         "reduceOnly": None,
         "side": record["side"],
-        "price": None if price is None else Decimal(price),
+        "price": None if price is None else DECIMALS[price],
         "triggerPrice": trigger_price,
         "stopPrice": trigger_price,
-        "takeProfitPrice": None if take_profit is None else Decimal(take_profit),
-        "stopLossPrice": None if stop_loss is None else Decimal(stop_loss),
+        "takeProfitPrice": None if take_profit is None else DECIMALS[take_profit],
+        "stopLossPrice": None if stop_loss is None else DECIMALS[stop_loss],
         "average": average_price,
-        "amount": Decimal(record["amount"]),
+        "amount": DECIMALS[record["amount"]],
         "filled": filled,
-        "remaining": Decimal(record["remaining"]),
+        "remaining": DECIMALS[record["remaining"]],
         "cost": cost,
         "status": record["status"],
         "fee": {"currency": currency, "cost": fee_cost, "rate": rate},
@@ -74,18 +75,18 @@ def order_view(record: dict[str, Any]) -> dict[str, Any]:
 
 def trade_views(record: dict[str, Any], info: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """The trades of an order: its fills, oldest first, or nothing if nothing has filled."""
-    filled = Decimal(record["filled"])
+    filled = DECIMALS[record["filled"]]
     if record.get("_trades") is None and filled == 0:
         return []
     fee, average = record["fee"], record["average"]
     return _trades(
         record,
         public_fields(record) if info is None else info,
-        None if average is None else Decimal(average),
+        None if average is None else DECIMALS[average],
         filled,
-        Decimal(record["cost"]),
-        Decimal(fee["cost"]),
-        Decimal(fee["rate"]),
+        DECIMALS[record["cost"]],
+        DECIMALS[fee["cost"]],
+        DECIMALS[fee["rate"]],
     )
 
 
@@ -105,7 +106,7 @@ def _trades(
         stamps = {stamp: iso8601(stamp) for stamp in {entry[1] for entry in listed}}  # a walk's trades share one
         return [_listed_trade(record, entry, currency, info, stamps[entry[1]]) for entry in listed]
     currency, stamp, order_id = record["fee"]["currency"], record["lastTradeTimestamp"], record["id"]
-    price = Decimal(record["average"]) if average is None else average  # (a record without one raises, as ever)
+    price = DECIMALS[record["average"]] if average is None else average  # (a record without one raises, as ever)
     return [
         {
             "id": order_id,
