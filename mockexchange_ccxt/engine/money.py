@@ -7,6 +7,7 @@ first made a whole number of units here, with an explicit rounding rule, never b
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Any
@@ -119,12 +120,12 @@ def to_units(number: Decimal) -> int:
 
 def units_up(number: Decimal) -> int:
     """Round up to a whole unit: what a buyer pays and every fee (the house never gives away dust)."""
-    return int(number.scaleb(UNIT_DECIMALS).to_integral_value(rounding=ROUND_CEILING))
+    return math.ceil(number.scaleb(UNIT_DECIMALS))  # Decimal's own ceiling: exact, one call
 
 
 def units_down(number: Decimal) -> int:
     """Round down to a whole unit: what a seller receives."""
-    return int(number.scaleb(UNIT_DECIMALS).to_integral_value(rounding=ROUND_FLOOR))
+    return math.floor(number.scaleb(UNIT_DECIMALS))
 
 
 def fee_units(cost_units: int, rate: Decimal) -> int:
