@@ -164,10 +164,10 @@ def pack(record: dict[str, Any]) -> str:
     done: Fields = dict(record)  # the fields as the rules read them: the record's, and the fee's as fee_<field>
     for name, field in _FEE_NAMES:
         done[name] = fee[field]
-    out: dict[str, Any] = {}
-    for name, short, default, _fee_field in _PACKING:
+    out: dict[str, Any] = dict(zip(_REQUIRED_SHORT, _REQUIRED_OF(done), strict=True))
+    for name, short, default in _DEFAULTED:
         value = done[name]
-        if default is None or value != default(done):
+        if value != default(done):
             out[short] = value
     if not record.keys() <= _PACKED:  # fields besides the order's own (an open order's, the extras)
         release = record.get("_release")
@@ -184,12 +184,12 @@ def pack(record: dict[str, Any]) -> str:
     return _encode(out)
 
 
-#: ``pack``'s steps, in ``_DECODE_ORDER``: each field's name, short name, default (None: always stored) and,
-#: for the fee's fields, its name in the fee.
-_PACKING = tuple(
-    (name, NAMES[name], None if name in _REQUIRED else _DEFAULTS[name], name[4:] if name[:4] == "fee_" else None)
-    for name in _DECODE_ORDER
-)
+#: The fields every record stores, read out at once (``_REQUIRED`` come first in ``_DECODE_ORDER``), and
+#: the fields with a default: name, short name, default, in ``_DECODE_ORDER``.
+_REQUIRED_SHORT = tuple(NAMES[name] for name in _REQUIRED)
+_REQUIRED_OF = operator.itemgetter(*_REQUIRED)
+_STORED_REQUIRED_OF = operator.itemgetter(*_REQUIRED_SHORT)
+_DEFAULTED = tuple((name, NAMES[name], default) for name, default in _DEFAULTS.items())
 #: The record's fields ``pack`` stores in its first steps (or never: the id), and those ``HELD`` replaces.
 _PACKED = frozenset({"id", "fee", *(name for name in _DECODE_ORDER if name[:4] != "fee_")})
 _HELD_BY = frozenset({"_fill", "_release"})
@@ -219,24 +219,23 @@ def unpack(order_id: str, raw: str) -> dict[str, Any]:
     stored: dict[str, Any] = json.loads(raw)
     if "status" in stored:  # the verbose form (it has its id)
         return stored
-    done: Fields = {}
-    for name, short, default, _fee_field in _PACKING:
+    try:
+        done: Fields = dict(zip(_REQUIRED, _STORED_REQUIRED_OF(stored), strict=True))
+    except KeyError:
+        raise KeyError(next(name for name in _REQUIRED if NAMES[name] not in stored)) from None
+    for name, short, default in _DEFAULTED:
         value = stored.get(short, _ABSENT)
-        if value is not _ABSENT:
-            done[name] = value
-        else:
-            if default is None:
-                raise KeyError(name)
+        if value is _ABSENT:
             value = default(done)
             if value is _NO_DEFAULT:
                 raise ValueError(f"order {order_id}: the stored record has no {name}")
-            done[name] = value
+        done[name] = value
     done["fee"] = dict(zip(FEE_FIELDS, _FEE_OF(done), strict=True))
     record: dict[str, Any] = {"id": order_id}
     record.update(zip(_INFO_ORDER, _INFO_OF(done), strict=True))
-    rest = stored.keys() - _DECODED
-    if not rest:  # a market order's, say: nothing but the fields above
+    if stored.keys() <= _DECODED:  # a market order's, say: nothing but the fields above
         return record
+    rest = stored.keys() - _DECODED
     for name, short in EXTRAS.items():
         if short in rest:
             record[name] = stored[short]
