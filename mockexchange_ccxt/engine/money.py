@@ -84,8 +84,8 @@ def parse_decimal(value: Any, what: str, error: type[MockExchangeError]) -> Deci
 
 def parse_positive(value: Any, what: str, error: type[MockExchangeError]) -> Decimal:
     """A strictly positive number of at most 8 decimals and at most ``MAX_AMOUNT``."""
-    if type(value) is str and _PLAIN.fullmatch(value) is not None:  # what most orders send: no check below fails
-        number = Decimal(value)  # but the sign and the maximum
+    if type(value) is str and _PLAIN.fullmatch(value) is not None:
+        number = Decimal(value)  # plain text (what most orders send) passes every check below but these two
         if 0 < number <= MAX_AMOUNT:
             return number
     number = parse_decimal(value, what, error)
