@@ -40,7 +40,7 @@ class Node:
 
     def _lease(self) -> _Lease:
         lease: _Lease | None = getattr(self._local, "lease", None)
-        if lease is None or lease.forks != _forks[0]:  # none yet, or inherited through a fork: open our own
+        if lease is None or lease.pid != os.getpid():  # none yet, or inherited through a fork: open our own
             lease = self._local.lease = _Lease(self.pool)
         return lease
 
@@ -122,18 +122,6 @@ class Node:
         raise AssertionError("unreachable")
 
 
-#: How many forks made this process (a list, so the hook below can count): a lease taken before the last one
-#: belongs to the parent. Cheaper to compare than ``os.getpid()`` (a system call) on every request.
-_forks = [0]
-
-
-def _forked() -> None:
-    _forks[0] += 1
-
-
-os.register_at_fork(after_in_child=_forked)
-
-
 class _Lease:
     """A thread's connection, given back to the pool when the thread ends (its thread-local dies with it),
     so a server that runs a thread per request does not exhaust the pool; with the socket redis-py connected
@@ -142,7 +130,6 @@ class _Lease:
     def __init__(self, pool: redis.ConnectionPool) -> None:
         self.pool = pool
         self.pid = os.getpid()
-        self.forks = _forks[0]
         self.conn: AbstractConnection = pool.get_connection()
         self.sock: socket.socket | None = None
         self.reader: hiredis.Reader | None = None
