@@ -1,7 +1,6 @@
 -- book_lib.lua: helpers of the scripts that name trades and take from a shared book snapshot (FILL_MODEL=book)
 -- and that check a plan's feed fields (the one-round-trip placement): place_order.lua, fire_triggers.lua,
--- settle_book.lua, take_depth.lua. store.py prepends it, after lib.lua, to the scripts whose first line names it
--- ('-- uses lib book_lib').
+-- settle_book.lua, take_depth.lua (after lib.lua).
 
 -- FILL_MODEL=book (engine/book_orders.py, engine/snapshot.py): trades named by the scripts, and the shared depth.
 
@@ -146,27 +145,6 @@ local function order_takes(spec, text, out)
     out[#out + 1] = spec.levels[tonumber(k)].field
     out[#out + 1] = units
   end
-end
-
--- a + b for unit strings (non-negative integers whose sum fits in int64), exactly: in two halves of nine digits,
--- each exact as a double.
-local function units_add(a, b)
-  local function halves(text)
-    local n = #text
-    if n > 9 then
-      return tonumber(string.sub(text, 1, n - 9)), tonumber(string.sub(text, n - 8))
-    end
-    return 0, tonumber(text)
-  end
-  local ah, al = halves(a)
-  local bh, bl = halves(b)
-  local low = al + bl
-  local high = ah + bh + math.floor(low / 1000000000)
-  low = low % 1000000000
-  if high == 0 then
-    return string.format('%d', low)
-  end
-  return string.format('%d%09d', high, low)
 end
 
 -- Add ``takes`` (field, units, ... ; ``sign`` '-' gives them back) to what was taken from the snapshot, in one

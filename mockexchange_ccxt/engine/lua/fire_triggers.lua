@@ -1,4 +1,3 @@
--- uses lib book_lib
 -- fire_triggers.lua: apply the plans of trigger orders that a settlement pass found triggered.
 -- Each order is handled on its own: its plans are tried in order and the first whose moves hold is applied
 -- (the order it carries executed at the quote, else canceled with the reason); if none holds (a balance changed

@@ -1,5 +1,6 @@
--- lib.lua: helpers shared by the scripts; engine/store.py prepends this file to each script it loads (one whose
--- first line is '-- uses <name> ...' gets those files instead, in that order).
+-- lib.lua: helpers shared by the scripts. engine/scripts.py makes the helper files (this one first, then
+-- book_lib.lua, settle_lib.lua, candle_lib.lua, record_lib.lua) once, in one library of Valkey functions with
+-- every script's body: a script uses what they define without defining it again on each call.
 --
 -- Balances live in one hash as integer strings of units (1e-8): fields free:<ASSET>, used:<ASSET>,
 -- held:<ASSET> (the part of used that open orders reserve) and pend:<ASSET> (what open orders' fills will
@@ -12,6 +13,10 @@
 --   'Q' require: the field must hold at least units, nothing is written;
 --   'G' growth check: the fields named (space-separated) plus units must fit in int64, nothing is written.
 -- Every script checks all the moves of an operation before it writes anything for it.
+
+-- Short names of what the hot paths call.
+local call, find, sub, format, match = redis.call, string.find, string.sub, string.format, string.match
+local concat = table.concat
 
 -- a >= b for non-negative integers written in decimal without leading zeros
 local function units_ge(a, b)
@@ -41,6 +46,69 @@ local function sum_fits(values)
   low = low % 1000000000
   return high < 9223372036 or (high == 9223372036 and low <= 854775807)
 end
+
+-- a + b, exactly, for plain non-negative decimals: the digits (fractions aligned) added in chunks of 15 (each
+-- chunk sum stays below 2^53). For volumes finer than the units, and sums beyond 10^30 units.
+local function dec_add(a, b)
+  local da, db = find(a, '.', 1, true), find(b, '.', 1, true)
+  local ai, af = da and sub(a, 1, da - 1) or a, da and sub(a, da + 1) or ''
+  local bi, bf = db and sub(b, 1, db - 1) or b, db and sub(b, db + 1) or ''
+  local fw = math.max(#af, #bf)
+  local x = ai .. af .. string.rep('0', fw - #af)
+  local y = bi .. bf .. string.rep('0', fw - #bf)
+  local width = math.max(#x, #y)
+  x, y = string.rep('0', width - #x) .. x, string.rep('0', width - #y) .. y
+  local parts, carry, i = {}, 0, width
+  while i >= 1 do
+    local j = math.max(1, i - 14)
+    local sum = tonumber(sub(x, j, i)) + tonumber(sub(y, j, i)) + carry
+    local limit = 10 ^ (i - j + 1)
+    carry = 0
+    if sum >= limit then
+      sum, carry = sum - limit, 1
+    end
+    table.insert(parts, 1, format('%0' .. (i - j + 1) .. 'd', sum))
+    i = j - 1
+  end
+  local digits = string.gsub((carry == 1 and '1' or '') .. table.concat(parts), '^0+', '')
+  if fw == 0 then
+    return digits ~= '' and digits or '0'
+  end
+  if #digits <= fw then
+    digits = string.rep('0', fw - #digits + 1) .. digits
+  end
+  local int, frac = sub(digits, 1, #digits - fw), string.gsub(sub(digits, #digits - fw + 1), '0+$', '')
+  return frac == '' and int or int .. '.' .. frac
+end
+
+-- a + b for non-negative integers in decimal text (units, candle volumes, what a book level gave): one double
+-- addition below 10^15, two exact halves (of 15 digits each) below 10^30, else the text adder. ('%d' prints a
+-- double that holds an integer exactly, and costs half of '%.0f'.)
+local function units_add(a, b)
+  if b == '0' then
+    return a
+  end
+  if a == '0' then
+    return b
+  end
+  local na, nb = #a, #b
+  if na <= 15 and nb <= 15 then
+    return format('%d', tonumber(a) + tonumber(b))
+  end
+  if na > 30 or nb > 30 then
+    return dec_add(a, b)
+  end
+  local low = tonumber(sub(a, -15)) + tonumber(sub(b, -15))
+  local high = (tonumber(sub(a, 1, -16)) or 0) + (tonumber(sub(b, 1, -16)) or 0)
+  if low >= 1e15 then
+    low, high = low - 1e15, high + 1
+  end
+  if high == 0 then
+    return format('%d', low)
+  end
+  return format('%d%015d', high, low)
+end
+
 
 -- Check moves against the balances hash. Returns nil when all hold, else the kind of failure and its detail:
 -- 'INSUFFICIENT_FUNDS', '<field> <needed> <available>'  or  'OVERFLOW', '<fields> <units>'.
@@ -111,8 +179,8 @@ local function refuse(kind, detail, overflow_code)
 end
 
 -- Order records (engine/record_codec.py): stored under short names (RECORD_NAMES, long -> short, which
--- engine/store.py fills in when it loads a script), read and written here under the long ones, the fee as
--- fee_currency, fee_cost, fee_rate. A field the stored form leaves out is absent here too: the codec's rules
+-- engine/scripts.py fills in when it makes the library), read and written here under the long ones, the fee
+-- as fee_currency, fee_cost, fee_rate. A field the stored form leaves out is absent here too: the codec's rules
 -- say what it is (a script that finishes an order sets filled, remaining, average and lastTradeTimestamp to
 -- nil: closed, they follow from the others). A record stored before the compact form (it spells 'status') is
 -- read as it is and saved compact.

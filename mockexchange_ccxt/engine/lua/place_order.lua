@@ -1,4 +1,3 @@
--- uses lib book_lib
 -- place_order.lua: accept one order: check it, move its money, give it an id, store it and index it.
 -- KEYS[1] balances  KEYS[2] orders  KEYS[3] id sequence  KEYS[4] clientOrderId index  KEYS[5] all ids
 -- KEYS[6] open ids  KEYS[7] active symbols  KEYS[8] ids of the symbol (not written: a listing of one symbol's

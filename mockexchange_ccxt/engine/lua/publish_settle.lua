@@ -1,4 +1,3 @@
--- uses lib settle_lib candle_lib record_lib
 -- publish_settle.lua: set_price on a single node, in one script: write the price into the feed hash and fold it
 -- into the candles (record_lib's record_price, as record_price.lua in 'publish' mode), then settle the symbol
 -- for the engine's own account at that price (settle_lib's settle_orders, as settle.lua). One call instead of

@@ -1,4 +1,3 @@
--- uses lib settle_lib
 -- settle.lua: fill the resting orders of one symbol that a price crossed, at their limit price (maker), and
 -- hand back the trigger orders the last price reached (Python plans them at the same quote: fire_triggers.lua).
 -- Idempotent: an order leaves its book in the same step that fills it, so a second run finds nothing.

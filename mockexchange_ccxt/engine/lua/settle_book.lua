@@ -1,4 +1,3 @@
--- uses lib book_lib
 -- settle_book.lua: FILL_MODEL=book: apply one account's part of a settlement pass that Python planned against a
 -- book snapshot (engine/book_settlement.py): each resting order named makes its one trade of the pass, at its
 -- limit price, taking what the plan gives it from the book.

@@ -1,5 +1,4 @@
--- settle_lib.lua: the settlement of one symbol at one quote, for the scripts that settle (store.py prepends it
--- after lib.lua to those whose first line names it).
+-- settle_lib.lua: the settlement of one symbol at one quote, for the scripts that settle (after lib.lua).
 -- settle.lua's work (its header says what KEYS and ARGV hold): a function, so that publish_settle.lua settles in
 -- the same script that writes the price. The parameters keep the names of the tables they stand for.
 local function settle_orders(KEYS, ARGV)
