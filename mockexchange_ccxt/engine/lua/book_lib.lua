@@ -66,18 +66,18 @@ local function note_trade(batch, ts, order_id, trade_id)
   end
 end
 
-local function write_trades(batch, _fills, symbol_fills, trade_orders) -- the symbol's index only (index_fill)
+local function write_trades(batch, symbol_fills, trade_orders) -- the symbol's index only (lib.lua index_fill)
   each_chunk(batch.scored, function(...) redis.call('ZADD', symbol_fills, ...) end)
   each_chunk(batch.owners, function(...) redis.call('HSET', trade_orders, ...) end)
 end
 
 -- Index one order's new trades, all at ``ts``.
-local function index_trades(fills, symbol_fills, trade_orders, ts, order_id, ids)
+local function index_trades(symbol_fills, trade_orders, ts, order_id, ids)
   local batch = {scored = {}, owners = {}}
   for _, trade_id in ipairs(ids) do
     note_trade(batch, ts, order_id, trade_id)
   end
-  write_trades(batch, fills, symbol_fills, trade_orders)
+  write_trades(batch, symbol_fills, trade_orders)
 end
 
 -- The book snapshot a plan was made from and what it takes (engine/snapshot.py DepthSpec), at args[i..]: the

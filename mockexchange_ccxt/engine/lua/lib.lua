@@ -27,7 +27,7 @@ local function units_ge(a, b)
 end
 
 local function is_units(text)
-  return type(text) == 'string' and #text <= 19 and string.match(text, '^%d+$') ~= nil
+  return type(text) == 'string' and #text <= 19 and find(text, '^%d+$') ~= nil
 end
 
 -- Whether the sum of non-negative unit strings stays within int64 (2^63 - 1 = 9223372036|854775807).
@@ -110,61 +110,83 @@ local function units_add(a, b)
 end
 
 
--- Check moves against the balances hash. Returns nil when all hold, else the kind of failure and its detail:
+-- Check moves (``moves`` from index ``first``, default 1: a script passes its ARGV as it is) against the
+-- balances hash. Returns nil when all hold, else the kind of failure and its detail:
 -- 'INSUFFICIENT_FUNDS', '<field> <needed> <available>'  or  'OVERFLOW', '<fields> <units>'.
-local function check_moves(balances, moves)
-  if #moves == 0 then
+-- A sum of at most nine terms of at most 18 digits each is below 9 * 10^18 < 2^63: it fits without adding it
+-- up (sum_fits runs only for a balance of 19 digits, or a longer 'G').
+local function check_moves(balances, moves, first)
+  first = first or 1
+  local last = #moves
+  if last < first then
     return nil
   end
-  local fields = {}
-  for i = 1, #moves, 3 do
+  local fields, k, names = {}, 0, {} -- every field to read, in order; the number of fields of each 'G' move
+  for i = first, last, 3 do
+    local field = moves[i + 1]
     if moves[i] == 'G' then
-      for name in string.gmatch(moves[i + 1], '%S+') do
-        fields[#fields + 1] = name
-      end
+      local from, count = 1, 0
+      repeat
+        local space = find(field, ' ', from, true)
+        k, count = k + 1, count + 1
+        fields[k] = sub(field, from, (space or 0) - 1)
+        from = space and space + 1
+      until not space
+      names[i] = count
     else
-      fields[#fields + 1] = moves[i + 1]
+      k = k + 1
+      fields[k] = field
     end
   end
-  local values = redis.call('HMGET', balances, unpack(fields))
-  local have = {}
-  for i, name in ipairs(fields) do
-    have[name] = values[i] or '0'
-  end
-  for i = 1, #moves, 3 do
+  local values = call('HMGET', balances, unpack(fields, 1, k))
+  k = 0
+  for i = first, last, 3 do
     local op, field, units = moves[i], moves[i + 1], moves[i + 2]
-    if op == 'D' or op == 'Q' then
-      if not (is_units(have[field]) and units_ge(have[field], units)) then
-        return 'INSUFFICIENT_FUNDS', field .. ' ' .. units .. ' ' .. tostring(have[field])
-      end
-    elseif op == 'C' then
-      if not (is_units(have[field]) and sum_fits({have[field], units})) then
-        return 'OVERFLOW', field .. ' ' .. units
-      end
-    elseif op == 'G' then
-      local terms = {units}
-      for name in string.gmatch(field, '%S+') do
-        if not is_units(have[name]) then
+    if op == 'G' then
+      local count = names[i]
+      local long = #units > 18 or count > 8
+      for j = k + 1, k + count do
+        local have = values[j] or '0'
+        if not is_units(have) then
           return 'OVERFLOW', field .. ' ' .. units
         end
-        terms[#terms + 1] = have[name]
+        long = long or #have > 18
       end
-      if not sum_fits(terms) then
-        return 'OVERFLOW', field .. ' ' .. units
+      if long then
+        local terms = {units}
+        for j = k + 1, k + count do
+          terms[#terms + 1] = values[j] or '0'
+        end
+        if not sum_fits(terms) then
+          return 'OVERFLOW', field .. ' ' .. units
+        end
+      end
+      k = k + count
+    else
+      k = k + 1
+      local have = values[k] or '0'
+      if op == 'D' or op == 'Q' then
+        if not (is_units(have) and units_ge(have, units)) then
+          return 'INSUFFICIENT_FUNDS', field .. ' ' .. units .. ' ' .. have
+        end
+      elseif op == 'C' then
+        if not (is_units(have) and (#have < 19 and #units < 19 or sum_fits({have, units}))) then
+          return 'OVERFLOW', field .. ' ' .. units
+        end
       end
     end
   end
   return nil
 end
 
--- Apply moves that check_moves accepted ('Q' and 'G' write nothing).
-local function apply_moves(balances, moves)
-  for i = 1, #moves, 3 do
+-- Apply moves that check_moves accepted ('Q' and 'G' write nothing); ``first`` as there.
+local function apply_moves(balances, moves, first)
+  for i = first or 1, #moves, 3 do
     local op = moves[i]
     if op == 'C' then
-      redis.call('HINCRBY', balances, moves[i + 1], moves[i + 2])
+      call('HINCRBY', balances, moves[i + 1], moves[i + 2])
     elseif op == 'D' then
-      redis.call('HINCRBY', balances, moves[i + 1], '-' .. moves[i + 2])
+      call('HINCRBY', balances, moves[i + 1], '-' .. moves[i + 2])
     end
   end
 end
@@ -265,10 +287,11 @@ local function forget_if_idle(active, sets, symbol)
 end
 
 -- Record a trade in the fill index of its symbol (scored by its time). The account's own index (``fills``) is
--- not written: a listing of every symbol's trades merges the symbols' (engine/queries.py), and an entry costs
--- as much memory as a small record; it only still holds trades indexed before, which retention removes.
-local function index_fill(_fills, symbol_fills, ts, trade_id)
-  redis.call('ZADD', symbol_fills, ts, trade_id)
+-- not written, and no script is given its key: a listing of every symbol's trades merges the symbols'
+-- (engine/queries.py), and an entry costs as much memory as a small record; it only still holds trades
+-- indexed before, which retention removes.
+local function index_fill(symbol_fills, ts, trade_id)
+  call('ZADD', symbol_fills, ts, trade_id)
 end
 
 -- One command per key for the whole batch, in chunks (unpack has a stack limit).

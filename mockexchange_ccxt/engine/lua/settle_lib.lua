@@ -53,8 +53,8 @@ local function settle_orders(KEYS, ARGV)
       remove_all(open_ids, done)
     end
     if #fills > 0 then
+      add_fills(KEYS[9], fills)
       add_fills(KEYS[10], fills)
-      add_fills(KEYS[11], fills)
     end
     taken = taken + #ids
   end
