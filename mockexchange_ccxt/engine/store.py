@@ -274,8 +274,10 @@ class Store:
             return self.call(*self.eval_command(name, keys, args))
 
     def run_pipelined(self, commands: list[tuple[Any, ...]]) -> list[Any]:
-        """A pipeline that may contain script commands; loads the library and sends it again if the server lacks
-        a function (no function ran then: a pipeline's other commands must be safe to send twice)."""
+        """A pipeline that may contain script commands; loads the library and sends the whole pipeline again if a
+        server lacked a function. What else it held ran the first time and runs again (as when a server lacked a
+        script): on a single node no script ran; on a cluster where one primary lost its functions (restarted
+        without persistence, a node that joined), the scripts of the others ran and run again."""
         try:
             return self.pipeline(commands)
         except _NoFunction:

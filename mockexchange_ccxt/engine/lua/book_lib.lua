@@ -85,34 +85,38 @@ end
 -- bids and asks ('*': not compared), n, then per level: its field, the most that may be taken from it already for
 -- the plan to hold, and the units the plan takes. Returns the spec and the index of the next argument.
 local function depth_spec(args, i)
-  local spec = {ts = args[i], feed = {args[i + 1], args[i + 2], args[i + 3], args[i + 4]},
-                sha = {args[i + 5], args[i + 6]}, levels = {}}
+  local levels = {}
+  local spec = {ts = args[i], args = args, at = i, levels = levels} -- the feed fields and digests stay in args
   local n = tonumber(args[i + 7])
   i = i + 8
   for k = 1, n do
-    spec.levels[k] = {field = args[i], most = args[i + 1], units = args[i + 2]}
+    levels[k] = {field = args[i], most = args[i + 1], units = args[i + 2]}
     i = i + 3
   end
   return spec, i
 end
 
 -- Whether the feed still holds the plan's snapshot and every level it takes from still has what it takes; and
--- the feed's price, timestamp, bid, ask, bids and asks as found (nil when the feed key is not a hash), so a
--- caller that planned from a quote alone can answer what it found and be planned again without a read. A spec
--- with bids' and asks' SHA-1 '*' and no levels checks the quote only (engine/placement.py).
+-- the feed's price, timestamp, bid and ask (and bids and asks when compared) as found (nil when the feed key
+-- is not a hash), so a caller that planned from a quote alone can answer what it found and be planned again
+-- without a read. A spec with bids' and asks' SHA-1 '*' and no levels checks the quote only, and reads no depth
+-- (engine/placement.py).
 local function depth_holds(feed, taken, spec)
-  local ok, held = pcall(redis.call, 'HMGET', feed, 'price', 'timestamp', 'bid', 'ask', 'bids', 'asks')
-  if not ok then
+  local args, at = spec.args, spec.at
+  local depth = args[at + 5] ~= '*' or args[at + 6] ~= '*' -- else the depth is not compared, nor read
+  local held = depth and redis.pcall('HMGET', feed, 'price', 'timestamp', 'bid', 'ask', 'bids', 'asks')
+    or redis.pcall('HMGET', feed, 'price', 'timestamp', 'bid', 'ask')
+  if held.err then
     return false, nil
   end
   for k = 1, 4 do
-    if (held[k] or '') ~= spec.feed[k] then
+    if (held[k] or '') ~= args[at + k] then
       return false, held
     end
   end
-  for k = 1, 2 do
-    local text = held[4 + k]
-    if spec.sha[k] ~= '*' and (text and redis.sha1hex(text) or '') ~= spec.sha[k] then
+  for k = 5, depth and 6 or 0 do
+    local text, digest = held[k], args[at + k]
+    if digest ~= '*' and (text and redis.sha1hex(text) or '') ~= digest then
       return false, held
     end
   end

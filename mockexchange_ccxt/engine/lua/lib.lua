@@ -14,7 +14,10 @@
 --   'G' growth check: the fields named (space-separated) plus units must fit in int64, nothing is written.
 -- Every script checks all the moves of an operation before it writes anything for it.
 
--- Short names of what the hot paths call.
+-- The globals the scripts use, as locals of the library: a script reads them as upvalues, at a quarter of the
+-- cost of a global's lookup; and short names of what the hot paths call.
+local redis, cjson, math, string, table = redis, cjson, math, string, table
+local tonumber, tostring, type, ipairs, pairs, unpack, pcall = tonumber, tostring, type, ipairs, pairs, unpack, pcall
 local call, find, sub, format, match = redis.call, string.find, string.sub, string.format, string.match
 local concat = table.concat
 
@@ -219,9 +222,7 @@ local function held_moves(template, held)
   local out = {}
   for i = 1, #template, 3 do
     local role = template[i + 2]
-    out[#out + 1] = template[i]
-    out[#out + 1] = template[i + 1] .. held[2 * role - 1]
-    out[#out + 1] = held[2 * role]
+    out[i], out[i + 1], out[i + 2] = template[i], template[i + 1] .. held[2 * role - 1], held[2 * role]
   end
   return out
 end
