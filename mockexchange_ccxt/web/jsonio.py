@@ -28,8 +28,11 @@ except ImportError:  # pragma: no cover - a platform without orjson wheels: the 
 
 
 def _encode(value: Any) -> str:
+    """A Decimal as plain decimal text without trailing zeros (called for each Decimal of an answer)."""
     if isinstance(value, Decimal):
-        text = format(value, "f")
+        text = str(value)  # plain text unless the exponent shows (1E-8, 1E+2): str costs less than format
+        if "E" in text or "e" in text:  # (lower case where the context says so)
+            text = format(value, "f")
         return text.rstrip("0").rstrip(".") if "." in text else text
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 

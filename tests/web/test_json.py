@@ -4,7 +4,7 @@ numbers exact."""
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 import pytest
@@ -36,6 +36,8 @@ _SCALARS = (
     | st.text()  # non-ASCII and lone surrogates too
     | st.text(st.characters(codec="ascii"))
     | st.decimals(allow_nan=False, allow_infinity=False)
+    | st.decimals(places=8)
+    | st.decimals()  # NaN and infinities: never in an answer, but written as before
 )
 _TREES = st.recursive(
     _SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
@@ -64,6 +66,13 @@ def test_an_order_answer_and_what_only_the_standard_library_writes() -> None:
     assert b'"amount":"0.001"' in to_json(order) and b'"remaining":"0"' in to_json(order)
     for odd in ({"symbol": "BTC/€"}, {"id": "\ud800"}, {"n": 2**70}, {1: "a"}, [[[[[]]]]] * 3):
         assert to_json(odd) == _stdlib(odd)
+
+
+def test_decimals_read_the_same_in_any_context() -> None:
+    payload = [Decimal("1E-8"), Decimal("1E+2"), Decimal("-0.00"), Decimal("0E-8"), Decimal("12.3400")]
+    with localcontext() as context:
+        context.capitals = 0  # exponents in lower case
+        assert to_json(payload) == _stdlib(payload) == b'["0.00000001","100","-0","0","12.34"]'
 
 
 def test_the_standard_library_alone_writes_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
