@@ -7,8 +7,9 @@ library's time, which was over half of what the app spends per order outside the
 standard library's, always: orjson's output is used only where it is the same (compact separators; no float
 in answers, which hold decimal strings and integers; printable ASCII text). Where it would differ or cannot
 encode (text with non-ASCII or DEL characters, which the standard library escapes as ``\\uXXXX``; a lone
-surrogate; an integer past 64 bits; a non-string key), or where orjson is missing, the standard library's
-encoder writes the answer.
+surrogate; an integer past 64 bits; a non-string key; a subclass of a built-in type), or where orjson is
+missing, the standard library's encoder writes the answer. (orjson also writes an Enum or a UUID, which the
+standard library refuses; answers hold neither.)
 """
 
 from __future__ import annotations
@@ -22,9 +23,16 @@ from ..errors import BadRequest
 
 _orjson_dumps: Callable[..., bytes] | None
 try:
-    from orjson import dumps as _orjson_dumps
+    import orjson
+
+    _orjson_dumps = orjson.dumps
+    # Subclasses (an OrderedDict), dataclasses and dates go to ``default`` as the standard library would
+    # treat them, which refuses them there: the standard library then writes or refuses them as before.
+    _ORJSON_OPTIONS = (
+        orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
+    )
 except ImportError:  # pragma: no cover - a platform without orjson wheels: the standard library serves alone
-    _orjson_dumps = None
+    _orjson_dumps, _ORJSON_OPTIONS = None, 0
 
 
 def _encode(value: Any) -> str:
@@ -51,7 +59,7 @@ def to_json(payload: Any) -> bytes:
     """``payload`` as the compact JSON of the standard library's encoder (ASCII, Decimals as strings)."""
     if _orjson_dumps is not None:
         try:
-            data = _orjson_dumps(payload, default=_encode)
+            data = _orjson_dumps(payload, default=_encode, option=_ORJSON_OPTIONS)
         except TypeError:  # orjson.JSONEncodeError: what orjson cannot write (see above), or no encoder can
             pass
         else:

@@ -4,6 +4,8 @@ numbers exact."""
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
+from datetime import date
 from decimal import Decimal, localcontext
 from typing import Any
 
@@ -12,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mockexchange_ccxt.errors import BadRequest
+from mockexchange_ccxt.routes import Call
 from mockexchange_ccxt.web import jsonio
 from mockexchange_ccxt.web.jsonio import parse_body, to_json
 
@@ -64,7 +67,8 @@ def test_an_order_answer_and_what_only_the_standard_library_writes() -> None:
     }
     assert to_json(order) == _stdlib(order)
     assert b'"amount":"0.001"' in to_json(order) and b'"remaining":"0"' in to_json(order)
-    for odd in ({"symbol": "BTC/€"}, {"id": "\ud800"}, {"n": 2**70}, {1: "a"}, [[[[[]]]]] * 3):
+    odd_ones = ({"symbol": "BTC/€"}, {"id": "\ud800"}, {"n": 2**70}, {1: "a"}, [[[[[]]]]] * 3, OrderedDict(b=1, a=2))
+    for odd in odd_ones:
         assert to_json(odd) == _stdlib(odd)
 
 
@@ -82,9 +86,10 @@ def test_the_standard_library_alone_writes_the_same(monkeypatch: pytest.MonkeyPa
     assert to_json(payload) == fast == _stdlib(payload)
 
 
-def test_what_no_encoder_writes_is_an_error() -> None:
-    with pytest.raises(TypeError):
-        to_json({"when": object()})
+def test_what_the_standard_library_refuses_is_an_error() -> None:
+    for odd in ({"when": object()}, {"day": date(2024, 1, 2)}, {"call": Call("time")}):
+        with pytest.raises(TypeError):
+            to_json(odd)
 
 
 def test_bodies_keep_numbers_exact_and_refuse_constants() -> None:
