@@ -66,8 +66,9 @@ def needs_generated_key(settings: Settings) -> bool:
 #: runs Python in one thread at a time (the GIL), so a second thread only has to cover the first one's wait
 #: for Valkey (and keep a slow request, a big settlement, from holding up the quick ones). More threads add
 #: nothing but handing the GIL back and forth: with 2 workers and 16 clients, five threads per worker cost
-#: about 8 % more worker CPU per order than two (median of six interleaved runs, 378 vs 350 us) and a
-#: longer p99 (the GIL serves waiting threads in no particular order; granian's queue serves requests in turn).
+#: about 8 % more worker CPU per order than two (median of six interleaved runs on a busy machine, 378 vs
+#: 350 us; fewer context switches per order, about 3.8 vs 4.6) and a longer p99 (the GIL serves waiting
+#: threads in no particular order; granian's queue serves requests in turn).
 WORKER_THREADS = 2
 
 
