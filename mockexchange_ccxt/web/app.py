@@ -1,18 +1,16 @@
 """The REST API: a Falcon WSGI app over the route table of ``routes.py``.
 
 Every route of the table becomes an HTTP route; the app adds only what HTTP needs: who calls (``auth.py``: the
-admin key, trading keys of accounts, ``x-account``), JSON in and out with exact decimals (numbers in bodies
-are read as Decimals; answers carry decimal strings), bodies read safely (``body.py``: a size limit, chunks,
-no body where a route takes none, connections kept usable), and errors as ``{"error": {"code", "message"}}``
-with the status of their code. No request can produce a 500 with a traceback or the internals of a script:
-anything unexpected is logged and answered as a plain INTERNAL.
+admin key, trading keys of accounts, ``x-account``), JSON in and out with exact decimals (``jsonio.py``:
+numbers in bodies are read as Decimals; answers carry decimal strings), bodies read safely (``body.py``: a size
+limit, chunks, no body where a route takes none, connections kept usable), and errors as
+``{"error": {"code", "message"}}`` with the status of their code. No request can produce a 500 with a
+traceback or the internals of a script: anything unexpected is logged and answered as a plain INTERNAL.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import falcon
@@ -29,7 +27,10 @@ from ..errors import (
 from ..routes import ROUTES, Call, Route, dispatch
 from .auth import Authentication, acting_as
 from .body import BodyKeeper
+from .jsonio import parse_body, to_json
 from .openapi import openapi_document, swagger_page
+
+__all__ = ["create_app", "to_json"]
 
 if TYPE_CHECKING:
     from ..binance.app import WithDialect
@@ -38,40 +39,6 @@ log = logging.getLogger("mockexchange_ccxt.web")
 
 #: What a 500 says: the details (a script's hash and line, a traceback) go to the log only.
 INTERNAL_MESSAGE = "internal error; the server log has the details"
-
-
-def _encode(value: Any) -> str:
-    if isinstance(value, Decimal):
-        text = format(value, "f")
-        return text.rstrip("0").rstrip(".") if "." in text else text
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number")
-
-
-# Built once, not per request as json.dumps/json.loads with options do (json's own default coders are shared
-# the same way). Answers are trees of fresh dicts and lists, never circular: the circular check is skipped.
-_ENCODER = json.JSONEncoder(default=_encode, separators=(",", ":"), check_circular=False)
-_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
-
-
-def to_json(payload: Any) -> bytes:
-    return _ENCODER.encode(payload).encode()
-
-
-def _parse_body(raw: bytes) -> Any:
-    if not raw:  # no body at all; anything else, whitespace too, must parse as JSON
-        return None
-    try:
-        # what json.loads does with bytes: UTF-8, -16 or -32 by the first bytes (a UTF-8 BOM is allowed)
-        body = _DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
-    except (ValueError, RecursionError) as exc:
-        raise BadRequest(f"body is not valid JSON: {str(exc)[:120]}") from None
-    if body is None:  # a JSON null is not "no body": it is a body of the wrong type
-        raise BadRequest("the body must be a JSON object, got null")
-    return body
 
 
 class RouteResource:
@@ -96,7 +63,7 @@ class RouteResource:
         raw = req.context.body.read()
         if route.body is None and raw:
             raise BadRequest(f"{route.method} {route.path} takes no body")
-        body = _parse_body(raw) if route.body is not None else None
+        body = parse_body(raw) if route.body is not None else None
         if any(isinstance(value, list) for value in req.params.values()):
             raise BadRequest("a query parameter is given twice")
         # a blank value means "not given", but its name must still be one the route knows

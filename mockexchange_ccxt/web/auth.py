@@ -38,17 +38,29 @@ class KeyOwner:
     number: int | None = None
 
 
+class KeyCheck:
+    """The admin key of ``settings`` made ready once (its bytes, its holder), for the check of every request:
+    ``owner`` is ``key_owner`` without building them again per call."""
+
+    def __init__(self, settings: Settings) -> None:
+        admin = settings.api_key
+        self._admin_key = admin.encode() if admin and admin != PLACEHOLDER_API_KEY else None
+        self._admin = KeyOwner(settings.account, settings.api_secret, admin=True)
+
+    def owner(self, engine: Engine, api_key: str) -> KeyOwner | None:
+        """The owner of ``api_key``, or None for a missing, wrong, revoked or placeholder key."""
+        if not api_key:
+            return None
+        if self._admin_key is not None and hmac.compare_digest(api_key.encode(), self._admin_key):
+            return self._admin
+        found = engine.accounts.lookup(api_key)  # every time: a revoked or rotated key stops at once
+        return None if found is None else KeyOwner(found.account, found.secret, admin=False, number=found.number)
+
+
 def key_owner(engine: Engine, api_key: str, settings: Settings | None = None) -> KeyOwner | None:
     """The owner of ``api_key``, or None for a missing, wrong, revoked or placeholder key (``settings`` hold
     the admin key and its secret: the engine's by default)."""
-    settings = settings or engine.settings
-    if not api_key:
-        return None
-    admin = settings.api_key
-    if admin and admin != PLACEHOLDER_API_KEY and hmac.compare_digest(api_key.encode(), admin.encode()):
-        return KeyOwner(settings.account, settings.api_secret, admin=True)
-    found = engine.accounts.lookup(api_key)
-    return None if found is None else KeyOwner(found.account, found.secret, admin=False, number=found.number)
+    return KeyCheck(settings or engine.settings).owner(engine, api_key)
 
 
 class Authentication:
@@ -56,13 +68,15 @@ class Authentication:
 
     def __init__(self, engine: Engine, settings: Settings) -> None:
         self.engine = engine
-        self.settings = settings
+        self.keys = KeyCheck(settings) if settings.auth_required else None
+        # TEST_ENV: every request acts as the admin of the engine's default account
+        self.anyone = KeyOwner(engine.settings.account, settings.api_secret, admin=True)
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
-        if not self.settings.auth_required:
-            req.context.owner = KeyOwner(self.engine.settings.account, self.settings.api_secret, admin=True)
+        if self.keys is None:
+            req.context.owner = self.anyone
             return
-        owner = key_owner(self.engine, req.get_header(API_KEY_HEADER) or "", self.settings)
+        owner = self.keys.owner(self.engine, req.get_header(API_KEY_HEADER) or "")
         if owner is None:
             raise AuthenticationFailed("missing or wrong x-api-key header")
         req.context.owner = owner
