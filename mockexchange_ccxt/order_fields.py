@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from .errors import BadRequest
@@ -44,18 +45,23 @@ ORDER_FLAGS = {
 }
 
 
-def order_args(body: dict[str, Any]) -> dict[str, Any]:
+def order_args(body: Mapping[str, Any]) -> dict[str, Any]:
     """The engine's arguments of an order body. Without ``type`` it is a market order (the seed's contract);
-    an empty type is refused (by the engine)."""
+    an empty type is refused (by the engine). The flags are looked up by the body's own fields (a few), not the
+    other way round."""
     if body.get("amount") is None and body.get("cost") is None:
         raise BadRequest("field 'amount' is required (or, for a market order, 'cost')")
-    flags = {keyword: body[name] for name, keyword in ORDER_FLAGS.items() if body.get(name) is not None}
-    return {
+    kind = body.get("type")
+    args = {
         "symbol": body["symbol"],
         "side": body["side"],
-        "type": "market" if body.get("type") is None else body["type"],  # only an absent type means market
+        "type": "market" if kind is None else kind,  # only an absent type means market
         "amount": body.get("amount"),
         "price": body.get("price"),
         "client_order_id": body.get("clientOrderId"),
-        **flags,
     }
+    for name, value in body.items():
+        keyword = ORDER_FLAGS.get(name)
+        if keyword is not None and value is not None:
+            args[keyword] = value
+    return args

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 from urllib.parse import quote, urlencode
 
 from .engine import Engine
@@ -40,14 +41,18 @@ __all__ = [
 ACCOUNT_HEADER = "x-account"
 
 
-@dataclass(frozen=True)
-class Call:
+#: The path and query of a call that has none (read-only, so one can be shared).
+EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+class Call(NamedTuple):
     """One request, transport-neutral: route name, path parameters, query and JSON body, and the account it
-    acts as (None: the engine's own; over HTTP the ``x-account`` header, which only the admin key may send)."""
+    acts as (None: the engine's own; over HTTP the ``x-account`` header, which only the admin key may send).
+    A named tuple, immutable and cheap to make: one is made per call of the ccxt class."""
 
     route: str
-    path: Mapping[str, str] = field(default_factory=dict)
-    query: Mapping[str, Any] = field(default_factory=dict)
+    path: Mapping[str, str] = EMPTY
+    query: Mapping[str, Any] = EMPTY
     body: Mapping[str, Any] | None = None
     account: str | None = None
 
@@ -76,6 +81,16 @@ class Route:
     def query_names(self) -> frozenset[str]:
         return frozenset(f.name for f in self.query)
 
+    @cached_property
+    def body_types(self) -> dict[str, tuple[type, ...]]:
+        """Each body field's accepted Python types, exactly (no subclass): a field whose value's type is among
+        them needs no further check (``check_body``'s quick test; anything else gets the full one)."""
+        return {f.name: _EXACT_TYPES.get(f.kind, ()) for f in self.body or ()}
+
+    @cached_property
+    def required_body(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.body or () if f.required)
+
     def url_path(self, params: Mapping[str, str]) -> str:
         """The path with its parameters filled in and URL-encoded (``BTC/USDT`` -> ``BTC%2FUSDT``)."""
         return self.path.format(**{name: quote(str(value), safe="") for name, value in params.items()})
@@ -96,7 +111,23 @@ def _int(value: Any, name: str) -> int | None:
 
 
 def check_body(route: Route, body: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The body as a dict with only known fields of the right JSON type; BadRequest otherwise."""
+    """The body as a dict with only known fields of the right JSON type; BadRequest otherwise.
+
+    A dict is answered as it is, not copied (handlers never change a body). The usual body (known fields, each
+    of an exact type its kind takes, the required ones given) passes one quick test; any other gets the field by
+    field check, in the table's order, which names the first problem."""
+    if type(body) is dict and route.body is not None:
+        types = route.body_types
+        for name, value in body.items():
+            accepted = types.get(name)
+            if accepted is None or (value is not None and type(value) not in accepted):
+                break
+        else:
+            for name in route.required_body:
+                if body.get(name) is None:
+                    break
+            else:
+                return body
     if route.body is None:
         if body:
             raise BadRequest(f"{route.method} {route.path} takes no body")
@@ -117,6 +148,16 @@ def check_body(route: Route, body: Mapping[str, Any] | None) -> dict[str, Any]:
         if not _has_kind(value, spec.kind):
             raise BadRequest(f"field {spec.name!r} must be a {spec.kind}, got {type(value).__name__}")
     return dict(body)
+
+
+#: The types a kind takes, exactly (``_has_kind`` says the same with ``isinstance``, for subclasses too); a kind
+#: that needs a look inside the value (strings, levels) has none, so its values always get the full check.
+_EXACT_TYPES: dict[str, tuple[type, ...]] = {
+    STRING: (str,),
+    NUMBER: (str, int, float, Decimal),
+    INTEGER: (int,),
+    BOOLEAN: (bool,),
+}
 
 
 def _has_kind(value: Any, kind: str) -> bool:
@@ -211,7 +252,7 @@ ROUTES: tuple[Route, ...] = (
         "create_order",
         "POST",
         "/orders",
-        lambda e, c: e.create_order(**order_args(dict(c.body or {}))),
+        lambda e, c: e.create_order(**order_args(c.body or {})),
         "Place an order (market when type is absent)",
         body=ORDER_FIELDS,
         status=201,
@@ -220,7 +261,7 @@ ROUTES: tuple[Route, ...] = (
         "can_execute",
         "POST",
         "/orders/can_execute",
-        lambda e, c: e.can_execute(**order_args(dict(c.body or {}))),
+        lambda e, c: e.can_execute(**order_args(c.body or {})),
         "Would this order be accepted now? Changes nothing",
         body=ORDER_FIELDS,
     ),
@@ -342,11 +383,15 @@ def dispatch(engine: Engine, call: Call) -> Any:
     if route is None:
         raise NotFound(f"no route named {call.route!r}")
     body = check_body(route, call.body)
-    unknown = sorted(call.query.keys() - route.query_names)
-    if unknown:
-        raise BadRequest(f"unknown query parameter(s): {', '.join(map(repr, unknown))[:200]}")
-    if call.account is not None and call.account != engine.settings.account:
-        engine = engine.for_account(call.account, engine.accounts.require(call.account))
+    if call.query:
+        unknown = sorted(call.query.keys() - route.query_names)
+        if unknown:
+            raise BadRequest(f"unknown query parameter(s): {', '.join(map(repr, unknown))[:200]}")
+    if call.account is not None:
+        if call.account != engine.settings.account:
+            engine = engine.for_account(call.account, engine.accounts.require(call.account))
+    elif body is call.body:
+        return route.handler(engine, call)  # nothing to change: the call as it came
     return route.handler(engine, Call(call.route, call.path, call.query, body))
 
 

@@ -8,10 +8,26 @@ from __future__ import annotations
 
 from typing import Any
 
+#: Floats already made, by the exact number they were made from (a Decimal, or decimal text over HTTP):
+#: ``float(Decimal)`` goes through text and costs more than the rest of an order's parsing, and a bot's orders
+#: carry the same few amounts, prices and rates again and again. Equal keys are equal numbers, whose floats
+#: are equal (every conversion rounds correctly), except a zero's sign and NaN: neither is kept. Bounded.
+_FLOATS: dict[Any, float] = {}
+_FLOATS_KEPT = 4096
+
 
 def num(value: Any) -> float | None:
     """An exact engine number (Decimal or decimal string) as the float ccxt's structures carry."""
-    return None if value is None else float(value)
+    if value is None:
+        return None
+    number = _FLOATS.get(value)
+    if number is None:
+        number = float(value)
+        if number and number == number:  # not a zero, not NaN
+            if len(_FLOATS) >= _FLOATS_KEPT:
+                _FLOATS.clear()
+            _FLOATS[value] = number
+    return number
 
 
 def _fee(raw: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -64,25 +80,29 @@ class ParsersMixin:
     def parse_order(self, order: dict[str, Any], market: Any = None) -> dict[str, Any]:
         """The engine's order (``engine/views.py`` names every field) with its numbers as floats."""
         parsed = dict(order)
+        get = order.get
         for key in _ORDER_NUMBERS:
-            parsed[key] = num(order.get(key))
-        fee = _fee(order.get("fee"))
-        parsed.update(
-            fee=fee,
-            fees=[] if fee is None else [dict(fee)],
-            trades=[self.parse_trade(trade) for trade in order.get("trades") or []],
-            postOnly=bool(order.get("postOnly")),
-            info=order.get("info", order),
-        )
+            value = get(key)
+            parsed[key] = None if value is None else _FLOATS.get(value) or num(value)
+        fee = _fee(get("fee"))
+        trades = get("trades")
+        parsed["fee"] = fee
+        parsed["fees"] = [] if fee is None else [dict(fee)]
+        parsed["trades"] = [self.parse_trade(trade) for trade in trades] if trades else []
+        parsed["postOnly"] = bool(get("postOnly"))
+        parsed["info"] = get("info", order)
         return parsed
 
     def parse_trade(self, trade: dict[str, Any], market: Any = None) -> dict[str, Any]:
         """The engine's trade (``engine/views.py``) with its numbers as floats."""
         parsed = dict(trade)
         for key in ("price", "amount", "cost"):
-            parsed[key] = num(trade[key])
+            value = trade[key]
+            parsed[key] = None if value is None else _FLOATS.get(value) or num(value)
         fee = _fee(trade.get("fee"))
-        parsed.update(fee=fee, fees=[] if fee is None else [dict(fee)], info=trade.get("info", trade))
+        parsed["fee"] = fee
+        parsed["fees"] = [] if fee is None else [dict(fee)]
+        parsed["info"] = trade.get("info", trade)
         return parsed
 
     def parse_ohlcv(self, ohlcv: list[Any], market: Any = None) -> list[Any]:

@@ -140,8 +140,11 @@ class UnifiedMixin(ParsersMixin):
         (GTC, IOC, FOK, PO), ``postOnly``, ``reduceOnly`` (false only), ``triggerPrice`` (or ``stopPrice``),
         ``stopLossPrice``, ``takeProfitPrice``, ``cost`` (or ``quoteOrderQty``, market orders); anything else
         raises NotSupported. Types: market, limit, limit_maker, stop_loss(_limit), take_profit(_limit)."""
-        market = yield from self._g_market(symbol)
-        body = order_body(self, market["symbol"], type, side, amount, price, params)
+        markets = self.markets
+        market = markets.get(symbol) if markets else None
+        if market is None:  # (a known symbol is looked up once, here; ccxt's market() says the same)
+            market = yield from self._g_market(symbol)
+        body = order_body(self, market, type, side, amount, price, params)
         return self.parse_order((yield Call("create_order", body=body)), market)
 
     def _g_create_market_order_with_cost(
