@@ -48,13 +48,18 @@ EMPTY: Mapping[str, Any] = MappingProxyType({})
 class Call(NamedTuple):
     """One request, transport-neutral: route name, path parameters, query and JSON body, and the account it
     acts as (None: the engine's own; over HTTP the ``x-account`` header, which only the admin key may send).
-    A named tuple, immutable and cheap to make: one is made per call of the ccxt class."""
+
+    ``floats``: the caller turns every number of the answer into a float anyway (the ccxt class in process), so a
+    route that can build floats for less than exact Decimals cost (``ohlcv``) answers floats; the others answer as
+    always, and over HTTP the answer is JSON text whatever this says. A named tuple, immutable and cheap to make:
+    one is made per call of the ccxt class."""
 
     route: str
     path: Mapping[str, str] = EMPTY
     query: Mapping[str, Any] = EMPTY
     body: Mapping[str, Any] | None = None
     account: str | None = None
+    floats: bool = False
 
 
 Handler = Callable[[Engine, Call], Any]
@@ -392,7 +397,7 @@ def dispatch(engine: Engine, call: Call) -> Any:
             engine = engine.for_account(call.account, engine.accounts.require(call.account))
     elif body is call.body:
         return route.handler(engine, call)  # nothing to change: the call as it came
-    return route.handler(engine, Call(call.route, call.path, call.query, body))
+    return route.handler(engine, Call(call.route, call.path, call.query, body, None, call.floats))
 
 
 def _json_default(value: Any) -> str:

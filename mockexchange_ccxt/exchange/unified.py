@@ -60,6 +60,7 @@ class UnifiedMixin(ParsersMixin):
     """The unified methods as generators; ``self`` is also a ccxt ``Exchange`` (sync or async)."""
 
     markets: dict[str, Any] | None
+    in_process: Any  # the in-process transport, or None over HTTP (``base.MockExchangeBase``)
 
     # -- markets ---------------------------------------------------------------------------------------------
 
@@ -108,7 +109,10 @@ class UnifiedMixin(ParsersMixin):
         """Candles oldest first, from ``since`` (inclusive) or the newest; ``limit`` 500 by default, 1000 at most."""
         _no_params("fetch_ohlcv", params)
         query = {"timeframe": timeframe, "since": since, "limit": limit}
-        raw = yield Call("ohlcv", path={"symbol": symbol}, query={k: v for k, v in query.items() if v is not None})
+        path, query = {"symbol": symbol}, {k: v for k, v in query.items() if v is not None}
+        raw = yield Call("ohlcv", path, query, floats=True)
+        if self.in_process is not None:  # the engine built the floats ccxt's rows carry, straight from its records
+            return raw
         return [self.parse_ohlcv(row) for row in raw]
 
     # -- balance and fees ------------------------------------------------------------------------------------
