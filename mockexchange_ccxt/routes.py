@@ -21,7 +21,7 @@ from .engine.every_account import delete_account, reset_all, target
 from .errors import BadRequest, NotFound, NotSupported
 from .fields import BOOLEAN, INTEGER, LEVELS, NUMBER, STRING, STRINGS, Field
 from .market_routes import market_routes
-from .order_fields import ORDER_FIELDS, order_args
+from .order_fields import ORDER_FIELDS, place
 from .order_routes import order_read_routes
 
 __all__ = [
@@ -257,7 +257,7 @@ ROUTES: tuple[Route, ...] = (
         "create_order",
         "POST",
         "/orders",
-        lambda e, c: e.create_order(**order_args(c.body or {})),
+        lambda e, c: place(e.create_order, c.body or {}),
         "Place an order (market when type is absent)",
         body=ORDER_FIELDS,
         status=201,
@@ -266,7 +266,7 @@ ROUTES: tuple[Route, ...] = (
         "can_execute",
         "POST",
         "/orders/can_execute",
-        lambda e, c: e.can_execute(**order_args(c.body or {})),
+        lambda e, c: place(e.can_execute, c.body or {}),
         "Would this order be accepted now? Changes nothing",
         body=ORDER_FIELDS,
     ),

@@ -8,26 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-#: Floats already made, by the exact number they were made from (a Decimal, or decimal text over HTTP):
-#: ``float(Decimal)`` goes through text and costs more than the rest of an order's parsing, and a bot's orders
-#: carry the same few amounts, prices and rates again and again. Equal keys are equal numbers, whose floats
-#: are equal (every conversion rounds correctly), except a zero's sign and NaN: neither is kept. Bounded.
-_FLOATS: dict[Any, float] = {}
-_FLOATS_KEPT = 4096
-
 
 def num(value: Any) -> float | None:
     """An exact engine number (Decimal or decimal string) as the float ccxt's structures carry."""
-    if value is None:
-        return None
-    number = _FLOATS.get(value)
-    if number is None:
-        number = float(value)
-        if number and number == number:  # not a zero, not NaN
-            if len(_FLOATS) >= _FLOATS_KEPT:
-                _FLOATS.clear()
-            _FLOATS[value] = number
-    return number
+    return None if value is None else float(value)
 
 
 def _fee(raw: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -83,7 +67,7 @@ class ParsersMixin:
         get = order.get
         for key in _ORDER_NUMBERS:
             value = get(key)
-            parsed[key] = None if value is None else _FLOATS.get(value) or num(value)
+            parsed[key] = None if value is None else float(value)
         fee = _fee(get("fee"))
         trades = get("trades")
         parsed["fee"] = fee
@@ -98,7 +82,7 @@ class ParsersMixin:
         parsed = dict(trade)
         for key in ("price", "amount", "cost"):
             value = trade[key]
-            parsed[key] = None if value is None else _FLOATS.get(value) or num(value)
+            parsed[key] = None if value is None else float(value)
         fee = _fee(trade.get("fee"))
         parsed["fee"] = fee
         parsed["fees"] = [] if fee is None else [dict(fee)]
