@@ -1,7 +1,7 @@
 """Fills against the book (FILL_MODEL=book) next to the touch model, measured in the same run: a market order
 walking 20 levels, and the settlement of 10,000 resting limits against a 20-level book.
 
-Run: python bench/book_bench.py [--quick] [--pin]
+Run: python bench/book_bench.py [--quick] [--pin [same|split]]
 Targets (issue 13): each book figure within 2x of its touch figure, which is therefore its floor. The two models
 run on one Valkey in interleaved rounds (the best round of each counts), so both see the same machine load.
 Every market order meets a fresh snapshot whose 20 ask levels it walks to the end (the snapshot is written before
@@ -18,7 +18,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import Figure, Floor, Group, Metric, RoundTrips, emit, run_alone, throwaway_engine, timed
+from common import Figure, Floor, Group, Metric, Pin, RoundTrips, emit, run_alone, throwaway_engine, timed
 
 from mockexchange_ccxt import Engine
 
@@ -88,7 +88,7 @@ def settle_seconds(engine: Engine, resting: int, levels: int, stamp: list[int]) 
     return seconds
 
 
-def run(sizes: Sizes, pin: bool) -> list[Figure]:
+def run(sizes: Sizes, pin: Pin | None) -> list[Figure]:
     with throwaway_engine(pin) as touch:
         book = Engine(touch.settings.with_overrides(fill_model="book"))
         try:

@@ -231,23 +231,38 @@ def machine() -> str:
     return f"{arch}{f' ({model})' if model else ''}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
-def print_figures(title: str, figures: Iterable[Figure], pin: bool = False) -> None:
+def print_figures(title: str, figures: Iterable[Figure], pin: Pin | None = None) -> None:
     """What a bench run alone prints: the machine and whether it was pinned, then one console line per figure."""
     print(f"{title} on {machine()}; {pinning(pin)}")
     for figure in figures:
         print(figure.line())
 
 
-def run_alone(title: str, doc: str | None, run: Callable[[Any, bool], list[Figure]], quick: Any, full: Any) -> None:
+def run_alone(
+    title: str, doc: str | None, run: Callable[[Any, Pin | None], list[Figure]], quick: Any, full: Any
+) -> None:
     """A bench's ``main``: parse --quick and --pin, run at those sizes, print the figures."""
     args = parser(doc or "").parse_args()
     print_figures(title, run(quick if args.quick else full, args.pin), args.pin)
 
 
-def pinning(pin: bool) -> str:
-    """Whether the client (this process) and its Valkey server shared one CPU: the PING floor differs by about 4x
-    between the two settings on a VM, which is why every figure also reads as a ratio to the floor."""
-    return "client and Valkey pinned to CPU 0" if pin else "client and Valkey not pinned"
+class Pin(Enum):
+    """Where the in-process benches put this process (the client) and its Valkey server. On a VM a wake-up across
+    cores costs about 80 us, so the PING floor differs about 4x between the two settings; unpinned, the
+    scheduler picks one or the other from run to run. ``split`` is a client and a server on cores of their own,
+    the floor issue 15's targets were set against."""
+
+    SAME = "same"
+    SPLIT = "split"
+
+
+def pinning(pin: Pin | None) -> str:
+    """The report's words for ``pin``."""
+    if pin is Pin.SAME:
+        return "client and Valkey pinned to CPU 0"
+    if pin is Pin.SPLIT:
+        return "client pinned to CPU 0, Valkey to CPU 1"
+    return "client and Valkey not pinned"
 
 
 def parser(description: str) -> argparse.ArgumentParser:
@@ -255,22 +270,29 @@ def parser(description: str) -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="small sizes, to check that the benchmark runs (CI)")
     p.add_argument(
         "--pin",
-        action="store_true",
-        help="pin this process and the Valkey server to one CPU (on some VMs cross-core wake-ups cost ~80 us)",
+        nargs="?",
+        const=Pin.SAME,
+        type=Pin,
+        choices=list(Pin),
+        metavar="{same,split}",
+        help="pin this process and the Valkey server to one CPU (same, the default of a bare --pin) or each to a"
+        " CPU of its own (split: client on CPU 0, Valkey on CPU 1); on some VMs cross-core wake-ups cost ~80 us",
     )
     return p
 
 
 @contextmanager
-def pinned(pin: bool, server: EmbeddedValkey | None) -> Iterator[None]:
-    """Put this process and ``server`` on CPU 0 while the block runs, then give this process its CPUs back, so
-    that a later bench in the same process (bench/report.py) and the processes it starts are not pinned too."""
-    if not pin or server is None or server.process is None:
+def pinned(pin: Pin | None, server: EmbeddedValkey | None) -> Iterator[None]:
+    """Pin this process and ``server`` as ``pin`` says while the block runs, then give this process its CPUs
+    back, so that a later bench in the same process (bench/report.py) and the processes it starts are not pinned
+    too. A machine with one CPU runs ``split`` as ``same``."""
+    if pin is None or server is None or server.process is None:
         yield
         return
     cpus = os.sched_getaffinity(0)
+    server_cpu = 1 if pin is Pin.SPLIT and len(cpus) > 1 and 1 in cpus else 0
     os.sched_setaffinity(0, {0})
-    os.sched_setaffinity(server.process.pid, {0})
+    os.sched_setaffinity(server.process.pid, {server_cpu})
     try:
         yield
     finally:
@@ -278,7 +300,7 @@ def pinned(pin: bool, server: EmbeddedValkey | None) -> Iterator[None]:
 
 
 @contextmanager
-def throwaway_engine(pin: bool = False, **settings: object) -> Iterator[Engine]:
+def throwaway_engine(pin: Pin | None = None, **settings: object) -> Iterator[Engine]:
     """An engine on a fresh, non-persistent embedded Valkey (or on REDIS_URL when it is set, flushed!)."""
     url = os.environ.get("REDIS_URL")
     server = None

@@ -1,7 +1,7 @@
 """In-process engine benchmark: the floor (PING and EVALSHA round trips), orders/s, settlement of 10,000 crossed
 limits (with 10,000 trigger orders resting beside them), firing 10,000 triggers, idle ticks, back-test replay.
 
-Run: python bench/engine_bench.py [--quick] [--pin]
+Run: python bench/engine_bench.py [--quick] [--pin [same|split]]
 Prints one line per figure with its floor, its ratio to the floor and its target (DESIGN.md section 9).
 """
 
@@ -19,6 +19,7 @@ from common import (
     Figure,
     Group,
     Metric,
+    Pin,
     RoundTrips,
     emit,
     parser,
@@ -162,7 +163,7 @@ def backtest_rates(engine: Engine, ticks: int, batch: int) -> dict[Metric, float
     return {TICKS: per_tick, BATCHED: ticks / seconds}
 
 
-def run(sizes: Sizes, pin: bool) -> list[Figure]:
+def run(sizes: Sizes, pin: Pin | None) -> list[Figure]:
     with throwaway_engine(pin) as engine:
         trips = RoundTrips.measure(engine.store)
         values = {PING: trips.ping_s * 1e6, EVALSHA: trips.evalsha_s * 1e6}

@@ -1,6 +1,6 @@
 """ccxt class benchmark: in-process create_order through MockExchange next to the Engine it wraps.
 
-Run: python bench/exchange_bench.py [--quick] [--pin]
+Run: python bench/exchange_bench.py [--quick] [--pin [same|split]]
 Target: the class keeps >= 0.8 x the engine's throughput, so the Engine figure measured beside it is the class's
 floor. Runs are interleaved so both see the same machine load.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import Figure, Floor, Group, Metric, RoundTrips, emit, parser, print_figures, rate, throwaway_engine
+from common import Figure, Floor, Group, Metric, Pin, RoundTrips, emit, parser, print_figures, rate, throwaway_engine
 
 from mockexchange_ccxt import MockExchange
 
@@ -33,7 +33,7 @@ CLASS = Metric(Group.CLASS, "MockExchange.create_order (market), interleaved", "
 METRICS = (ENGINE, CLASS)
 
 
-def run(sizes: Sizes, pin: bool) -> list[Figure]:
+def run(sizes: Sizes, pin: Pin | None) -> list[Figure]:
     n = sizes.orders
     with throwaway_engine(pin) as engine:
         trips = RoundTrips.measure(engine.store)

@@ -1,7 +1,7 @@
 """Market-data benchmark: what recording history costs set_price, fetch_ohlcv over a month of 1m history, and how
 soon an outside price write is settled through keyspace notifications.
 
-Run: python bench/market_bench.py [--quick] [--pin]
+Run: python bench/market_bench.py [--quick] [--pin [same|split]]
 Targets (issue 11): recording adds under 10% to set_price; fetch_ohlcv of 1000 candles from 30 days of 1m history
 has p99 < 5 ms in process; an outside write is settled with p99 < 20 ms.
 """
@@ -18,7 +18,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import Figure, Group, Metric, RoundTrips, emit, parser, print_figures, throwaway_engine, timed
+from common import Figure, Group, Metric, Pin, RoundTrips, emit, parser, print_figures, throwaway_engine, timed
 
 from mockexchange_ccxt import Engine, MockExchange, ReplayClock
 from mockexchange_ccxt.engine.money import fmt
@@ -152,7 +152,7 @@ def p99(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
 
 
-def run(sizes: Sizes, pin: bool) -> list[Figure]:
+def run(sizes: Sizes, pin: Pin | None) -> list[Figure]:
     with throwaway_engine(pin) as engine:
         trips = RoundTrips.measure(engine.store)
         values = recording_cost(engine, sizes.ticks)

@@ -1,7 +1,7 @@
 """Memory benchmark: what Valkey itself says an order, a candle and an account cost (``INFO memory``'s
 ``used_memory``, the figure ``maxmemory`` limits), and what retention gives back.
 
-Run: python bench/memory_bench.py [--quick] [--pin]
+Run: python bench/memory_bench.py [--quick] [--pin [same|split]]
 Each figure is the growth of ``used_memory`` over a run of the same thing, divided by the count: orders are
 measured past a warm-up of WARMUP orders, so that the account's hash and sorted sets already have the encoding a
 busy account's have (a small account's compact encodings cost less). The console also prints, per account key,
@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import Figure, Group, Metric, emit, parser, print_figures, throwaway_engine
+from common import Figure, Group, Metric, Pin, emit, parser, print_figures, throwaway_engine
 from market_bench import history_rows
 
 from mockexchange_ccxt import Engine
@@ -169,7 +169,7 @@ def accounts(engine: Engine, count: int) -> Growth:
     return growth(engine, count, open_account)
 
 
-def run(sizes: Sizes, pin: bool, detail: dict[str, Growth] | None = None) -> list[Figure]:
+def run(sizes: Sizes, pin: Pin | None, detail: dict[str, Growth] | None = None) -> list[Figure]:
     """Each figure on a fresh Valkey; ``detail`` receives the per-key shares of the order figures."""
     with throwaway_engine(pin) as engine:
         resting = resting_orders(engine, sizes.orders)

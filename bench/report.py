@@ -3,7 +3,7 @@ machine and what was pinned, then a table of each figure next to its floor (what
 Valkey allows, measured in the same run), its ratio to that floor, and its target (DESIGN.md section 9, issues 15
 and 18).
 
-Run: python bench/report.py [--quick] [--pin] [--out PATH] [--readme]
+Run: python bench/report.py [--quick] [--pin [same|split]] [--out PATH] [--readme]
 It prints the report; --out also writes it to a file, --readme puts it between README.md's bench-report markers
 (the one published copy).
 """
@@ -24,7 +24,7 @@ import exchange_bench
 import http_bench
 import market_bench
 import memory_bench
-from common import Figure, machine, markdown_table, parser, pinning
+from common import Figure, Pin, machine, markdown_table, parser, pinning
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -37,7 +37,7 @@ def figure_names() -> list[str]:
     return [metric.label(bench.FULL) for bench in BENCHES for metric in bench.METRICS]
 
 
-def collect(quick: bool, pin: bool) -> list[Figure]:
+def collect(quick: bool, pin: Pin | None) -> list[Figure]:
     """One bench after the other, never together (they would measure each other). --pin applies to the in-process
     benches only: the HTTP one needs every core for its server workers and client processes."""
     engine, exchange, http, market, book, memory = (bench.QUICK if quick else bench.FULL for bench in BENCHES)
@@ -65,18 +65,18 @@ def git_commit() -> str:
     return head.stdout.strip() + ("" if clean.returncode == 0 else " + uncommitted changes")
 
 
-def heading(quick: bool, pin: bool) -> str:
+def heading(quick: bool, pin: Pin | None) -> str:
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     sizes = "quick sizes (a smoke run, not the targets' sizes)" if quick else "full sizes"
     pinned = (
         f"in-process benches: {pinning(pin)}; HTTP bench: server, clients and Valkey not pinned"
-        if pin
+        if pin is not None
         else "nothing pinned (clients, servers and Valkey on any core)"
     )
     return f"Measured on {machine()}; {when}; commit {git_commit()}; {sizes}; {pinned}."
 
 
-def render(figures: list[Figure], quick: bool, pin: bool) -> str:
+def render(figures: list[Figure], quick: bool, pin: Pin | None) -> str:
     return f"{heading(quick, pin)}\n\n{markdown_table(figures)}\n"
 
 

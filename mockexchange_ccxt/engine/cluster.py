@@ -23,10 +23,11 @@ _SCRIPT_COMMANDS = frozenset({"EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL
 KEYLESS = frozenset(
     {"PING", "ECHO", "INFO", "TIME", "CLIENT", "CLUSTER", "SCAN", "KEYS", "DBSIZE", "FLUSHALL", "FLUSHDB"}
     | {"SCRIPT", "CONFIG", "DEBUG", "WAIT", "MEMORY", "COMMAND", "HELLO", "ASKING", "READONLY", "LASTSAVE"}
+    | {"FUNCTION"}
 )
 
 #: Commands that act on a whole server and so go to every primary of a cluster.
-BROADCAST = frozenset({"FLUSHALL", "FLUSHDB", "SCRIPT", "CONFIG", "KEYS"})
+BROADCAST = frozenset({"FLUSHALL", "FLUSHDB", "SCRIPT", "FUNCTION", "CONFIG", "KEYS"})
 
 
 def command_name(command: Sequence[Any]) -> str:

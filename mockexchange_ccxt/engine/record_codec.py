@@ -19,9 +19,10 @@ order), then the private ones. A record stored before this form (it spells ``sta
 upgraded data stays readable; a script that rewrites it stores it compact.
 
 The scripts read and write records through ``lib.lua``'s ``load_order``/``save_order``, which rename the short
-names to the long ones and back with the table ``RECORD_NAMES`` (``with_names``, called by ``engine/store.py``
-when it loads a script), so a script spells fields by their long names. A script that finishes an order leaves out
-what follows (``filled``, ``remaining``, ``average``, ``lastTradeTimestamp``): those rules are the ones below.
+names to the long ones and back with the table ``RECORD_NAMES`` (``with_names``, called by ``engine/scripts.py``
+when it makes the library), so a script spells fields by their long names. A script that finishes an order
+leaves out what follows (``filled``, ``remaining``, ``average``, ``lastTradeTimestamp``): those rules are the
+ones below.
 """
 
 from __future__ import annotations

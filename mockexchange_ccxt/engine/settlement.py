@@ -51,7 +51,6 @@ class SettlementMixin:
             keys.book(symbol, SELL),
             keys.triggers(symbol, UP),
             keys.triggers(symbol, DOWN),
-            keys.fills,
             keys.symbol_fills(symbol),
             keys.finished_ids,
         ]

@@ -1,5 +1,6 @@
-"""The Valkey client: one connection per thread and server, a Lua script registry, and errors turned into
-engine errors. Works on a single Valkey and on Valkey Cluster alike (``cluster`` says which it found).
+"""The Valkey client: one connection per thread and server, the engine's scripts (a library of Valkey
+functions, loaded on demand), and errors turned into engine errors. Works on a single Valkey and on Valkey
+Cluster alike (``cluster`` says which it found).
 
 Why not plain ``redis.Redis``: a pooled ``execute_command`` costs about twice a raw request/response on the
 same connection, and the engine's hot path is one or two round trips per order. Each thread therefore keeps
@@ -20,11 +21,8 @@ refused connection) is ``StoreUnavailable`` too: 503 until the cluster has heale
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -34,36 +32,10 @@ from redis.connection import AbstractConnection, UnixDomainSocketConnection, par
 from ..errors import ERRORS_BY_CODE, InternalError, MockExchangeError, StoreUnavailable
 from .cluster import BROADCAST, SlotMap, cluster_enabled, command_key, command_name
 from .node import CONNECTION_ERRORS, Node
-from .record_codec import with_names
+from .scripts import library
 
 #: How many times one pipeline follows MOVED answers or a lost node before it gives up (503).
 _MAX_REROUTES = 3
-
-
-@dataclass(frozen=True)
-class Script:
-    """One Lua file of ``engine/lua`` with ``lib.lua`` (the shared helpers) in front, and its EVALSHA name.
-
-    A file whose first line is ``-- uses <name> [<name> ...]`` gets those files in front instead, in that order:
-    the helpers of another family of scripts, or of both (a script runs all of its prelude's definitions on every
-    call, so it carries only what it needs)."""
-
-    name: str
-    source: str
-    sha: str
-
-    @classmethod
-    def load(cls, name: str) -> Script:
-        folder = resources.files(__package__).joinpath("lua")
-        body = folder.joinpath(f"{name}.lua").read_text(encoding="utf-8")
-        first = body.partition("\n")[0]
-        names = first[len(_USES) :].split() if first.startswith(_USES) else ["lib"]
-        prelude = "".join(folder.joinpath(f"{name}.lua").read_text(encoding="utf-8") for name in names)
-        source = with_names(prelude + body)
-        return cls(name, source, hashlib.sha1(source.encode()).hexdigest())
-
-
-_USES = "-- uses "
 
 
 class Store:
@@ -83,7 +55,7 @@ class Store:
         self._cluster: bool | None = None  # found out on first use, so a store can be made while Valkey is down
         self._slots: SlotMap | None = None
         self._known: tuple[str, ...] = ()  # every node the last slot map named, to ask when the map is stale
-        self._scripts: dict[str, Script] = {}
+        self._functions = library().functions  # script name -> the FCALL name of its function
 
     # -- topology ----------------------------------------------------------------------------------------
 
@@ -268,7 +240,7 @@ class Store:
         return self._node(f"{host}:{port}").exchange([("ASKING",), command], writes)[1]
 
     def _broadcast(self, command: tuple[Any, ...], writes: bool) -> Any:
-        """A server-wide command (FLUSHALL, SCRIPT LOAD, ...) on every primary; KEYS gives the union."""
+        """A server-wide command (FLUSHALL, FUNCTION LOAD, ...) on every primary; KEYS gives the union."""
         replies = [self._node(address).exchange([command], writes)[0] for address in self._slot_map().primaries]
         for reply in replies:
             if isinstance(reply, redis.ResponseError):
@@ -280,33 +252,36 @@ class Store:
     def ping(self) -> bool:
         return bool(self.read("PING"))
 
-    # -- scripts -----------------------------------------------------------------------------------------
-
-    def script(self, name: str) -> Script:
-        script = self._scripts.get(name)
-        if script is None:
-            script = self._scripts[name] = Script.load(name)
-        return script
+    # -- scripts ----------------------------------------------------------------------------------------
 
     def eval_command(self, name: str, keys: list[str], args: list[Any]) -> tuple[Any, ...]:
-        """The EVALSHA command for a script, to send alone (``run``) or inside a ``pipeline``."""
-        return ("EVALSHA", self.script(name).sha, len(keys), *keys, *args)
+        """The FCALL command for a script (``engine/scripts.py``), to send alone (``run``) or inside a
+        ``pipeline``."""
+        return ("FCALL", self._functions[name], len(keys), *keys, *args)
+
+    def load_scripts(self) -> None:
+        """Load the scripts' library into the server (every primary of a cluster; a replica gets it by
+        replication). Replacing a library by the same text changes nothing, so two processes may both load it."""
+        self.call("FUNCTION", "LOAD", "REPLACE", library().source)
 
     def run(self, name: str, keys: list[str], args: list[Any]) -> Any:
-        """Run a script by SHA; load it on NOSCRIPT (new or restarted server) and run it again."""
+        """Run a script; load the library when the server does not know its function (a new, restarted or
+        flushed server) and run it again."""
         try:
             return self.call(*self.eval_command(name, keys, args))
-        except _NoScript:
-            self.call("SCRIPT", "LOAD", self.script(name).source)
+        except _NoFunction:
+            self.load_scripts()
             return self.call(*self.eval_command(name, keys, args))
 
     def run_pipelined(self, commands: list[tuple[Any, ...]]) -> list[Any]:
-        """A pipeline that may contain EVALSHA commands; loads every script first if the server lacks one."""
+        """A pipeline that may contain script commands; loads the library and sends the whole pipeline again if a
+        server lacked a function. What else it held ran the first time and runs again (as when a server lacked a
+        script): on a single node no script ran; on a cluster where one primary lost its functions (restarted
+        without persistence, a node that joined), the scripts of the others ran and run again."""
         try:
             return self.pipeline(commands)
-        except _NoScript:
-            for name in list(self._scripts):
-                self.call("SCRIPT", "LOAD", self._scripts[name].source)
+        except _NoFunction:
+            self.load_scripts()
             return self.pipeline(commands)
 
     def run_with_reads(self, command: tuple[Any, ...], reads: list[tuple[Any, ...]]) -> tuple[Any, list[Any]]:
@@ -322,12 +297,12 @@ class Store:
             else:
                 replies = self.pipeline([command, *reads], errors_as_values=True)
             first = replies[0]
-            if isinstance(first, redis.exceptions.NoScriptError) and attempt == 1:
-                script = next(s for s in self._scripts.values() if s.sha == command[1])
-                self.call("SCRIPT", "LOAD", script.source)
-                continue
             if isinstance(first, redis.ResponseError):
-                raise self._translate(first)
+                error = self._translate(first)
+                if isinstance(error, _NoFunction) and attempt == 1:
+                    self.load_scripts()
+                    continue
+                raise error
             return first, replies[1:]
         raise AssertionError("unreachable")
 
@@ -336,8 +311,8 @@ class Store:
         """A script's error reply ``CODE message`` becomes that engine error; anything else is INTERNAL."""
         text = str(error)
         code, _, message = text.partition(" ")
-        if isinstance(error, redis.exceptions.NoScriptError):
-            return _NoScript(text)
+        if text == _NO_FUNCTION:
+            return _NoFunction(text)
         if isinstance(error, _UNAVAILABLE) or code in _SERVER_BUSY:
             return StoreUnavailable(f"Valkey is not ready: {type(error).__name__}: {text}")
         if code in ERRORS_BY_CODE:
@@ -356,5 +331,9 @@ _UNAVAILABLE = (
 )
 
 
-class _NoScript(MockExchangeError):
-    """Internal signal: the server does not know a script (it restarted, or was flushed)."""
+#: What a server answers (redis-py strips the ERR) to FCALL of a function it does not know.
+_NO_FUNCTION = "Function not found"
+
+
+class _NoFunction(MockExchangeError):
+    """Internal signal: the server does not know a script's function (it restarted, or was flushed)."""

@@ -1,5 +1,5 @@
-"""The scripts add and compare prices and volumes as text or integers of units (candle_lib.lua's dec_add,
-dec_cmp and units_add), never as inexact doubles: checked against Python's Decimal and int on numbers far
+"""The scripts add and compare prices and volumes as text or integers of units (lib.lua's dec_add and units_add,
+candle_lib.lua's dec_cmp), never as inexact doubles: checked against Python's Decimal and int on numbers far
 beyond a double's 15-16 digits."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 
 from mockexchange_ccxt import Engine
 from mockexchange_ccxt.engine.money import fmt
-from mockexchange_ccxt.engine.store import Script
+from mockexchange_ccxt.engine.scripts import helpers
 
-LIB = Script.load("record_price").source.split("-- record_price.lua")[0]
-ADD = LIB + "\nreturn candle_tools().dec_add(ARGV[1], ARGV[2])"
+LIB = helpers()
+ADD = LIB + "\nreturn dec_add(ARGV[1], ARGV[2])"
 CMP = LIB + "\nreturn dec_cmp(ARGV[1], ARGV[2])"
 UNITS = LIB + "\nreturn units_add(ARGV[1], ARGV[2])"
 

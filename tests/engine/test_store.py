@@ -1,5 +1,5 @@
-"""The store: scripts reloaded after SCRIPT FLUSH (NOSCRIPT), pipelines, error translation, connections
-per thread and per process, and the key layout (one hash tag per account)."""
+"""The store: the scripts' library reloaded after FUNCTION FLUSH ("Function not found"), pipelines, error
+translation, connections per thread and per process, and the key layout (one hash tag per account)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import redis
 
 from mockexchange_ccxt import Engine
 from mockexchange_ccxt.engine.cluster import slot_of
-from mockexchange_ccxt.engine.store import Script
+from mockexchange_ccxt.engine.scripts import HELPERS, library
 from mockexchange_ccxt.errors import (
     ERRORS_BY_CODE,
     InternalError,
@@ -24,13 +24,13 @@ from mockexchange_ccxt.errors import (
 from .conftest import EngineFactory
 
 
-def _all_scripts_loaded(engine: Engine, names: list[str]) -> list[int]:
-    shas = [engine.store.script(name).sha for name in names]
-    loaded: list[int] = engine.store.read("SCRIPT", "EXISTS", *shas)
-    return loaded
+def _library_loaded(engine: Engine) -> bool:
+    """Whether every primary holds the scripts' library."""
+    listed = engine.store.each_primary("FUNCTION", "LIST", "LIBRARYNAME", library().name, writes=False)
+    return all(len(reply) == 1 for reply in listed)
 
 
-def test_every_script_is_reloaded_after_script_flush(btc: Engine) -> None:
+def test_every_script_is_reloaded_after_function_flush(btc: Engine) -> None:
     btc.fund("BTC", "1")
     steps = [
         lambda: btc.fund("ETH", "1"),
@@ -41,43 +41,48 @@ def test_every_script_is_reloaded_after_script_flush(btc: Engine) -> None:
         lambda: btc.set_price("BTC/USDT", "39000"),  # pipelined: HSET + settle
     ]
     for step in steps:
-        btc.store.call("SCRIPT", "FLUSH")
+        btc.store.call("FUNCTION", "FLUSH")
         step()
     assert btc.fetch_order("1")["status"] == "closed"
     assert btc.fetch_order("2")["status"] == "canceled"
     assert btc.balance("ETH")["free"] == 2
     btc.create_order("BTC/USDT", "sell", "limit", "0.1", "45000")
     btc.store.call("HSET", "sym_BTC/USDT", "price", "46000", "timestamp", "1700000000")
-    btc.store.call("SCRIPT", "FLUSH")
+    btc.store.call("FUNCTION", "FLUSH")
     assert btc.process_price_tick("BTC/USDT") == 1
-    assert _all_scripts_loaded(btc, ["settle"]) == [1]
+    assert _library_loaded(btc)
+
+
+def test_flushall_keeps_the_library(engine: Engine) -> None:
+    """FLUSHALL empties the data but leaves the functions (the tests flush before each test)."""
+    engine.fund("USDT", "1")
+    engine.store.call("FLUSHALL")
+    assert _library_loaded(engine)
 
 
 def test_a_fresh_engine_loads_scripts_on_first_use(engine: Engine, make_engine: EngineFactory) -> None:
-    engine.store.call("SCRIPT", "FLUSH")
+    engine.store.call("FUNCTION", "FLUSH")
     fresh = make_engine()
     fresh.set_price("BTC/USDT", "100")
     fresh.fund("USDT", "1000")
     assert fresh.create_order("BTC/USDT", "buy", "market", "1")["cost"] == Decimal(100)
-    settle = "settle" if fresh.store.cluster else "publish_settle"  # set_price's settlement: its own script on one node
-    assert _all_scripts_loaded(fresh, ["fund", "place_order", settle]) == [1, 1, 1]
+    assert _library_loaded(fresh)
 
 
-def test_script_source_starts_with_the_shared_library() -> None:
-    script = Script.load("settle")
-    assert script.source.startswith("-- lib.lua")
-    assert "local function check_moves" in script.source
-    assert len(script.sha) == 40
-
-
-def test_a_script_carries_only_the_helpers_it_names() -> None:
-    """The book's helpers go in front of the scripts that name them (after lib.lua), and only those: every helper
-    is defined again on each call of a script that carries it."""
-    place = Script.load("place_order").source
-    assert place.startswith("-- lib.lua") and "local function depth_holds" in place
-    assert place.index("local function check_moves") < place.index("local function depth_holds")
-    cancel = Script.load("cancel_order").source
-    assert "local function check_moves" in cancel and "local function depth_holds" not in cancel
+def test_one_library_holds_every_script_and_each_helper_once() -> None:
+    """Every Lua file but the helpers is a function of the library, named with the library's tag; the helpers
+    are in it once each, in the order of HELPERS."""
+    lib = library()
+    assert lib.source.startswith(f"#!lua name={lib.name}\n")
+    tag = lib.name.removeprefix("mockx_")
+    assert {"place_order", "cancel_order", "settle", "publish_settle", "price_ticks"} <= set(lib.functions)
+    assert not set(HELPERS) & set(lib.functions)
+    for name, function in lib.functions.items():
+        assert function == f"{name}_{tag}"
+        assert lib.source.count(f"redis.register_function('{function}', script('{name}'))") == 1
+    starts = [lib.source.index(f"-- {name}.lua") for name in HELPERS]
+    assert starts == sorted(starts)
+    assert lib.source.count("local function check_moves") == lib.source.count("local function units_add") == 1
 
 
 def test_pipeline_returns_errors_as_values_when_asked(engine: Engine) -> None:

@@ -24,6 +24,7 @@ from tests_helpers import wait_for
 
 from mockexchange_ccxt import Engine, MockExchange, Settings
 from mockexchange_ccxt.engine.local_cluster import LocalCluster
+from mockexchange_ccxt.engine.scripts import library
 from mockexchange_ccxt.keys import Keys
 
 from .clients import HttpLoad
@@ -109,6 +110,8 @@ def test_notifications_follow_a_failover_to_the_promoted_replica(cluster: LocalC
         cluster.wait_healthy(30)
         promoted = cluster.primary_of(feed_key)
         assert promoted is not victim
+        with redis.Redis.from_url(promoted.url, decode_responses=True) as node:  # the scripts came by replication
+            assert node.execute_command("FUNCTION", "LIST", "LIBRARYNAME", library().name)
         assert engine.notifications.subscribed.wait(30), "no subscriber on the promoted replica"
         order = engine.create_order("BTC/USDT", "buy", "limit", "0.1", "49000")
         passes = engine.tick_loop.passes

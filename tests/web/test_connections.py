@@ -28,6 +28,7 @@ from tests_helpers import keyspace
 
 from mockexchange_ccxt import Engine, MockExchange, Settings
 from mockexchange_ccxt.engine import EmbeddedValkey
+from mockexchange_ccxt.engine.scripts import library
 from mockexchange_ccxt.web.body import DRAIN_MAX_BYTES, MAX_BODY_BYTES
 
 KEY = "connections-key"
@@ -266,6 +267,6 @@ def test_a_500_shows_no_script_internals(wsgiref: Target, engine: Engine, caplog
         answer = requests.post(wsgiref.url + "/orders", json=order, headers=headers(), timeout=10)
     assert answer.status_code == 500
     assert answer.json() == {"error": {"code": "INTERNAL", "message": "internal error; the server log has the details"}}
-    sha = engine.store.script("place_order").sha
-    assert sha not in answer.text and "user_script" not in answer.text
-    assert any(sha in record.getMessage() or "user_script" in record.getMessage() for record in caplog.records)
+    function = library().functions["place_order"]
+    assert function not in answer.text and "user_function" not in answer.text
+    assert any(function in record.getMessage() for record in caplog.records)

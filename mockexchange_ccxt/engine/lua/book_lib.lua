@@ -1,7 +1,6 @@
 -- book_lib.lua: helpers of the scripts that name trades and take from a shared book snapshot (FILL_MODEL=book)
 -- and that check a plan's feed fields (the one-round-trip placement): place_order.lua, fire_triggers.lua,
--- settle_book.lua, take_depth.lua. store.py prepends it, after lib.lua, to the scripts whose first line names it
--- ('-- uses lib book_lib').
+-- settle_book.lua, take_depth.lua (after lib.lua).
 
 -- FILL_MODEL=book (engine/book_orders.py, engine/snapshot.py): trades named by the scripts, and the shared depth.
 
@@ -67,18 +66,18 @@ local function note_trade(batch, ts, order_id, trade_id)
   end
 end
 
-local function write_trades(batch, _fills, symbol_fills, trade_orders) -- the symbol's index only (index_fill)
+local function write_trades(batch, symbol_fills, trade_orders) -- the symbol's index only (lib.lua index_fill)
   each_chunk(batch.scored, function(...) redis.call('ZADD', symbol_fills, ...) end)
   each_chunk(batch.owners, function(...) redis.call('HSET', trade_orders, ...) end)
 end
 
 -- Index one order's new trades, all at ``ts``.
-local function index_trades(fills, symbol_fills, trade_orders, ts, order_id, ids)
+local function index_trades(symbol_fills, trade_orders, ts, order_id, ids)
   local batch = {scored = {}, owners = {}}
   for _, trade_id in ipairs(ids) do
     note_trade(batch, ts, order_id, trade_id)
   end
-  write_trades(batch, fills, symbol_fills, trade_orders)
+  write_trades(batch, symbol_fills, trade_orders)
 end
 
 -- The book snapshot a plan was made from and what it takes (engine/snapshot.py DepthSpec), at args[i..]: the
@@ -86,34 +85,38 @@ end
 -- bids and asks ('*': not compared), n, then per level: its field, the most that may be taken from it already for
 -- the plan to hold, and the units the plan takes. Returns the spec and the index of the next argument.
 local function depth_spec(args, i)
-  local spec = {ts = args[i], feed = {args[i + 1], args[i + 2], args[i + 3], args[i + 4]},
-                sha = {args[i + 5], args[i + 6]}, levels = {}}
+  local levels = {}
+  local spec = {ts = args[i], args = args, at = i, levels = levels} -- the feed fields and digests stay in args
   local n = tonumber(args[i + 7])
   i = i + 8
   for k = 1, n do
-    spec.levels[k] = {field = args[i], most = args[i + 1], units = args[i + 2]}
+    levels[k] = {field = args[i], most = args[i + 1], units = args[i + 2]}
     i = i + 3
   end
   return spec, i
 end
 
 -- Whether the feed still holds the plan's snapshot and every level it takes from still has what it takes; and
--- the feed's price, timestamp, bid, ask, bids and asks as found (nil when the feed key is not a hash), so a
--- caller that planned from a quote alone can answer what it found and be planned again without a read. A spec
--- with bids' and asks' SHA-1 '*' and no levels checks the quote only (engine/placement.py).
+-- the feed's price, timestamp, bid and ask (and bids and asks when compared) as found (nil when the feed key
+-- is not a hash), so a caller that planned from a quote alone can answer what it found and be planned again
+-- without a read. A spec with bids' and asks' SHA-1 '*' and no levels checks the quote only, and reads no depth
+-- (engine/placement.py).
 local function depth_holds(feed, taken, spec)
-  local ok, held = pcall(redis.call, 'HMGET', feed, 'price', 'timestamp', 'bid', 'ask', 'bids', 'asks')
-  if not ok then
+  local args, at = spec.args, spec.at
+  local depth = args[at + 5] ~= '*' or args[at + 6] ~= '*' -- else the depth is not compared, nor read
+  local held = depth and redis.pcall('HMGET', feed, 'price', 'timestamp', 'bid', 'ask', 'bids', 'asks')
+    or redis.pcall('HMGET', feed, 'price', 'timestamp', 'bid', 'ask')
+  if held.err then
     return false, nil
   end
   for k = 1, 4 do
-    if (held[k] or '') ~= spec.feed[k] then
+    if (held[k] or '') ~= args[at + k] then
       return false, held
     end
   end
-  for k = 1, 2 do
-    local text = held[4 + k]
-    if spec.sha[k] ~= '*' and (text and redis.sha1hex(text) or '') ~= spec.sha[k] then
+  for k = 5, depth and 6 or 0 do
+    local text, digest = held[k], args[at + k]
+    if digest ~= '*' and (text and redis.sha1hex(text) or '') ~= digest then
       return false, held
     end
   end
@@ -146,27 +149,6 @@ local function order_takes(spec, text, out)
     out[#out + 1] = spec.levels[tonumber(k)].field
     out[#out + 1] = units
   end
-end
-
--- a + b for unit strings (non-negative integers whose sum fits in int64), exactly: in two halves of nine digits,
--- each exact as a double.
-local function units_add(a, b)
-  local function halves(text)
-    local n = #text
-    if n > 9 then
-      return tonumber(string.sub(text, 1, n - 9)), tonumber(string.sub(text, n - 8))
-    end
-    return 0, tonumber(text)
-  end
-  local ah, al = halves(a)
-  local bh, bl = halves(b)
-  local low = al + bl
-  local high = ah + bh + math.floor(low / 1000000000)
-  low = low % 1000000000
-  if high == 0 then
-    return string.format('%d', low)
-  end
-  return string.format('%d%09d', high, low)
 end
 
 -- Add ``takes`` (field, units, ... ; ``sign`` '-' gives them back) to what was taken from the snapshot, in one

@@ -66,15 +66,11 @@ if mode == 'ids' then
     end
     orders[#orders + 1] = {id, order}
   end
-  local moves = {}
-  for i = first_raw + m, #ARGV do
-    moves[#moves + 1] = ARGV[i]
-  end
-  local kind, detail = check_moves(KEYS[1], moves)
+  local kind, detail = check_moves(KEYS[1], ARGV, first_raw + m)
   if kind then
     return refuse(kind, detail, 'INTERNAL')
   end
-  apply_moves(KEYS[1], moves)
+  apply_moves(KEYS[1], ARGV, first_raw + m)
   for _, entry in ipairs(orders) do
     cancel(entry[1], entry[2])
   end

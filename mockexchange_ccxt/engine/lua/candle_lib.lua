@@ -1,5 +1,5 @@
--- candle_lib.lua: helpers of the scripts that record and read price history (engine/history.py); store.py
--- prepends it to the scripts whose first line names it ('-- uses candle_lib ...').
+-- candle_lib.lua: helpers of the scripts that record and read price history (engine/history.py), after lib.lua
+-- (units_add, dec_add and the short names of string functions).
 --
 -- Each stored level is a hash: field <period number> -> record (engine/candles.py), and bookkeeping fields:
 --   candles 1m: 'last' the newest minute, 'open' the minute not yet folded into its hour (the newest, while
@@ -18,18 +18,10 @@
 -- Every decimal here is normalized (no exponent, no leading or trailing zeros: engine/money.fmt), so two
 -- decimals whose integer parts have the same length compare like their text.
 --
--- Every definition of a script runs again on every call, and making a function costs about what a small
--- command does: what a price in the open minute needs is defined here, the rest is made by candle_tools()
--- on the rarer paths (a new minute, a late price, an import, a read).
+-- What a price in the open minute needs is defined here; the rarer paths (a new minute, a late price, an import,
+-- a read) use the table of candle_tools(), made on its first use.
 
-local call, find, sub, format, match = redis.call, string.find, string.sub, string.format, string.match
-local concat = table.concat
 local MINUTE_MS, MINUTES_PER_HOUR = 60000, 60
-
--- a < b for non-negative integers in decimal text (no leading zeros), without making numbers of them
-local function int_lt(a, b)
-  return #a < #b or (#a == #b and a < b)
-end
 
 -- -1, 0 or 1 as a < b, a == b, a > b (normalized plain decimals)
 local function dec_cmp(a, b)
@@ -45,34 +37,6 @@ local function dec_cmp(a, b)
 end
 
 local candle_tools
-
--- a + b for non-negative integers in decimal text: one double addition below 10^15, two exact halves (of 15
--- digits each) below 10^30, else the text adder. ('%d' prints a double that holds an integer exactly, and
--- costs half of '%.0f'.)
-local function units_add(a, b)
-  if b == '0' then
-    return a
-  end
-  if a == '0' then
-    return b
-  end
-  local na, nb = #a, #b
-  if na <= 15 and nb <= 15 then
-    return format('%d', tonumber(a) + tonumber(b))
-  end
-  if na > 30 or nb > 30 then
-    return candle_tools().dec_add(a, b)
-  end
-  local low = tonumber(sub(a, -15)) + tonumber(sub(b, -15))
-  local high = (tonumber(sub(a, 1, -16)) or 0) + (tonumber(sub(b, 1, -16)) or 0)
-  if low >= 1e15 then
-    low, high = low - 1e15, high + 1
-  end
-  if high == 0 then
-    return format('%d', low)
-  end
-  return format('%d%015d', high, low)
-end
 
 -- A feed timestamp (seconds or ms) in ms; nil when it is absent or not a finite number.
 local function feed_ms(stamp)
@@ -92,40 +56,6 @@ candle_tools = function()
     return tools
   end
   local T = {}
-
-  -- a + b, exactly, for plain non-negative decimals: the digits (fractions aligned) added in chunks of 15 (each
-  -- chunk sum stays below 2^53). For volumes finer than the units, and sums beyond 10^30 units.
-  function T.dec_add(a, b)
-    local da, db = find(a, '.', 1, true), find(b, '.', 1, true)
-    local ai, af = da and sub(a, 1, da - 1) or a, da and sub(a, da + 1) or ''
-    local bi, bf = db and sub(b, 1, db - 1) or b, db and sub(b, db + 1) or ''
-    local fw = math.max(#af, #bf)
-    local x = ai .. af .. string.rep('0', fw - #af)
-    local y = bi .. bf .. string.rep('0', fw - #bf)
-    local width = math.max(#x, #y)
-    x, y = string.rep('0', width - #x) .. x, string.rep('0', width - #y) .. y
-    local parts, carry, i = {}, 0, width
-    while i >= 1 do
-      local j = math.max(1, i - 14)
-      local sum = tonumber(sub(x, j, i)) + tonumber(sub(y, j, i)) + carry
-      local limit = 10 ^ (i - j + 1)
-      carry = 0
-      if sum >= limit then
-        sum, carry = sum - limit, 1
-      end
-      table.insert(parts, 1, format('%0' .. (i - j + 1) .. 'd', sum))
-      i = j - 1
-    end
-    local digits = string.gsub((carry == 1 and '1' or '') .. table.concat(parts), '^0+', '')
-    if fw == 0 then
-      return digits ~= '' and digits or '0'
-    end
-    if #digits <= fw then
-      digits = string.rep('0', fw - #digits + 1) .. digits
-    end
-    local int, frac = sub(digits, 1, #digits - fw), string.gsub(sub(digits, #digits - fw + 1), '0+$', '')
-    return frac == '' and int or int .. '.' .. frac
-  end
 
   -- Integer units of 10^-scale as a plain decimal.
   function T.units_text(units, scale)
@@ -194,7 +124,7 @@ candle_tools = function()
     if a.x == '' then
       a.v, a.q = units_add(a.v, b.v), units_add(a.q, b.q)
     else
-      a.v, a.q = T.dec_add(a.v, b.v), T.dec_add(a.q, b.q)
+      a.v, a.q = dec_add(a.v, b.v), dec_add(a.q, b.q)
     end
     return a
   end

@@ -5,13 +5,9 @@
 -- reply: {free units, used units} after the deposit (false: the field was never written)
 -- errors: BAD_REQUEST OVERFLOW <fields> <units> when the balance (with what open orders will bring in) would
 -- leave the int64 range; nothing is written
-local moves = {}
-for i = 3, #ARGV do
-  moves[#moves + 1] = ARGV[i]
-end
-local kind, detail = check_moves(KEYS[1], moves)
+local kind, detail = check_moves(KEYS[1], ARGV, 3)
 if kind then
   return refuse(kind, detail, 'BAD_REQUEST')
 end
-apply_moves(KEYS[1], moves)
+apply_moves(KEYS[1], ARGV, 3)
 return redis.call('HMGET', KEYS[1], ARGV[1], ARGV[2])

@@ -1,4 +1,3 @@
--- uses candle_lib
 -- import_candles.lua: store whole candles (an import or a backfill), replacing those of the same periods; an
 -- import of minutes rebuilds the hours it touches from their minutes.
 -- KEYS[1] the feed hash sym_<SYMBOL>  KEYS[2] candles 1m  KEYS[3] candles 1h

@@ -1,5 +1,6 @@
--- lib.lua: helpers shared by the scripts; engine/store.py prepends this file to each script it loads (one whose
--- first line is '-- uses <name> ...' gets those files instead, in that order).
+-- lib.lua: helpers shared by the scripts. engine/scripts.py makes the helper files (this one first, then
+-- book_lib.lua, settle_lib.lua, candle_lib.lua, record_lib.lua) once, in one library of Valkey functions with
+-- every script's body: a script uses what they define without defining it again on each call.
 --
 -- Balances live in one hash as integer strings of units (1e-8): fields free:<ASSET>, used:<ASSET>,
 -- held:<ASSET> (the part of used that open orders reserve) and pend:<ASSET> (what open orders' fills will
@@ -13,6 +14,13 @@
 --   'G' growth check: the fields named (space-separated) plus units must fit in int64, nothing is written.
 -- Every script checks all the moves of an operation before it writes anything for it.
 
+-- The globals the scripts use, as locals of the library: a script reads them as upvalues, at a quarter of the
+-- cost of a global's lookup; and short names of what the hot paths call.
+local redis, cjson, math, string, table = redis, cjson, math, string, table
+local tonumber, tostring, type, ipairs, pairs, unpack, pcall = tonumber, tostring, type, ipairs, pairs, unpack, pcall
+local call, find, sub, format, match = redis.call, string.find, string.sub, string.format, string.match
+local concat = table.concat
+
 -- a >= b for non-negative integers written in decimal without leading zeros
 local function units_ge(a, b)
   if #a ~= #b then
@@ -22,7 +30,7 @@ local function units_ge(a, b)
 end
 
 local function is_units(text)
-  return type(text) == 'string' and #text <= 19 and string.match(text, '^%d+$') ~= nil
+  return type(text) == 'string' and #text <= 19 and find(text, '^%d+$') ~= nil
 end
 
 -- Whether the sum of non-negative unit strings stays within int64 (2^63 - 1 = 9223372036|854775807).
@@ -42,61 +50,146 @@ local function sum_fits(values)
   return high < 9223372036 or (high == 9223372036 and low <= 854775807)
 end
 
--- Check moves against the balances hash. Returns nil when all hold, else the kind of failure and its detail:
+-- a + b, exactly, for plain non-negative decimals: the digits (fractions aligned) added in chunks of 15 (each
+-- chunk sum stays below 2^53). For volumes finer than the units, and sums beyond 10^30 units.
+local function dec_add(a, b)
+  local da, db = find(a, '.', 1, true), find(b, '.', 1, true)
+  local ai, af = da and sub(a, 1, da - 1) or a, da and sub(a, da + 1) or ''
+  local bi, bf = db and sub(b, 1, db - 1) or b, db and sub(b, db + 1) or ''
+  local fw = math.max(#af, #bf)
+  local x = ai .. af .. string.rep('0', fw - #af)
+  local y = bi .. bf .. string.rep('0', fw - #bf)
+  local width = math.max(#x, #y)
+  x, y = string.rep('0', width - #x) .. x, string.rep('0', width - #y) .. y
+  local parts, carry, i = {}, 0, width
+  while i >= 1 do
+    local j = math.max(1, i - 14)
+    local sum = tonumber(sub(x, j, i)) + tonumber(sub(y, j, i)) + carry
+    local limit = 10 ^ (i - j + 1)
+    carry = 0
+    if sum >= limit then
+      sum, carry = sum - limit, 1
+    end
+    table.insert(parts, 1, format('%0' .. (i - j + 1) .. 'd', sum))
+    i = j - 1
+  end
+  local digits = string.gsub((carry == 1 and '1' or '') .. table.concat(parts), '^0+', '')
+  if fw == 0 then
+    return digits ~= '' and digits or '0'
+  end
+  if #digits <= fw then
+    digits = string.rep('0', fw - #digits + 1) .. digits
+  end
+  local int, frac = sub(digits, 1, #digits - fw), string.gsub(sub(digits, #digits - fw + 1), '0+$', '')
+  return frac == '' and int or int .. '.' .. frac
+end
+
+-- a + b for non-negative integers in decimal text (units, candle volumes, what a book level gave): one double
+-- addition below 10^15, two exact halves (of 15 digits each) below 10^30, else the text adder. ('%d' prints a
+-- double that holds an integer exactly, and costs half of '%.0f'.)
+local function units_add(a, b)
+  if b == '0' then
+    return a
+  end
+  if a == '0' then
+    return b
+  end
+  local na, nb = #a, #b
+  if na <= 15 and nb <= 15 then
+    return format('%d', tonumber(a) + tonumber(b))
+  end
+  if na > 30 or nb > 30 then
+    return dec_add(a, b)
+  end
+  local low = tonumber(sub(a, -15)) + tonumber(sub(b, -15))
+  local high = (tonumber(sub(a, 1, -16)) or 0) + (tonumber(sub(b, 1, -16)) or 0)
+  if low >= 1e15 then
+    low, high = low - 1e15, high + 1
+  end
+  if high == 0 then
+    return format('%d', low)
+  end
+  return format('%d%015d', high, low)
+end
+
+
+-- Check moves (``moves`` from index ``first``, default 1: a script passes its ARGV as it is) against the
+-- balances hash. Returns nil when all hold, else the kind of failure and its detail:
 -- 'INSUFFICIENT_FUNDS', '<field> <needed> <available>'  or  'OVERFLOW', '<fields> <units>'.
-local function check_moves(balances, moves)
-  if #moves == 0 then
+-- A sum of at most nine terms of at most 18 digits each is below 9 * 10^18 < 2^63: it fits without adding it
+-- up (sum_fits runs only for a balance of 19 digits, or a longer 'G').
+local function check_moves(balances, moves, first)
+  first = first or 1
+  local last = #moves
+  if last < first then
     return nil
   end
-  local fields = {}
-  for i = 1, #moves, 3 do
+  local fields, k, names = {}, 0, {} -- every field to read, in order; the number of fields of each 'G' move
+  for i = first, last, 3 do
+    local field = moves[i + 1]
     if moves[i] == 'G' then
-      for name in string.gmatch(moves[i + 1], '%S+') do
-        fields[#fields + 1] = name
-      end
+      local from, count = 1, 0
+      repeat
+        local space = find(field, ' ', from, true)
+        k, count = k + 1, count + 1
+        fields[k] = sub(field, from, (space or 0) - 1)
+        from = space and space + 1
+      until not space
+      names[i] = count
     else
-      fields[#fields + 1] = moves[i + 1]
+      k = k + 1
+      fields[k] = field
     end
   end
-  local values = redis.call('HMGET', balances, unpack(fields))
-  local have = {}
-  for i, name in ipairs(fields) do
-    have[name] = values[i] or '0'
-  end
-  for i = 1, #moves, 3 do
+  local values = call('HMGET', balances, unpack(fields, 1, k))
+  k = 0
+  for i = first, last, 3 do
     local op, field, units = moves[i], moves[i + 1], moves[i + 2]
-    if op == 'D' or op == 'Q' then
-      if not (is_units(have[field]) and units_ge(have[field], units)) then
-        return 'INSUFFICIENT_FUNDS', field .. ' ' .. units .. ' ' .. tostring(have[field])
-      end
-    elseif op == 'C' then
-      if not (is_units(have[field]) and sum_fits({have[field], units})) then
-        return 'OVERFLOW', field .. ' ' .. units
-      end
-    elseif op == 'G' then
-      local terms = {units}
-      for name in string.gmatch(field, '%S+') do
-        if not is_units(have[name]) then
+    if op == 'G' then
+      local count = names[i]
+      local long = #units > 18 or count > 8
+      for j = k + 1, k + count do
+        local have = values[j] or '0'
+        if not is_units(have) then
           return 'OVERFLOW', field .. ' ' .. units
         end
-        terms[#terms + 1] = have[name]
+        long = long or #have > 18
       end
-      if not sum_fits(terms) then
-        return 'OVERFLOW', field .. ' ' .. units
+      if long then
+        local terms = {units}
+        for j = k + 1, k + count do
+          terms[#terms + 1] = values[j] or '0'
+        end
+        if not sum_fits(terms) then
+          return 'OVERFLOW', field .. ' ' .. units
+        end
+      end
+      k = k + count
+    else
+      k = k + 1
+      local have = values[k] or '0'
+      if op == 'D' or op == 'Q' then
+        if not (is_units(have) and units_ge(have, units)) then
+          return 'INSUFFICIENT_FUNDS', field .. ' ' .. units .. ' ' .. have
+        end
+      elseif op == 'C' then
+        if not (is_units(have) and (#have < 19 and #units < 19 or sum_fits({have, units}))) then
+          return 'OVERFLOW', field .. ' ' .. units
+        end
       end
     end
   end
   return nil
 end
 
--- Apply moves that check_moves accepted ('Q' and 'G' write nothing).
-local function apply_moves(balances, moves)
-  for i = 1, #moves, 3 do
+-- Apply moves that check_moves accepted ('Q' and 'G' write nothing); ``first`` as there.
+local function apply_moves(balances, moves, first)
+  for i = first or 1, #moves, 3 do
     local op = moves[i]
     if op == 'C' then
-      redis.call('HINCRBY', balances, moves[i + 1], moves[i + 2])
+      call('HINCRBY', balances, moves[i + 1], moves[i + 2])
     elseif op == 'D' then
-      redis.call('HINCRBY', balances, moves[i + 1], '-' .. moves[i + 2])
+      call('HINCRBY', balances, moves[i + 1], '-' .. moves[i + 2])
     end
   end
 end
@@ -111,8 +204,8 @@ local function refuse(kind, detail, overflow_code)
 end
 
 -- Order records (engine/record_codec.py): stored under short names (RECORD_NAMES, long -> short, which
--- engine/store.py fills in when it loads a script), read and written here under the long ones, the fee as
--- fee_currency, fee_cost, fee_rate. A field the stored form leaves out is absent here too: the codec's rules
+-- engine/scripts.py fills in when it makes the library), read and written here under the long ones, the fee
+-- as fee_currency, fee_cost, fee_rate. A field the stored form leaves out is absent here too: the codec's rules
 -- say what it is (a script that finishes an order sets filled, remaining, average and lastTradeTimestamp to
 -- nil: closed, they follow from the others). A record stored before the compact form (it spells 'status') is
 -- read as it is and saved compact.
@@ -129,9 +222,7 @@ local function held_moves(template, held)
   local out = {}
   for i = 1, #template, 3 do
     local role = template[i + 2]
-    out[#out + 1] = template[i]
-    out[#out + 1] = template[i + 1] .. held[2 * role - 1]
-    out[#out + 1] = held[2 * role]
+    out[i], out[i + 1], out[i + 2] = template[i], template[i + 1] .. held[2 * role - 1], held[2 * role]
   end
   return out
 end
@@ -197,10 +288,11 @@ local function forget_if_idle(active, sets, symbol)
 end
 
 -- Record a trade in the fill index of its symbol (scored by its time). The account's own index (``fills``) is
--- not written: a listing of every symbol's trades merges the symbols' (engine/queries.py), and an entry costs
--- as much memory as a small record; it only still holds trades indexed before, which retention removes.
-local function index_fill(_fills, symbol_fills, ts, trade_id)
-  redis.call('ZADD', symbol_fills, ts, trade_id)
+-- not written, and no script is given its key: a listing of every symbol's trades merges the symbols'
+-- (engine/queries.py), and an entry costs as much memory as a small record; it only still holds trades
+-- indexed before, which retention removes.
+local function index_fill(symbol_fills, ts, trade_id)
+  call('ZADD', symbol_fills, ts, trade_id)
 end
 
 -- One command per key for the whole batch, in chunks (unpack has a stack limit).

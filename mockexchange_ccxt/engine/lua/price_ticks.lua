@@ -1,4 +1,3 @@
--- uses lib candle_lib record_lib
 -- price_ticks.lua: publish and record a run of prices of one symbol (a back-test's ticks between two of its
 -- decisions), each exactly as set_price's write does (record_lib's record_price), for as long as none of them
 -- needs settling. It stops before the first tick that would meet a resting order or a trigger of any account

@@ -1,4 +1,3 @@
--- uses candle_lib
 -- read_candles.lua: runs of periods of the candle levels, with the bookkeeping that tells how to read them,
 -- in one atomic read (an hour's record lacks the open minute, which the reader folds in: both must be seen
 -- at the same moment). Read only.

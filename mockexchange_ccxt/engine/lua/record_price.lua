@@ -1,4 +1,3 @@
--- uses candle_lib record_lib
 -- record_price.lua: fold one price into its symbol's history (candle_lib.lua), and in 'publish' mode also write it
 -- into the feed hash (set_price), so that the price and its history are written in one step.
 -- KEYS[1] the feed hash sym_<SYMBOL>  KEYS[2] candles 1m  KEYS[3] candles 1h

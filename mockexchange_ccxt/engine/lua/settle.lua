@@ -1,10 +1,8 @@
--- uses lib settle_lib
 -- settle.lua: fill the resting orders of one symbol that a price crossed, at their limit price (maker), and
 -- hand back the trigger orders the last price reached (Python plans them at the same quote: fire_triggers.lua).
 -- Idempotent: an order leaves its book in the same step that fills it, so a second run finds nothing.
 -- KEYS[1] balances  KEYS[2] orders  KEYS[3] open ids  KEYS[4] active symbols  KEYS[5] buy book  KEYS[6] sell book
--- KEYS[7] up triggers  KEYS[8] down triggers  KEYS[9] fills (not written: lib.lua index_fill)
--- KEYS[10] fills of the symbol  KEYS[11] finished ids
+-- KEYS[7] up triggers  KEYS[8] down triggers  KEYS[9] fills of the symbol  KEYS[10] finished ids
 -- ARGV[1] symbol  ARGV[2] ask units (buys at or above it fill)  ARGV[3] bid units (sells at or below it fill)
 -- ARGV[4] last price units rounded down (up triggers at or below it fire)
 -- ARGV[5] last price units rounded up (down triggers at or above it fire)

@@ -1,15 +1,13 @@
--- uses lib book_lib
 -- settle_book.lua: FILL_MODEL=book: apply one account's part of a settlement pass that Python planned against a
 -- book snapshot (engine/book_settlement.py): each resting order named makes its one trade of the pass, at its
 -- limit price, taking what the plan gives it from the book.
 -- KEYS[1] balances  KEYS[2] orders  KEYS[3] open ids  KEYS[4] active symbols  KEYS[5] buy book  KEYS[6] sell book
--- KEYS[7] up triggers  KEYS[8] down triggers  KEYS[9] fills (not written: lib.lua index_fill)
--- KEYS[10] fills of the symbol  KEYS[11] finished ids
--- KEYS[12] trade -> order  KEYS[13] id sequence  (a single node: KEYS[14] the feed hash, KEYS[15] what was taken
+-- KEYS[7] up triggers  KEYS[8] down triggers  KEYS[9] fills of the symbol  KEYS[10] finished ids
+-- KEYS[11] trade -> order  KEYS[12] id sequence  (a single node: KEYS[13] the feed hash, KEYS[14] what was taken
 -- from its snapshot)
 -- ARGV[1] symbol  ARGV[2] the account's number  ARGV[3] the snapshot's time (ms): a trade is timed at it, never
 -- before its order
--- ARGV[4..] the snapshot and the levels the orders take from (book_lib.lua depth_spec); with KEYS[14] it is checked
+-- ARGV[4..] the snapshot and the levels the orders take from (book_lib.lua depth_spec); with KEYS[13] it is checked
 -- first, and what the applied fills took is written; then per order, in priority order:
 --   'F', id, the remainder it must have, its takes: its remainder fills whole, as its record has it planned
 --   ('_fill' moves; '_trade' and '_done' for a record the book model planned, else the touch model's '_cost' and
@@ -24,7 +22,7 @@
 local balances, orders, open_ids = KEYS[1], KEYS[2], KEYS[3]
 local symbol, number, ts = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local spec, i = depth_spec(ARGV, 4)
-if KEYS[14] and not depth_holds(KEYS[14], KEYS[15], spec) then
+if KEYS[13] and not depth_holds(KEYS[13], KEYS[14], spec) then
   return {'STALE'}
 end
 local taken, reply, done, trades = {}, {0}, {buy = {}, sell = {}}, {scored = {}, owners = {}}
@@ -55,13 +53,13 @@ while i <= #ARGV do
       apply_moves(balances, moves)
       local trade_id
       if kind == 'P' then
-        local ids = string.find(record, '"#0"', 1, true) and trade_ids(KEYS[13], number, 1) or {id}
+        local ids = string.find(record, '"#0"', 1, true) and trade_ids(KEYS[12], number, 1) or {id}
         trade_id = ids[1]
         redis.call('HSET', orders, id, name_trades(record, ids))
       else
         -- never before the order's last trade (an outside feed may write an older snapshot)
         at, stays = math.max(ts, order.timestamp, tonumber(order.lastTradeTimestamp) or 0), false
-        trade_id = order._trades and next_id(KEYS[13], number) or id
+        trade_id = order._trades and next_id(KEYS[12], number) or id
         if order._done then
           for name, value in pairs(order._done) do
             order[name] = value
@@ -95,10 +93,10 @@ for side, key in pairs({buy = KEYS[5], sell = KEYS[6]}) do
   each_chunk(done[side], function(...) redis.call('ZREM', key, ...) end)
   each_chunk(done[side], function(...) redis.call('ZREM', open_ids, ...) end)
 end
-each_chunk(finished, function(...) redis.call('ZADD', KEYS[11], ...) end)
-write_trades(trades, KEYS[9], KEYS[10], KEYS[12])
-if KEYS[14] then
-  depth_add(KEYS[15], spec, taken, '')
+each_chunk(finished, function(...) redis.call('ZADD', KEYS[10], ...) end)
+write_trades(trades, KEYS[9], KEYS[11])
+if KEYS[13] then
+  depth_add(KEYS[14], spec, taken, '')
 end
 forget_if_idle(KEYS[4], {KEYS[5], KEYS[6], KEYS[7], KEYS[8]}, symbol)
 return reply

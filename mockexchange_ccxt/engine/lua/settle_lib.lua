@@ -1,5 +1,4 @@
--- settle_lib.lua: the settlement of one symbol at one quote, for the scripts that settle (store.py prepends it
--- after lib.lua to those whose first line names it).
+-- settle_lib.lua: the settlement of one symbol at one quote, for the scripts that settle (after lib.lua).
 -- settle.lua's work (its header says what KEYS and ARGV hold): a function, so that publish_settle.lua settles in
 -- the same script that writes the price. The parameters keep the names of the tables they stand for.
 local function settle_orders(KEYS, ARGV)
@@ -54,8 +53,8 @@ local function settle_orders(KEYS, ARGV)
       remove_all(open_ids, done)
     end
     if #fills > 0 then
+      add_fills(KEYS[9], fills)
       add_fills(KEYS[10], fills)
-      add_fills(KEYS[11], fills)
     end
     taken = taken + #ids
   end

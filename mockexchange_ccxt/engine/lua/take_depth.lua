@@ -1,4 +1,3 @@
--- uses lib book_lib
 -- take_depth.lua: on Valkey Cluster (no script may touch the feed's slot and an account's), what a plan takes
 -- from a book snapshot is taken here first, in the feed's slot, and the account's own script fills it after:
 -- 'take' checks the snapshot and the levels as a single node's fill script would and takes the units; 'give'
