@@ -18,8 +18,8 @@ from urllib.parse import quote, urlencode
 
 from .engine import Engine
 from .engine.every_account import delete_account, reset_all, target
-from .errors import BadRequest, NotFound, NotSupported
-from .fields import BOOLEAN, INTEGER, LEVELS, NUMBER, STRING, STRINGS, Field
+from .errors import BadRequest, NotFound
+from .fields import BOOLEAN, EXACT_TYPES, INTEGER, LEVELS, NUMBER, STRING, STRINGS, Field, check_body
 from .market_routes import market_routes
 from .order_fields import ORDER_FIELDS, place
 from .order_routes import order_read_routes
@@ -90,7 +90,7 @@ class Route:
     def body_types(self) -> dict[str, tuple[type, ...]]:
         """Each body field's accepted Python types, exactly (no subclass): a field whose value's type is among
         them needs no further check (``check_body``'s quick test; anything else gets the full one)."""
-        return {f.name: _EXACT_TYPES.get(f.kind, ()) for f in self.body or ()}
+        return {f.name: EXACT_TYPES.get(f.kind, ()) for f in self.body or ()}
 
     @cached_property
     def required_body(self) -> tuple[str, ...]:
@@ -113,70 +113,6 @@ def _int(value: Any, name: str) -> int | None:
     if number < 0:
         raise BadRequest(f"{name} may not be negative")
     return number
-
-
-def check_body(route: Route, body: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The body as a dict with only known fields of the right JSON type; BadRequest otherwise.
-
-    A dict is answered as it is, not copied (handlers never change a body). The usual body (known fields, each
-    of an exact type its kind takes, the required ones given) passes one quick test; any other gets the field by
-    field check, in the table's order, which names the first problem."""
-    if type(body) is dict and route.body is not None:
-        types = route.body_types
-        for name, value in body.items():
-            accepted = types.get(name)
-            if accepted is None or (value is not None and type(value) not in accepted):
-                break
-        else:
-            for name in route.required_body:
-                if body.get(name) is None:
-                    break
-            else:
-                return body
-    if route.body is None:
-        if body:
-            raise BadRequest(f"{route.method} {route.path} takes no body")
-        return {}
-    if body is None:
-        body = {}
-    if not isinstance(body, Mapping):
-        raise BadRequest("the body must be a JSON object")
-    unknown = sorted(body.keys() - route.body_names)
-    if unknown:
-        raise NotSupported(f"field(s) the mock does not implement: {', '.join(map(str, unknown))[:200]}")
-    for spec in route.body:
-        value = body.get(spec.name)
-        if value is None:
-            if spec.required:
-                raise BadRequest(f"field {spec.name!r} is required")
-            continue
-        if not _has_kind(value, spec.kind):
-            raise BadRequest(f"field {spec.name!r} must be a {spec.kind}, got {type(value).__name__}")
-    return dict(body)
-
-
-#: The types a kind takes, exactly (``_has_kind`` says the same with ``isinstance``, for subclasses too); a kind
-#: that needs a look inside the value (strings, levels) has none, so its values always get the full check.
-_EXACT_TYPES: dict[str, tuple[type, ...]] = {
-    STRING: (str,),
-    NUMBER: (str, int, float, Decimal),
-    INTEGER: (int,),
-    BOOLEAN: (bool,),
-}
-
-
-def _has_kind(value: Any, kind: str) -> bool:
-    if isinstance(value, bool) or kind == BOOLEAN:
-        return isinstance(value, bool) and kind == BOOLEAN
-    if kind == STRINGS:
-        return isinstance(value, list) and all(isinstance(item, str) for item in value)
-    if kind == NUMBER:
-        return isinstance(value, int | float | Decimal | str)
-    if kind == INTEGER:
-        return isinstance(value, int)
-    if kind == LEVELS:
-        return isinstance(value, list)
-    return isinstance(value, str)
 
 
 # -- handlers -----------------------------------------------------------------------------------------------
