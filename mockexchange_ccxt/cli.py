@@ -13,7 +13,6 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any, NoReturn, Protocol
 
 from . import __version__
@@ -347,7 +346,7 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_OK
     call = build_call(args)
     if args.account is not None:
-        call = replace(call, account=args.account)
+        call = call._replace(account=args.account)
     try:
         answer, raw = transport.perform(call)
     finally:

@@ -15,7 +15,7 @@ def _ohlcv(engine: Engine, call: Call) -> list[list[Any]]:
 
     query = call.query
     since, limit = _int(query.get("since"), "since"), _int(query.get("limit"), "limit")
-    return engine.ohlcv(call.path["symbol"], query.get("timeframe") or "1m", since, limit)
+    return engine.ohlcv(call.path["symbol"], query.get("timeframe") or "1m", since, limit, floats=call.floats)
 
 
 def _order_book(engine: Engine, call: Call) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .errors import BadRequest
@@ -44,18 +45,19 @@ ORDER_FLAGS = {
 }
 
 
-def order_args(body: dict[str, Any]) -> dict[str, Any]:
-    """The engine's arguments of an order body. Without ``type`` it is a market order (the seed's contract);
-    an empty type is refused (by the engine)."""
-    if body.get("amount") is None and body.get("cost") is None:
+def place(method: Callable[..., Any], body: Mapping[str, Any]) -> Any:
+    """``method`` (the engine's ``create_order`` or ``can_execute``) called with an order body's arguments.
+    Without ``type`` it is a market order (the seed's contract); an empty type is refused (by the engine). The
+    arguments go by position, and the flags are looked up by the body's own fields (a few), not the other way
+    round: what runs per order is kept short."""
+    amount = body.get("amount")
+    if amount is None and body.get("cost") is None:
         raise BadRequest("field 'amount' is required (or, for a market order, 'cost')")
-    flags = {keyword: body[name] for name, keyword in ORDER_FLAGS.items() if body.get(name) is not None}
-    return {
-        "symbol": body["symbol"],
-        "side": body["side"],
-        "type": "market" if body.get("type") is None else body["type"],  # only an absent type means market
-        "amount": body.get("amount"),
-        "price": body.get("price"),
-        "client_order_id": body.get("clientOrderId"),
-        **flags,
-    }
+    kind = body.get("type")
+    flags = {}
+    for name, value in body.items():
+        keyword = ORDER_FLAGS.get(name)
+        if keyword is not None and value is not None:
+            flags[keyword] = value
+    kind = "market" if kind is None else kind  # only an absent type means market
+    return method(body["symbol"], body["side"], kind, amount, body.get("price"), body.get("clientOrderId"), **flags)

@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 from urllib.parse import quote, urlencode
 
 from .engine import Engine
 from .engine.every_account import delete_account, reset_all, target
-from .errors import BadRequest, NotFound, NotSupported
-from .fields import BOOLEAN, INTEGER, LEVELS, NUMBER, STRING, STRINGS, Field
+from .errors import BadRequest, NotFound
+from .fields import BOOLEAN, EXACT_TYPES, INTEGER, LEVELS, NUMBER, STRING, STRINGS, Field, check_body
 from .market_routes import market_routes
-from .order_fields import ORDER_FIELDS, order_args
+from .order_fields import ORDER_FIELDS, place
 from .order_routes import order_read_routes
 
 __all__ = [
@@ -40,16 +41,25 @@ __all__ = [
 ACCOUNT_HEADER = "x-account"
 
 
-@dataclass(frozen=True)
-class Call:
+#: The path and query of a call that has none (read-only, so one can be shared).
+EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+class Call(NamedTuple):
     """One request, transport-neutral: route name, path parameters, query and JSON body, and the account it
-    acts as (None: the engine's own; over HTTP the ``x-account`` header, which only the admin key may send)."""
+    acts as (None: the engine's own; over HTTP the ``x-account`` header, which only the admin key may send).
+
+    ``floats``: the caller turns every number of the answer into a float anyway (the ccxt class in process), so a
+    route that can build floats for less than exact Decimals cost (``ohlcv``) answers floats; the others answer as
+    always, and over HTTP the answer is JSON text whatever this says. A named tuple, immutable and cheap to make:
+    one is made per call of the ccxt class."""
 
     route: str
-    path: Mapping[str, str] = field(default_factory=dict)
-    query: Mapping[str, Any] = field(default_factory=dict)
+    path: Mapping[str, str] = EMPTY
+    query: Mapping[str, Any] = EMPTY
     body: Mapping[str, Any] | None = None
     account: str | None = None
+    floats: bool = False
 
 
 Handler = Callable[[Engine, Call], Any]
@@ -76,6 +86,16 @@ class Route:
     def query_names(self) -> frozenset[str]:
         return frozenset(f.name for f in self.query)
 
+    @cached_property
+    def body_types(self) -> dict[str, tuple[type, ...]]:
+        """Each body field's accepted Python types, exactly (no subclass): a field whose value's type is among
+        them needs no further check (``check_body``'s quick test; anything else gets the full one)."""
+        return {f.name: EXACT_TYPES.get(f.kind, ()) for f in self.body or ()}
+
+    @cached_property
+    def required_body(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.body or () if f.required)
+
     def url_path(self, params: Mapping[str, str]) -> str:
         """The path with its parameters filled in and URL-encoded (``BTC/USDT`` -> ``BTC%2FUSDT``)."""
         return self.path.format(**{name: quote(str(value), safe="") for name, value in params.items()})
@@ -93,44 +113,6 @@ def _int(value: Any, name: str) -> int | None:
     if number < 0:
         raise BadRequest(f"{name} may not be negative")
     return number
-
-
-def check_body(route: Route, body: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The body as a dict with only known fields of the right JSON type; BadRequest otherwise."""
-    if route.body is None:
-        if body:
-            raise BadRequest(f"{route.method} {route.path} takes no body")
-        return {}
-    if body is None:
-        body = {}
-    if not isinstance(body, Mapping):
-        raise BadRequest("the body must be a JSON object")
-    unknown = sorted(body.keys() - route.body_names)
-    if unknown:
-        raise NotSupported(f"field(s) the mock does not implement: {', '.join(map(str, unknown))[:200]}")
-    for spec in route.body:
-        value = body.get(spec.name)
-        if value is None:
-            if spec.required:
-                raise BadRequest(f"field {spec.name!r} is required")
-            continue
-        if not _has_kind(value, spec.kind):
-            raise BadRequest(f"field {spec.name!r} must be a {spec.kind}, got {type(value).__name__}")
-    return dict(body)
-
-
-def _has_kind(value: Any, kind: str) -> bool:
-    if isinstance(value, bool) or kind == BOOLEAN:
-        return isinstance(value, bool) and kind == BOOLEAN
-    if kind == STRINGS:
-        return isinstance(value, list) and all(isinstance(item, str) for item in value)
-    if kind == NUMBER:
-        return isinstance(value, int | float | Decimal | str)
-    if kind == INTEGER:
-        return isinstance(value, int)
-    if kind == LEVELS:
-        return isinstance(value, list)
-    return isinstance(value, str)
 
 
 # -- handlers -----------------------------------------------------------------------------------------------
@@ -211,7 +193,7 @@ ROUTES: tuple[Route, ...] = (
         "create_order",
         "POST",
         "/orders",
-        lambda e, c: e.create_order(**order_args(dict(c.body or {}))),
+        lambda e, c: place(e.create_order, c.body or {}),
         "Place an order (market when type is absent)",
         body=ORDER_FIELDS,
         status=201,
@@ -220,7 +202,7 @@ ROUTES: tuple[Route, ...] = (
         "can_execute",
         "POST",
         "/orders/can_execute",
-        lambda e, c: e.can_execute(**order_args(dict(c.body or {}))),
+        lambda e, c: place(e.can_execute, c.body or {}),
         "Would this order be accepted now? Changes nothing",
         body=ORDER_FIELDS,
     ),
@@ -342,12 +324,16 @@ def dispatch(engine: Engine, call: Call) -> Any:
     if route is None:
         raise NotFound(f"no route named {call.route!r}")
     body = check_body(route, call.body)
-    unknown = sorted(call.query.keys() - route.query_names)
-    if unknown:
-        raise BadRequest(f"unknown query parameter(s): {', '.join(map(repr, unknown))[:200]}")
-    if call.account is not None and call.account != engine.settings.account:
-        engine = engine.for_account(call.account, engine.accounts.require(call.account))
-    return route.handler(engine, Call(call.route, call.path, call.query, body))
+    if call.query:
+        unknown = sorted(call.query.keys() - route.query_names)
+        if unknown:
+            raise BadRequest(f"unknown query parameter(s): {', '.join(map(repr, unknown))[:200]}")
+    if call.account is not None:
+        if call.account != engine.settings.account:
+            engine = engine.for_account(call.account, engine.accounts.require(call.account))
+    elif body is call.body:
+        return route.handler(engine, call)  # nothing to change: the call as it came
+    return route.handler(engine, Call(call.route, call.path, call.query, body, None, call.floats))
 
 
 def _json_default(value: Any) -> str:

@@ -41,7 +41,8 @@ from .store import Store
 
 #: Periods per read script call, so that no call blocks Valkey for long.
 _CHUNK = 5000
-_VOLUME_ONE = Decimal(10**VOLUME_DECIMALS)
+_VOLUME_UNITS = 10**VOLUME_DECIMALS
+_VOLUME_ONE = Decimal(_VOLUME_UNITS)
 Run = tuple[str, int, int]  # level, first period, stop (exclusive)
 
 
@@ -103,23 +104,28 @@ class HistoryReads:
     days: int
     keys_of: Callable[[str], list[str]]
 
-    def ohlcv(self, symbol: str, frame_name: Any, since: Any, limit: Any, now_ms: int) -> list[list[Any]]:
+    def ohlcv(
+        self, symbol: str, frame_name: Any, since: Any, limit: Any, now_ms: int, floats: bool = False
+    ) -> list[list[Any]]:
         """Candles oldest first: from ``since`` (open time at or after it, inclusive) or else the newest, at most
-        ``limit`` (default 500, above 1000 served as 1000). Minutes without a price are gaps, left out."""
+        ``limit`` (default 500, above 1000 served as 1000). Minutes without a price are gaps, left out.
+
+        The numbers are exact Decimals, or with ``floats`` the float of each (what ``float()`` of the Decimal
+        gives), built from the records' text without a Decimal: for the ccxt class, whose rows carry floats."""
         split_symbol(symbol)
         frame = timeframe(frame_name)
         count = check_limit(limit)
         periods = frame.ms // LEVELS[frame.level] * count
         if isinstance(since, int) and not isinstance(since, bool) and 0 <= since <= now_ms and periods <= _CHUNK:
-            return self._from(symbol, frame, since, count, None)  # one round trip
+            return self._from(symbol, frame, since, count, None, floats)  # one round trip
         snapshot = self._snapshots(symbol, [])[0]
         last = self._last(symbol, snapshot, frame.level)
         start = check_since(since, max(now_ms, (last or 0) * LEVELS[frame.level]))
         if last is None:
             return []
         if start is None:
-            return self._newest(symbol, frame, last, count)
-        return self._from(symbol, frame, start, count, last)
+            return self._newest(symbol, frame, last, count, floats)
+        return self._from(symbol, frame, start, count, last, floats)
 
     def _last(self, symbol: str, snapshot: Snapshot, level: str) -> int | None:
         """The newest period of ``level``; BadSymbol when the symbol has neither a feed hash nor history."""
@@ -130,7 +136,9 @@ class HistoryReads:
     def _oldest(self, level: str, last: int) -> int:
         return last - self.days * PERIODS_PER_DAY[level] + 1
 
-    def _from(self, symbol: str, frame: Timeframe, since: int, count: int, last: int | None) -> list[list[Any]]:
+    def _from(
+        self, symbol: str, frame: Timeframe, since: int, count: int, last: int | None, floats: bool
+    ) -> list[list[Any]]:
         level_ms = LEVELS[frame.level]
         window = frame.first_at_or_after(since)
         found: list[list[Any]] = []
@@ -155,11 +163,11 @@ class HistoryReads:
                 last = self._last(symbol, snapshots[0], frame.level)
                 if last is None:
                     return []
-            found += self._rows(frame, snapshots)
+            found += self._rows(frame, snapshots, floats)
             window = end
         return found[:count]
 
-    def _newest(self, symbol: str, frame: Timeframe, last: int, count: int) -> list[list[Any]]:
+    def _newest(self, symbol: str, frame: Timeframe, last: int, count: int, floats: bool) -> list[list[Any]]:
         level_ms = LEVELS[frame.level]
         oldest = self._oldest(frame.level, last)
         found: list[list[Any]] = []
@@ -169,7 +177,7 @@ class HistoryReads:
             start = frame.shifted(end, -max(count - len(found), least))
             least = self._step(frame)
             runs = self._runs(frame.level, max(start // level_ms, oldest), end // level_ms)
-            found = self._rows(frame, self._snapshots(symbol, runs)) + found
+            found = self._rows(frame, self._snapshots(symbol, runs), floats) + found
             end = start
         return found[-count:]
 
@@ -195,18 +203,18 @@ class HistoryReads:
     def _read_command(self, keys: list[str], runs: Sequence[Run]) -> tuple[Any, ...]:
         return self.store.eval_command("read_candles", keys, [self.days, *(part for run in runs for part in run)])
 
-    def _rows(self, frame: Timeframe, snapshots: list[Snapshot]) -> list[list[Any]]:
+    def _rows(self, frame: Timeframe, snapshots: list[Snapshot], floats: bool) -> list[list[Any]]:
         """OHLCV rows of ``frame`` from the runs read (each snapshot one run of the frame's level)."""
         level_ms = LEVELS[frame.level]
         if frame.ms != level_ms:
             candles = [c for snapshot in snapshots if snapshot.runs for c in snapshot.candles(0, frame.level)]
-            return [candle.row() for candle in aggregate(candles, frame)]
+            return [row_of(candle, floats) for candle in aggregate(candles, frame)]
         rows: list[list[Any]] = []
         for snapshot in snapshots:
             if not snapshot.runs:
                 continue
             first, records = snapshot.runs[0]
-            rows += level_rows(first, records, level_ms)
+            rows += level_rows(first, records, level_ms, floats)
             hour = snapshot.open_hour(frame.level, first, len(records))
             if hour is not None and snapshot.open is not None:  # the open minute's hour
                 text = records[hour // HOUR_MS - first]
@@ -216,7 +224,7 @@ class HistoryReads:
                 if index < len(rows) and rows[index][0] == hour:
                     del rows[index]
                 if candle is not None and (stored is None or stored.span_ms == HOUR_MS):
-                    rows.insert(index, candle.row())
+                    rows.insert(index, row_of(candle, floats))
         return rows
 
     def tickers(self, quotes: Sequence[Quote]) -> dict[str, dict[str, Any]]:
@@ -259,10 +267,12 @@ class HistoryReads:
         return result
 
 
-def level_rows(first: int, records: list[str | None], level_ms: int) -> list[list[Any]]:
+def level_rows(first: int, records: list[str | None], level_ms: int, floats: bool = False) -> list[list[Any]]:
     """Rows of the records of a level's periods ``first``, ``first + 1``, ...: those spanning exactly their
     period (an imported coarser candle is not a candle of the level's own length). The hot loop of a read:
-    a row straight from the text, no object per candle."""
+    a row straight from the text, no object per candle; with ``floats``, no Decimal either (``float()`` of the
+    prices' text and the volume's units divided as integers: each the float nearest the exact value, as
+    ``float()`` of the Decimal is)."""
     rows: list[list[Any]] = []
     new = Decimal
     start = first * level_ms
@@ -273,13 +283,22 @@ def level_rows(first: int, records: list[str | None], level_ms: int) -> list[lis
             except ValueError:
                 o = "="
             if o[0] != "=":
-                # (a volume of up to 28 digits divides exactly in the default context, twice as fast)
-                volume = new(v) / _VOLUME_ONE if len(v) <= 28 else EXACT.divide(new(v), _VOLUME_ONE)
-                rows.append([start, new(o), new(h), new(lo), new(c), volume])
+                if floats:
+                    rows.append([start, float(o), float(h), float(lo), float(c), int(v) / _VOLUME_UNITS])
+                else:
+                    # (a volume of up to 28 digits divides exactly in the default context, twice as fast)
+                    volume = new(v) / _VOLUME_ONE if len(v) <= 28 else EXACT.divide(new(v), _VOLUME_ONE)
+                    rows.append([start, new(o), new(h), new(lo), new(c), volume])
             elif (candle := Candle.parse(start, text, level_ms)) is not None and candle.span_ms == level_ms:
-                rows.append(candle.row())
+                rows.append(row_of(candle, floats))
         start += level_ms
     return rows
+
+
+def row_of(candle: Candle, floats: bool) -> list[Any]:
+    """The candle's OHLCV row, exact or as floats."""
+    row = candle.row()
+    return [row[0], *map(float, row[1:])] if floats else row
 
 
 def with_stats(ticker: dict[str, Any], stats: Stats | None) -> dict[str, Any]:

@@ -63,9 +63,12 @@ class MarketData:
         quotes = self.feed.quotes(symbols)
         return self.history.tickers([quote for symbol, quote in quotes.items() if is_symbol(symbol)])
 
-    def ohlcv(self, symbol: str, timeframe: Any = "1m", since: Any = None, limit: Any = None) -> list[list[Any]]:
-        """Candles ``[timestamp, open, high, low, close, volume]`` oldest first (see ``History.ohlcv``)."""
-        return self.history.ohlcv(symbol, timeframe, since, limit, self.now_ms())
+    def ohlcv(
+        self, symbol: str, timeframe: Any = "1m", since: Any = None, limit: Any = None, *, floats: bool = False
+    ) -> list[list[Any]]:
+        """Candles ``[timestamp, open, high, low, close, volume]`` oldest first (see ``History.ohlcv``; with
+        ``floats`` the numbers are floats, for a caller that wants floats anyway)."""
+        return self.history.ohlcv(symbol, timeframe, since, limit, self.now_ms(), floats)
 
     def book(self, symbol: str) -> Book:
         """The symbol's current book, exact: the feed's depth, or the synthetic book (see ``engine.depth``)."""

@@ -36,13 +36,23 @@ LIMIT_TYPES = ("limit", "limit_maker", "stop_loss_limit", "take_profit_limit")
 
 def refuse_unknown(params: dict[str, Any], allowed: tuple[str, ...] | dict[str, Any], method: str) -> None:
     """NotSupported naming every param of ``params`` that ``method`` does not implement."""
+    for name in params:
+        if name not in allowed:
+            break
+    else:
+        return  # the usual case: no params, or only known ones
     unknown = sorted(str(name) for name in params if name not in allowed)
-    if unknown:
-        raise NotSupported(f"mockexchange {method}() does not implement the param(s) {', '.join(unknown)}")
+    raise NotSupported(f"mockexchange {method}() does not implement the param(s) {', '.join(unknown)}")
 
 
 def finite(value: Any, name: str) -> Any:
     """``value`` if it is a finite number (int, float, Decimal or numeric text), else InvalidOrder."""
+    kind = type(value)
+    if kind is float:  # what bots send: checked without the round trip through text and Decimal
+        if value - value == 0:  # false for NaN and the infinities only
+            return value
+    elif kind is int:
+        return value
     if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
         raise InvalidOrder(f"mockexchange {name} must be a number, got {value!r}"[:200])
     try:
@@ -55,37 +65,36 @@ def finite(value: Any, name: str) -> Any:
 
 
 def order_body(
-    exchange: Any, symbol: str, type: str, side: str, amount: Any, price: Any, params: dict[str, Any]
+    exchange: Any, market: dict[str, Any], type: str, side: str, amount: Any, price: Any, params: dict[str, Any]
 ) -> dict[str, Any]:
     """The ``POST /orders`` body of a ``create_order`` call (``exchange`` rounds with the market's precision)."""
     refuse_unknown(params, ORDER_PARAMS, "createOrder")
+    symbol = market["symbol"]
     body: dict[str, Any] = {"symbol": symbol, "side": side, "type": type}
     if amount is not None:
-        body["amount"] = rounded(exchange, "amount_to_precision", symbol, finite(amount, "amount"))
+        body["amount"] = rounded(exchange, "amount_to_precision", market, finite(amount, "amount"))
     if type in LIMIT_TYPES and price is not None:
-        body["price"] = rounded(exchange, "price_to_precision", symbol, finite(price, "price"))
+        body["price"] = rounded(exchange, "price_to_precision", market, finite(price, "price"))
     for name, value in params.items():
         if value is None:
             continue
         field = ORDER_PARAMS[name]
         if name in PRICE_PARAMS:
-            value = rounded(exchange, "price_to_precision", symbol, finite(value, name))
+            value = rounded(exchange, "price_to_precision", market, finite(value, name))
         elif field == "cost":
-            value = rounded(exchange, "cost_to_precision", symbol, finite(value, name))
+            value = rounded(exchange, "cost_to_precision", market, finite(value, name))
         if field in body and body[field] != value:
             raise InvalidOrder(f"mockexchange got two different values for {field}")
         body[field] = value
     return body
 
 
-def rounded(exchange: Any, method: str, symbol: str, value: Any) -> Any:
+def rounded(exchange: Any, method: str, market: dict[str, Any], value: Any) -> Any:
     """``exchange.<method>(symbol, value)``: ccxt's own rounding, which costs more than the rest of the body, so
     its answers are kept; a bot sends the same few amounts and prices again and again. The key holds the market's
     precisions and the precision mode, so markets loaded again with other precisions are rounded afresh; a value
     ccxt refuses raises every time."""
-    market = (exchange.markets or {}).get(symbol)
-    if market is None:
-        return getattr(exchange, method)(symbol, value)
+    symbol = market["symbol"]
     precision = market["precision"]
     key = (method, symbol, type(value), value, precision.get("amount"), precision.get("price"), exchange.precisionMode)
     answer = _ROUNDED.get(key)

@@ -64,25 +64,29 @@ class ParsersMixin:
     def parse_order(self, order: dict[str, Any], market: Any = None) -> dict[str, Any]:
         """The engine's order (``engine/views.py`` names every field) with its numbers as floats."""
         parsed = dict(order)
+        get = order.get
         for key in _ORDER_NUMBERS:
-            parsed[key] = num(order.get(key))
-        fee = _fee(order.get("fee"))
-        parsed.update(
-            fee=fee,
-            fees=[] if fee is None else [dict(fee)],
-            trades=[self.parse_trade(trade) for trade in order.get("trades") or []],
-            postOnly=bool(order.get("postOnly")),
-            info=order.get("info", order),
-        )
+            value = get(key)
+            parsed[key] = None if value is None else float(value)
+        fee = _fee(get("fee"))
+        trades = get("trades")
+        parsed["fee"] = fee
+        parsed["fees"] = [] if fee is None else [dict(fee)]
+        parsed["trades"] = [self.parse_trade(trade) for trade in trades] if trades else []
+        parsed["postOnly"] = bool(get("postOnly"))
+        parsed["info"] = get("info", order)
         return parsed
 
     def parse_trade(self, trade: dict[str, Any], market: Any = None) -> dict[str, Any]:
         """The engine's trade (``engine/views.py``) with its numbers as floats."""
         parsed = dict(trade)
         for key in ("price", "amount", "cost"):
-            parsed[key] = num(trade[key])
+            value = trade[key]
+            parsed[key] = None if value is None else float(value)
         fee = _fee(trade.get("fee"))
-        parsed.update(fee=fee, fees=[] if fee is None else [dict(fee)], info=trade.get("info", trade))
+        parsed["fee"] = fee
+        parsed["fees"] = [] if fee is None else [dict(fee)]
+        parsed["info"] = trade.get("info", trade)
         return parsed
 
     def parse_ohlcv(self, ohlcv: list[Any], market: Any = None) -> list[Any]:

@@ -60,6 +60,7 @@ class UnifiedMixin(ParsersMixin):
     """The unified methods as generators; ``self`` is also a ccxt ``Exchange`` (sync or async)."""
 
     markets: dict[str, Any] | None
+    in_process: Any  # the in-process transport, or None over HTTP (``base.MockExchangeBase``)
 
     # -- markets ---------------------------------------------------------------------------------------------
 
@@ -108,7 +109,10 @@ class UnifiedMixin(ParsersMixin):
         """Candles oldest first, from ``since`` (inclusive) or the newest; ``limit`` 500 by default, 1000 at most."""
         _no_params("fetch_ohlcv", params)
         query = {"timeframe": timeframe, "since": since, "limit": limit}
-        raw = yield Call("ohlcv", path={"symbol": symbol}, query={k: v for k, v in query.items() if v is not None})
+        path, query = {"symbol": symbol}, {k: v for k, v in query.items() if v is not None}
+        raw = yield Call("ohlcv", path, query, floats=True)
+        if self.in_process is not None:  # the engine built the floats ccxt's rows carry, straight from its records
+            return raw
         return [self.parse_ohlcv(row) for row in raw]
 
     # -- balance and fees ------------------------------------------------------------------------------------
@@ -140,8 +144,11 @@ class UnifiedMixin(ParsersMixin):
         (GTC, IOC, FOK, PO), ``postOnly``, ``reduceOnly`` (false only), ``triggerPrice`` (or ``stopPrice``),
         ``stopLossPrice``, ``takeProfitPrice``, ``cost`` (or ``quoteOrderQty``, market orders); anything else
         raises NotSupported. Types: market, limit, limit_maker, stop_loss(_limit), take_profit(_limit)."""
-        market = yield from self._g_market(symbol)
-        body = order_body(self, market["symbol"], type, side, amount, price, params)
+        markets = self.markets
+        market = markets.get(symbol) if markets else None
+        if market is None:  # (a known symbol is looked up once, here; ccxt's market() says the same)
+            market = yield from self._g_market(symbol)
+        body = order_body(self, market, type, side, amount, price, params)
         return self.parse_order((yield Call("create_order", body=body)), market)
 
     def _g_create_market_order_with_cost(
