@@ -57,6 +57,10 @@ class _Pass:
     triggered: list[tuple[int, str, str]]  # (account, id, JSON or '')
 
 
+#: One script call of a pass: its expectation, its arguments after the head, and the takes of each order it names.
+_Call = tuple[DepthSpec, list[Any], dict[str, list[Take]]]
+
+
 def settle_book(engine: Engine, symbol: str, accounts: Iterable[str]) -> int:
     """One settlement pass of ``symbol`` for ``accounts`` against the book snapshot the feed holds now; returns
     the orders that traded."""
@@ -90,7 +94,9 @@ def _read(engine: Engine, views: list[Engine], snapshot: Snapshot, book: BookVie
         _units(last, ROUND_CEILING),
     ]
     found = _Pass(views, [], {}, [])
+    resting, remainders = found.resting, found.remainders
     limits: dict[str, Decimal] = {}
+    amounts: dict[str, int] = {}
     batch = engine.settings.settle_batch
     symbol = snapshot.symbol
     for index, view in enumerate(views):
@@ -103,12 +109,15 @@ def _read(engine: Engine, views: list[Engine], snapshot: Snapshot, book: BookVie
                 [*bounds, *offsets, batch],
             )
             for side, entries in ((BUY, reply[0]), (SELL, reply[1])):
-                for at in range(0, len(entries), 4):
-                    order_id, price, remaining, since = entries[at : at + 4]
+                fields = iter(entries)
+                for order_id, price, remaining, since in zip(fields, fields, fields, fields, strict=True):
                     limit = limits.get(price) or limits.setdefault(price, Decimal(price))  # many share a price
-                    resting = Resting((index, order_id), side, limit, text_units(remaining), int(since), int(order_id))
-                    found.resting.append(resting)
-                    found.remainders[(index, order_id)] = remaining
+                    units = amounts.get(remaining)  # and many an amount
+                    if units is None:
+                        units = amounts[remaining] = text_units(remaining)
+                    key = (index, order_id)
+                    resting.append(Resting(key, side, limit, units, int(since), int(order_id)))
+                    remainders[key] = remaining
             for entries in (reply[2], reply[3]):
                 found.triggered += [(index, entries[at], entries[at + 1]) for at in range(0, len(entries), 2)]
             scanned = [int(count) for count in reply[4]]
@@ -132,29 +141,31 @@ def _fill_resting(engine: Engine, market: Market, snapshot: Snapshot, book: Book
     planned += allocate(book.bids, [r for r in found.resting if r.side == SELL])
     if not planned:
         return 0, False
-    partial = [(order, takes) for order, takes in planned if sum(take.units for take in takes) < order.units]
-    records = _records(engine, found.views, [_key(order) for order, _ in partial])
-    steps: list[tuple[int, list[Any], list[Take]]] = []  # (account, script arguments but the takes, takes)
+    partial = [order.key for order, takes in planned if _taken(takes) < order.units]
+    records = _records(engine, found.views, partial)
+    steps: list[tuple[int, str, tuple[Any, ...], list[Take]]] = []  # (account, id, arguments after the takes, takes)
     for order, takes in planned:
-        index, order_id = _key(order)
-        remaining = found.remainders[(index, order_id)]
-        record = records.get((index, order_id))
+        key = order.key
+        index, order_id = key
+        record = records.get(key)
         if record is None:
-            steps.append((index, ["F", order_id, remaining], takes))
+            steps.append((index, order_id, ("F", order_id, found.remainders[key]), takes))
             continue
         if record["status"] != "open":  # it ended since the pass read it (a cancel, another process's pass)
             continue
         plan = fill_resting(record, market, takes, snapshot.quote.timestamp)
         moves = plan.moves.flat()
         tail = [pack(plan.record), plan.fill_ts, "1" if plan.rests_in else "0"]
-        steps.append((index, ["P", order_id, remaining, *tail, len(moves), *moves], takes))
+        steps.append((index, order_id, ("P", order_id, found.remainders[key], *tail, len(moves), *moves), takes))
     filled = 0
     for start in range(0, len(steps), engine.settings.settle_batch):
-        calls: dict[int, tuple[DepthSpec, list[Any], dict[str, list[Take]]]] = {}
-        for index, args, takes in steps[start : start + engine.settings.settle_batch]:
-            spec, out, owned = calls.setdefault(index, (DepthSpec(snapshot), [], {}))
-            out += [*args[:3], spec.add(takes), *args[3:]]
-            owned[args[1]] = takes
+        calls: dict[int, _Call] = {}
+        for index, order_id, args, takes in steps[start : start + engine.settings.settle_batch]:
+            spec, out, owned = calls.get(index) or calls.setdefault(index, (DepthSpec(snapshot), [], {}))
+            out += args[:3]
+            out.append(spec.add(takes))
+            out += args[3:]
+            owned[order_id] = takes
         done, stale = _apply(engine, snapshot, found.views, calls, "settle_book", lambda reply: reply[1:])
         filled += done
         if stale:
@@ -162,10 +173,9 @@ def _fill_resting(engine: Engine, market: Market, snapshot: Snapshot, book: Book
     return filled, False
 
 
-def _key(order: Resting) -> tuple[int, str]:
-    """(account index, id): how a pass names a resting order."""
-    index, order_id = order.key
-    return int(index), str(order_id)
+def _taken(takes: list[Take]) -> int:
+    """What takes give in all (most orders of a pass take from one level)."""
+    return takes[0].units if len(takes) == 1 else sum(take.units for take in takes)
 
 
 def _records(engine: Engine, views: list[Engine], keys: list[tuple[int, str]]) -> dict[tuple[int, str], Any]:
@@ -185,7 +195,7 @@ def _apply(
     engine: Engine,
     snapshot: Snapshot,
     views: list[Engine],
-    calls: dict[int, tuple[DepthSpec, list[Any], dict[str, list[Take]]]],
+    calls: dict[int, _Call],
     script: str,
     missed: Any,
 ) -> tuple[int, bool]:
@@ -252,9 +262,9 @@ def _fire(engine: Engine, market: Market, snapshot: Snapshot, book: BookView, fo
         steps.append((index, order_id, fire))
     traded = 0
     for start in range(0, len(steps), engine.settings.settle_batch):
-        calls: dict[int, tuple[DepthSpec, list[Any], dict[str, list[Take]]]] = {}
+        calls: dict[int, _Call] = {}
         for index, order_id, fire in steps[start : start + engine.settings.settle_batch]:
-            spec, out, owned = calls.setdefault(index, (DepthSpec(snapshot), [], {}))
+            spec, out, owned = calls.get(index) or calls.setdefault(index, (DepthSpec(snapshot), [], {}))
             if fire is None:
                 out.append(json.dumps({"id": order_id, "at": "", "plans": []}))
                 continue

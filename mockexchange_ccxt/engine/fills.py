@@ -24,9 +24,11 @@ same orders give the same fills, every run. What an order's trades cost and what
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
+from itertools import islice
 from operator import attrgetter
 from typing import Any, NamedTuple
 
@@ -78,6 +80,7 @@ class Side:
         self.levels = levels
         self.step = step
         self._first = 0  # levels before it have nothing left
+        self._past = operator.gt if name == ASKS else operator.lt  # whether a price is past a taker's limit
 
     @classmethod
     def of(cls, name: str, levels: Iterable[tuple[Decimal, str, int]], taken: dict[str, int], step: int) -> Side:
@@ -98,7 +101,7 @@ class Side:
 
     def reaches(self, price: Decimal, limit: Decimal) -> bool:
         """Whether a level's price is at least as good as ``limit`` for the taker of this side."""
-        return price <= limit if self.buyers_side else price >= limit
+        return not self._past(price, limit)
 
     def slippage_bound(self, bps: Decimal) -> Decimal | None:
         """The worst price a market order may reach: ``bps`` basis points beyond the best level with anything left
@@ -113,10 +116,11 @@ class Side:
         """What a taker needing ``units`` takes, best first, from levels at least as good as ``limit`` (None: no
         bound). Nothing changes until ``commit``."""
         takes: list[Take] = []
-        for level in self.levels[self._first :]:
-            if units == 0 or (limit is not None and not self.reaches(level.price, limit)):
+        step, past = self.step, self._past  # a pass walks once per resting order: locals, not lookups
+        for level in islice(self.levels, self._first, None):
+            if units == 0 or (limit is not None and past(level.price, limit)):
                 break
-            part = min(units, level.left(self.step))
+            part = min(units, level.left(step))
             if part > 0:
                 takes.append(Take(level, part))
                 units -= part

@@ -167,13 +167,15 @@ class DepthSpec:
 
     def add(self, takes: Iterable[Take]) -> str:
         parts = []
-        for take in takes:
-            field = take.level.field
-            if field not in self._levels:
-                self._levels[field] = [take.level.offered, 0]
-                self._index[field] = len(self._index) + 1
-            self._levels[field][1] += take.units
-            parts.append(f"{self._index[field]}:{take.units}")
+        levels, index = self._levels, self._index
+        for level, units in takes:
+            field = level.field
+            counted = levels.get(field)
+            if counted is None:
+                counted = levels[field] = [level.offered, 0]
+                index[field] = len(index) + 1
+            counted[1] += units
+            parts.append(f"{index[field]}:{units}")
         return ",".join(parts)
 
     def units(self) -> dict[str, int]:
