@@ -14,29 +14,37 @@ local scanned = {}
 
 -- A top-level field of a record, found in its text: decoding every record would cost as much as filling it.
 -- Records are JSON as Python's json.dumps and cjson write them: '"name":value', no spaces, each name once
--- at the top level (the short names are not used inside a record's nested values).
-local function text_field(raw, name)
-  local at = string.find(raw, '"' .. name .. '":"', 1, true)
+-- at the top level (the short names are not used inside a record's nested values). ``needle`` is how the field
+-- starts: '"name":"' for text, '"name":' for a number.
+local function text_field(raw, needle)
+  local at = string.find(raw, needle, 1, true)
   if not at then
     return nil
   end
-  local first = at + #name + 4
+  local first = at + #needle
   return string.sub(raw, first, string.find(raw, '"', first, true) - 1)
 end
 
-local function number_field(raw, name)
-  local at = string.find(raw, '"' .. name .. '":', 1, true)
-  return at and string.match(raw, '^%d+', at + #name + 3)
+local function number_field(raw, needle)
+  local at = string.find(raw, needle, 1, true)
+  return at and string.match(raw, '^%d+', at + #needle)
 end
 
--- A field by its short name (engine/record_codec.py), or by its long one in a record stored before that form.
-local function record_field(read, raw, name)
-  local value = read(raw, RECORD_NAMES[name])
-  if value == nil then
-    value = read(raw, name)
+-- The needles of the fields read, made once per call (made per lookup, they cost as much as the search): under
+-- their short names (engine/record_codec.py), and under their long ones for a record stored before that form.
+-- A record is wholly in one form, and the status tells which: it spells "status" only in the old one.
+local function needles(spell)
+  local out = {}
+  for _, name in ipairs({'status', 'price', 'remaining', 'amount'}) do
+    out[name] = '"' .. spell(name) .. '":"'
   end
-  return value
+  for _, name in ipairs({'triggerTimestamp', 'timestamp'}) do
+    out[name] = '"' .. spell(name) .. '":'
+  end
+  return out
 end
+local SHORT = needles(function(name) return RECORD_NAMES[name] end)
+local LONG = needles(function(name) return name end)
 
 -- The members of a set between two scores (from ``offset``, at most ``count``) and their records; none when a
 -- bound is ''.
@@ -58,13 +66,16 @@ local function resting(key, low, high, offset)
   local ids, raws = members(key, low, high, offset)
   for i, id in ipairs(ids) do
     local raw = raws[i]
-    if raw and record_field(text_field, raw, 'status') == 'open' then
+    local names, status = SHORT, raw and text_field(raw, SHORT.status)
+    if raw and not status then
+      names, status = LONG, text_field(raw, LONG.status)
+    end
+    if status == 'open' then
       out[#out + 1] = id
-      out[#out + 1] = record_field(text_field, raw, 'price')
+      out[#out + 1] = text_field(raw, names.price)
       -- left out while nothing has filled: the amount (lib.lua load_order)
-      out[#out + 1] = record_field(text_field, raw, 'remaining') or record_field(text_field, raw, 'amount')
-      local since = record_field(number_field, raw, 'triggerTimestamp')
-      out[#out + 1] = since or record_field(number_field, raw, 'timestamp')
+      out[#out + 1] = text_field(raw, names.remaining) or text_field(raw, names.amount)
+      out[#out + 1] = number_field(raw, names.triggerTimestamp) or number_field(raw, names.timestamp)
     end
   end
   return out
