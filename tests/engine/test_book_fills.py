@@ -306,3 +306,26 @@ def test_an_order_canceled_while_a_pass_plans_its_partial_fill_is_passed_over(
     assert book.fetch_balance()["USDT"]["used"] == D(99)  # only the other buy holds
     write(book, T0 + 2000, [["90", "1"]], [["98", "0.5"]])
     assert book.fetch_order(other["id"])["filled"] == D("0.5")
+
+
+def test_an_order_passed_over_takes_nothing_from_the_snapshot(book: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The orders of one script call that fill take what they were planned; one passed over (canceled after the
+    pass read it) takes nothing, so the liquidity it was planned stays for the next order."""
+    from mockexchange_ccxt.engine import book_settlement
+
+    write(book, T0, [["90", "1"]], [["110", "1"]])
+    victim = book.create_order(S, "buy", "limit", "1", "100")
+    other = book.create_order(S, "buy", "limit", "1", "100")
+    read_records = book_settlement._records
+
+    def cancel_first(*args: Any) -> Any:
+        book.cancel_order(victim["id"])
+        return read_records(*args)
+
+    monkeypatch.setattr(book_settlement, "_records", cancel_first)
+    write(book, T0 + 1000, [["90", "1"]], [["98", "0.5"], ["99", "3"]])  # the victim: 0.5 at 98, 0.5 at 99
+    monkeypatch.undo()
+    assert book.fetch_order(other["id"])["trades"][0]["amount"] == 1
+    assert taken(book) == {"a:99": 100_000_000}
+    buyer = book.create_order(S, "buy", "market", "2.5")
+    assert trades(buyer) == [(D(98), D("0.5"), "taker"), (D(99), D(2), "taker")]

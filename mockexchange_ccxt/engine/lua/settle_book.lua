@@ -25,7 +25,10 @@ local spec, i = depth_spec(ARGV, 4)
 if KEYS[13] and not depth_holds(KEYS[13], KEYS[14], spec) then
   return {'STALE'}
 end
-local taken, reply, done, trades = {}, {0}, {buy = {}, sell = {}}, {scored = {}, owners = {}}
+local reply, done, trades = {0}, {buy = {}, sell = {}}, {scored = {}, owners = {}}
+-- The takes of the orders filled; while every order named fills, what they took is the spec's own total per level,
+-- and they are not read one by one (the common case: a pass rarely meets an order that changed meanwhile).
+local applied, every = {}, true
 local finished = {} -- score (when it ended), id: what retention trims, oldest first
 
 while i <= #ARGV do
@@ -43,11 +46,13 @@ while i <= #ARGV do
   local order = raw and load_order(raw)
   if not (order and order.status == 'open' and (order.remaining or order.amount) == remainder and order._at == 'b') then
     reply[#reply + 1] = id
+    every = false
   else
     moves = moves or order._fill
     local problem, detail = check_moves(balances, moves)
     if problem then
       reply[#reply + 1] = id
+      every = false
       hold_back(orders, id, order, problem, detail)
     else
       apply_moves(balances, moves)
@@ -78,7 +83,7 @@ while i <= #ARGV do
         redis.call('HSET', orders, id, save_order(order))
       end
       note_trade(trades, at, id, trade_id)
-      order_takes(spec, takes, taken)
+      applied[#applied + 1] = takes
       if not stays then
         local left = done[order.side]
         left[#left + 1] = id
@@ -96,6 +101,14 @@ end
 each_chunk(finished, function(...) redis.call('ZADD', KEYS[10], ...) end)
 write_trades(trades, KEYS[9], KEYS[11])
 if KEYS[13] then
+  local taken = {}
+  if every then
+    taken = spec_takes(spec)
+  else
+    for _, takes in ipairs(applied) do
+      order_takes(spec, takes, taken)
+    end
+  end
   depth_add(KEYS[14], spec, taken, '')
 end
 forget_if_idle(KEYS[4], {KEYS[5], KEYS[6], KEYS[7], KEYS[8]}, symbol)
