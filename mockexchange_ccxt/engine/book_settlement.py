@@ -143,7 +143,8 @@ def _fill_resting(engine: Engine, market: Market, snapshot: Snapshot, book: Book
         return 0, False
     partial = [order.key for order, takes in planned if _taken(takes) < order.units]
     records = _records(engine, found.views, partial)
-    steps: list[tuple[int, str, tuple[Any, ...], list[Take]]] = []  # (account, id, arguments after the takes, takes)
+    # (account, id, its arguments: the first three, then its takes, then the rest; takes)
+    steps: list[tuple[int, str, tuple[Any, ...], list[Take]]] = []
     for order, takes in planned:
         key = order.key
         index, order_id = key
