@@ -71,7 +71,8 @@ for at = 9, #ARGV, 7 do
     break
   end
   if open and ms >= open_start and ms < open_start + MINUTE_MS and string.byte(volume) ~= 61 then -- '=': exact
-    fold_open(open, price, ms - open_start, volume, quote)
+    local at = ms - open_start
+    fold_open(open, price, at, at, volume, quote)
     last_price, last_stamp, last_fed = price, stamp, fed
   else
     write_open()
