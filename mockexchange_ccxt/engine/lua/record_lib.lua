@@ -1,6 +1,10 @@
 -- record_lib.lua: recording one price (and publishing it), after candle_lib.lua, for the scripts that write
 -- prices: record_price.lua, publish_settle.lua, price_ticks.lua.
 
+-- An ``extra`` with nothing in it (publish_price and record_price only read theirs), for callers that have none:
+-- no table is made per call.
+local NO_EXTRA = {}
+
 -- Write a price into the feed hash (set_price's publish; arguments as record_price's) unless the feed holds a
 -- newer one: returns 1 and the fingerprint of the snapshot written, or 0 and nil.
 local function publish_price(feed, price, stamp, fed, extra)
@@ -9,8 +13,16 @@ local function publish_price(feed, price, stamp, fed, extra)
     call('DEL', feed)
     held = {}
   end
-  local newest = feed_ms(held[1])
-  if newest == nil or tonumber(stamp) >= newest then
+  local newest = held[1]
+  if newest and #newest == #stamp and #stamp > 11 and find(newest, '^[1-9]%d*$') then
+    -- ms as set_price writes them, both of one length and at least 10^11 (so ms to feed_ms too): the texts
+    -- compare as the numbers do, without reading them
+    newest = stamp >= newest
+  else
+    newest = feed_ms(newest)
+    newest = newest == nil or tonumber(stamp) >= newest
+  end
+  if newest then
     if #extra == 0 and not (held[3] or held[4] or held[5] or held[6] or (held[2] and fed == '')) then
       -- the usual write: price, timestamp and maybe volume, nothing to drop
       if fed == '' then
