@@ -42,7 +42,7 @@ def test_readme_table_has_the_declared_figures() -> None:
     text = report.README.read_text(encoding="utf-8")
     assert text.count(report.START) == 1 and text.count(report.END) == 1
     block = text.split(report.START, 1)[1].split(report.END, 1)[0]
-    assert TABLE_HEADER in block, "refresh it: python bench/report.py --readme"
+    assert TABLE_HEADER in block, "refresh it: python bench/report.py --pin split --readme"
     lines = block.split(TABLE_HEADER, 1)[1].strip().splitlines()
     assert lines and all(line.startswith("| ") and line.endswith(" |") for line in lines)
     names = [line.split(" | ")[0][2:] for line in lines if not line.startswith("| **")]

@@ -26,7 +26,7 @@ from typing import Any
 from ..errors import BadRequest
 from ..keys import Keys
 from .candle_reads import HistoryReads
-from .candles import MINUTE_MS, tick_volumes
+from .candles import MINUTE_MS, tick_volume_texts, tick_volumes
 from .money import fmt, parse_decimal
 from .prices import Quote
 from .store import Store
@@ -78,9 +78,23 @@ class History(HistoryReads):
         With ``settle`` (the settle script's keys and arguments at this price: a single node, where one script
         may touch the feed's keys and the account's) the same call settles too and replies as ``settle.lua``,
         or ``{-1, 0, 0, 0}`` for a late price. A list of commands, whose last reply is the one described."""
+        # the price's and the volume's texts are made once: the volumes' units come from them (tick_volume_texts)
         minute, offset = divmod(timestamp_ms, MINUTE_MS)
-        args = ["publish", fmt(price), timestamp_ms, minute, offset, self.days, *tick_volumes(price, volume)]
-        args.append("" if volume is None else fmt(volume))
+        price_text = fmt(price)
+        if volume is None:
+            args = ["publish", price_text, timestamp_ms, minute, offset, self.days, "", "", ""]
+        else:
+            fed = fmt(volume)
+            args = [
+                "publish",
+                price_text,
+                timestamp_ms,
+                minute,
+                offset,
+                self.days,
+                *tick_volume_texts(price_text, fed),
+                fed,
+            ]
         if bid is not None or ask is not None or depth is not None:
             bids, asks = depth or ("", "")
             args += ["" if bid is None else fmt(bid), "" if ask is None else fmt(ask), bids, asks]

@@ -56,7 +56,7 @@ local last_price, last_stamp, last_fed -- the last tick folded into it
 
 local function write_open()
   if open then
-    local _, seen = publish_price(feed, last_price, last_stamp, last_fed, {})
+    local _, seen = publish_price(feed, last_price, last_stamp, last_fed, NO_EXTRA)
     call('HSET', minutes, open_field, concat(open, ','), 'seen', seen)
     open = nil
   end
@@ -71,14 +71,15 @@ for at = 9, #ARGV, 7 do
     break
   end
   if open and ms >= open_start and ms < open_start + MINUTE_MS and string.byte(volume) ~= 61 then -- '=': exact
-    fold_open(open, price, ms - open_start, volume, quote)
+    local at = ms - open_start
+    fold_open(open, price, at, at, volume, quote)
     last_price, last_stamp, last_fed = price, stamp, fed
   else
     write_open()
     local minute = floor(ms / MINUTE_MS)
     local field = format('%d', minute)
     local offset = format('%d', ms - minute * MINUTE_MS)
-    record_price(feed, minutes, hours, 'publish', price, stamp, field, offset, days, volume, quote, fed, {})
+    record_price(feed, minutes, hours, 'publish', price, stamp, field, offset, days, volume, quote, fed, NO_EXTRA)
     local got = call('HMGET', minutes, field, 'open')
     if got[1] and got[2] == field then
       open, open_start, open_field = open_record(got[1]), minute * MINUTE_MS, field

@@ -9,7 +9,7 @@
 -- the caller settles from what the feed holds)
 local n = tonumber(ARGV[1])
 local current = record_price(KEYS[1], KEYS[2], KEYS[3], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6],
-  tonumber(ARGV[7]), ARGV[8], ARGV[9], ARGV[10], {unpack(ARGV, 11, n + 1)})
+  tonumber(ARGV[7]), ARGV[8], ARGV[9], ARGV[10], n > 9 and {unpack(ARGV, 11, n + 1)} or NO_EXTRA)
 if current == 0 then
   return {-1, 0, 0, 0}
 end

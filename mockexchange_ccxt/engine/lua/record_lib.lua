@@ -1,6 +1,10 @@
 -- record_lib.lua: recording one price (and publishing it), after candle_lib.lua, for the scripts that write
 -- prices: record_price.lua, publish_settle.lua, price_ticks.lua.
 
+-- An ``extra`` with nothing in it (publish_price and record_price only read theirs), for callers that have none:
+-- no table is made per call.
+local NO_EXTRA = {}
+
 -- Write a price into the feed hash (set_price's publish; arguments as record_price's) unless the feed holds a
 -- newer one: returns 1 and the fingerprint of the snapshot written, or 0 and nil.
 local function publish_price(feed, price, stamp, fed, extra)
@@ -9,8 +13,16 @@ local function publish_price(feed, price, stamp, fed, extra)
     call('DEL', feed)
     held = {}
   end
-  local newest = feed_ms(held[1])
-  if newest == nil or tonumber(stamp) >= newest then
+  local newest = held[1]
+  if newest and #newest == #stamp and #stamp > 11 and find(newest, '^[1-9]%d*$') then
+    -- ms as set_price writes them, both of one length and at least 10^11 (so ms to feed_ms too): the texts
+    -- compare as the numbers do, without reading them
+    newest = stamp >= newest
+  else
+    newest = feed_ms(newest)
+    newest = newest == nil or tonumber(stamp) >= newest
+  end
+  if newest then
     if #extra == 0 and not (held[3] or held[4] or held[5] or held[6] or (held[2] and fed == '')) then
       -- the usual write: price, timestamp and maybe volume, nothing to drop
       if fed == '' then
@@ -38,22 +50,26 @@ local function publish_price(feed, price, stamp, fed, extra)
   return 0, nil
 end
 
+-- The open minute's record in the integer form: its eight fields.
+local OPEN_RECORD = '^([^,=]+),([^,]+),([^,]+),([^,]+),(%d+),(%d+),(%d+),(%d+)$'
+
 -- The open minute's record as a list of its eight fields (the two offsets as numbers), when it is in the integer
--- form; else nil.
+-- form; else nil. Its text is table.concat(k, ','): offsets below 60000 print as integers.
 local function open_record(text)
-  local o, h, l, c, v, q, f, t = match(text, '^([^,=]+),([^,]+),([^,]+),([^,]+),(%d+),(%d+),(%d+),(%d+)$')
+  local o, h, l, c, v, q, f, t = match(text, OPEN_RECORD)
   return o and {o, h, l, c, v, q, tonumber(f), tonumber(t)}
 end
 
 -- Fold a price at ``at`` ms into its minute (its volumes in the integer form, '' for none) into such a list, in
--- place: the rules of candle_tools().fold, for the usual case of a price in the open minute. The list's text is
--- table.concat(k, ','): offsets below 60000 print as integers.
-local function fold_open(k, price, at, volume, quote)
-  if at < k[7] then
-    k[1], k[7] = price, at
+-- place: the rules of candle_tools().fold, for the usual case of a price in the open minute. ``offset`` is what
+-- the list keeps for ``at``: the number itself, or its text when the list holds the offsets as texts (compared
+-- as numbers: ``+ 0``), as record_price's does.
+local function fold_open(k, price, offset, at, volume, quote)
+  if at < k[7] + 0 then
+    k[1], k[7] = price, offset
   end
-  if at >= k[8] then
-    k[4], k[8] = price, at
+  if at >= k[8] + 0 then
+    k[4], k[8] = price, offset
   end
   if price ~= k[2] and dec_cmp(price, k[2]) > 0 then
     k[2] = price
@@ -65,6 +81,10 @@ local function fold_open(k, price, at, volume, quote)
     k[5], k[6] = units_add(k[5], volume), units_add(k[6], quote)
   end
 end
+
+-- record_price's list for the open minute: one table for every call (nearly every price folds into it, and builds
+-- none), with the offsets as texts (none is printed back from a number).
+local OPEN = {}
 
 -- Fold one price into its symbol's history (record_price.lua says what each argument is) and, in 'publish'
 -- mode, write it into the feed hash first; ``extra`` holds what follows the feed's volume field (publish: bid,
@@ -93,9 +113,10 @@ local function record_price(feed, minutes, hours, mode, price, stamp, field, off
   local exact = string.byte(volume) == 61 -- '='
   if got[1] and got[2] == field and not exact then
     -- the usual case, a price in the open minute: folded in place (the rules of candle_tools().fold)
-    local k = open_record(got[1])
-    if k then
-      fold_open(k, price, tonumber(offset), volume, quote)
+    local k = OPEN
+    k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8] = match(got[1], OPEN_RECORD)
+    if k[1] then
+      fold_open(k, price, offset, tonumber(offset), volume, quote)
       local text = concat(k, ',')
       if seen then
         call('HSET', minutes, field, text, 'seen', seen)
