@@ -282,24 +282,30 @@ def test_the_touch_model_ignores_depth(engine: Engine) -> None:
     assert trades(order) == [(D(100), D(3), "taker")] and order["id"] == order["trades"][0]["id"]
 
 
+def cancel_while_planning(book: Engine, monkeypatch: pytest.MonkeyPatch, order_id: str) -> None:
+    """Until ``monkeypatch.undo()``, a book pass's read of the records it fills first cancels ``order_id``: its
+    owner (in another process) cancels it between the pass's read of the crossed orders and of their records."""
+    from mockexchange_ccxt.engine import book_settlement
+
+    read_records = book_settlement._records
+
+    def cancel_first(*args: Any) -> Any:
+        book.cancel_order(order_id)
+        return read_records(*args)
+
+    monkeypatch.setattr(book_settlement, "_records", cancel_first)
+
+
 def test_an_order_canceled_while_a_pass_plans_its_partial_fill_is_passed_over(
     book: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A pass reads the crossed orders, then the records of those it fills partly; an order canceled in between
     (by its owner, in another process) is passed over and the pass ends cleanly; the next snapshot fills the
     others."""
-    from mockexchange_ccxt.engine import book_settlement
-
     write(book, T0, [["90", "1"]], [["110", "1"]])
     victim = book.create_order(S, "buy", "limit", "2", "100")
     other = book.create_order(S, "buy", "limit", "1", "99")
-    read_records = book_settlement._records
-
-    def cancel_first(*args: Any) -> Any:
-        book.cancel_order(victim["id"])
-        return read_records(*args)
-
-    monkeypatch.setattr(book_settlement, "_records", cancel_first)
+    cancel_while_planning(book, monkeypatch, victim["id"])
     write(book, T0 + 1000, [["90", "1"]], [["98", "0.5"], ["99", "0.5"]])  # all of it planned for the victim
     monkeypatch.undo()
     assert (book.fetch_order(victim["id"])["status"], book.fetch_order(victim["id"])["filled"]) == ("canceled", 0)
@@ -311,18 +317,10 @@ def test_an_order_canceled_while_a_pass_plans_its_partial_fill_is_passed_over(
 def test_an_order_passed_over_takes_nothing_from_the_snapshot(book: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     """The orders of one script call that fill take what they were planned; one passed over (canceled after the
     pass read it) takes nothing, so the liquidity it was planned stays for the next order."""
-    from mockexchange_ccxt.engine import book_settlement
-
     write(book, T0, [["90", "1"]], [["110", "1"]])
     victim = book.create_order(S, "buy", "limit", "1", "100")
     other = book.create_order(S, "buy", "limit", "1", "100")
-    read_records = book_settlement._records
-
-    def cancel_first(*args: Any) -> Any:
-        book.cancel_order(victim["id"])
-        return read_records(*args)
-
-    monkeypatch.setattr(book_settlement, "_records", cancel_first)
+    cancel_while_planning(book, monkeypatch, victim["id"])
     write(book, T0 + 1000, [["90", "1"]], [["98", "0.5"], ["99", "3"]])  # the victim: 0.5 at 98, 0.5 at 99
     monkeypatch.undo()
     assert book.fetch_order(other["id"])["trades"][0]["amount"] == 1
