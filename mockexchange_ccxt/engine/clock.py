@@ -7,6 +7,8 @@ import time
 from decimal import Decimal
 from typing import Protocol
 
+from ..memo import Memo
+
 
 class Clock(Protocol):
     def now_ms(self) -> int: ...
@@ -53,16 +55,13 @@ def iso8601(timestamp_ms: int | None) -> str | None:
     seconds, millis = divmod(timestamp_ms, 1000)
     text = _SECONDS.get(seconds)
     if text is None:
-        if len(_SECONDS) >= _SECONDS_KEPT:
-            _SECONDS.clear()
-        text = _SECONDS[seconds] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+        text = _SECONDS.keep(seconds, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)))
     text = f"{text}.{millis:03d}Z"
     _last = (timestamp_ms, text)
     return text
 
 
-_SECONDS: dict[int, str] = {}
-_SECONDS_KEPT = 4096
+_SECONDS: Memo[int, str] = Memo(4096)
 #: The last timestamp formatted (the same object: then its text is the same) and its text.
 _last: tuple[object, str] = (None, "")
 

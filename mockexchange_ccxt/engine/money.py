@@ -13,6 +13,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Any
 
 from ..errors import MockExchangeError
+from ..memo import Memo
 
 UNIT_DECIMALS = 8
 UNIT = Decimal(1).scaleb(-UNIT_DECIMALS)
@@ -150,13 +151,10 @@ def _rate_parts(rate: Decimal) -> tuple[int, int]:
         exponent = rate.as_tuple().exponent
         assert isinstance(exponent, int)
         parts = (int(rate.scaleb(-exponent)), 10**-exponent) if exponent < 0 else (int(rate), 1)
-    if len(_RATE_PARTS) >= 1000:
-        _RATE_PARTS.clear()
-    _RATE_PARTS[rate] = parts
-    return parts
+    return _RATE_PARTS.keep(rate, parts)
 
 
-_RATE_PARTS: dict[Decimal, tuple[int, int]] = {}
+_RATE_PARTS: Memo[Decimal, tuple[int, int]] = Memo(1000)
 #: Below 10^28 in magnitude an integer fits the default Decimal context's 28 digits: a product is exact.
 _EXACT = 10**28
 
@@ -166,20 +164,16 @@ def from_units(units: int | str) -> Decimal:
     return Decimal(int(units)) / UNITS_PER_ONE
 
 
-class _Parsed(dict[str, Decimal]):
+class _Parsed(Memo[str, Decimal]):
     """Decimal texts as Decimals, each parsed once: an order's answer makes Decimals of a dozen texts, most of
     them the same from order to order (its amount, the price of the quote it met, the fee rate, "0"). A Decimal
     is immutable, so every answer may share it. ``DECIMALS[text]`` raises as ``Decimal(text)`` would."""
 
     def __missing__(self, text: str) -> Decimal:
-        number = Decimal(text)
-        if len(self) >= 10_000:
-            self.clear()
-        self[text] = number
-        return number
+        return self.keep(text, Decimal(text))
 
 
-DECIMALS = _Parsed()
+DECIMALS = _Parsed(10_000)
 
 
 def fmt(number: Decimal) -> str:

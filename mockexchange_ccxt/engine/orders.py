@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidOrder, OrderImmediatelyFillable
 from ..keys import BUY, free_field
+from ..memo import Memo
 from .markets import Market
 from .money import MAX_AMOUNT, fee_units, fmt, fmt_units, to_units, units_down, units_up
 from .moves import Moves, resting_flats
@@ -82,17 +83,15 @@ class MarketTexts:
     free_quote: str
 
 
-_TEXTS: dict[int, tuple[Market, MarketTexts]] = {}
+_TEXTS: Memo[int, tuple[Market, MarketTexts]] = Memo(10_000)
 
 
 def market_texts(market: Market) -> MarketTexts:
     """The texts of a market, made once per ``Market`` (an engine keeps one per symbol)."""
     entry = _TEXTS.get(id(market))
     if entry is None or entry[0] is not market:
-        if len(_TEXTS) >= 10_000:
-            _TEXTS.clear()
         texts = MarketTexts(fmt(market.maker), fmt(market.taker), free_field(market.base), free_field(market.quote))
-        entry = _TEXTS[id(market)] = (market, texts)
+        entry = _TEXTS.keep(id(market), (market, texts))
     return entry[1]
 
 

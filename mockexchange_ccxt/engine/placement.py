@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ..errors import MockExchangeError, StoreUnavailable
+from ..memo import Memo
 from .prices import FEED_FIELDS, PriceFeed, Quote
 from .snapshot import ATTEMPTS, feed_expectation
 
@@ -46,14 +47,11 @@ def quote_spec(quote: Quote) -> tuple[str, ...]:
     ask never change; only a book snapshot adds its depth fields to ``raw``)."""
     made = _SPECS.get(quote.symbol)
     if made is None or made[0] is not quote:
-        if len(_SPECS) >= _SPECS_KEPT:
-            _SPECS.clear()
-        made = _SPECS[quote.symbol] = (quote, (*feed_expectation(quote), *_NO_DEPTH))
+        made = _SPECS.keep(quote.symbol, (quote, (*feed_expectation(quote), *_NO_DEPTH)))
     return made[1]
 
 
-_SPECS: dict[str, tuple[Quote, tuple[str, ...]]] = {}
-_SPECS_KEPT = 10_000
+_SPECS: Memo[str, tuple[Quote, tuple[str, ...]]] = Memo(10_000)
 
 
 #: How many resting orders' symbols an engine remembers (past it, it starts over: a cancel then reads first).
@@ -68,12 +66,10 @@ class QuoteMemory:
     def __init__(self, feed: PriceFeed) -> None:
         self.feed = feed
         self._quotes: dict[str, Quote] = {}
-        self._symbols: dict[str, str] = {}
+        self._symbols: Memo[str, str] = Memo(SYMBOLS_KEPT)
 
     def placed(self, order_id: str, symbol: str) -> None:
-        if len(self._symbols) >= SYMBOLS_KEPT:
-            self._symbols.clear()
-        self._symbols[order_id] = symbol
+        self._symbols.keep(order_id, symbol)
 
     def symbol_of(self, order_id: str) -> str | None:
         return self._symbols.get(order_id)

@@ -26,6 +26,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import BadRequest
+from ..memo import Memo
 from .candles import tick_volumes
 from .clock import ReplayClock
 from .every_account import settle_accounts
@@ -93,8 +94,7 @@ def _tick(engine: Engine, index: int, tick: PriceTick) -> _Tick:
 
 
 #: Checked prices by (type, value) of the argument: a series revisits the same prices again and again.
-_PRICES: dict[tuple[type, Any], tuple[Decimal, str, str, str]] = {}
-_PRICES_KEPT = 65536
+_PRICES: Memo[tuple[type, Any], tuple[Decimal, str, str, str]] = Memo(65536)
 
 
 def _price(engine: Engine, value: Any) -> tuple[Decimal, str, str, str]:
@@ -111,9 +111,7 @@ def _price(engine: Engine, value: Any) -> tuple[Decimal, str, str, str]:
         ask, bid = (units.to_integral_value(rounding=rounding) for rounding in (ROUND_CEILING, ROUND_FLOOR))
         found = (price, fmt(price), str(int(ask)), str(int(bid)))
         if key is not None:
-            if len(_PRICES) >= _PRICES_KEPT:
-                _PRICES.clear()
-            _PRICES[key] = found
+            _PRICES.keep(key, found)
     return found
 
 

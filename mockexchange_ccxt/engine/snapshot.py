@@ -25,6 +25,7 @@ from typing import Any
 
 from ..config import Settings
 from ..keys import Keys
+from ..memo import Memo
 from .depth import DEPTH_FIELDS, Book, book_of
 from .fills import ASKS, BIDS, Side, Take, named
 from .prices import FEED_FIELDS, PriceFeed, Quote, quote_from_reply
@@ -59,8 +60,7 @@ class _Parsed:
     digests: tuple[str, str]
 
 
-_PARSED: dict[tuple[Any, ...], _Parsed] = {}
-_PARSED_KEPT = 256
+_PARSED: Memo[tuple[Any, ...], _Parsed] = Memo(256)
 
 
 def _parse(quote: Quote, settings: Settings) -> _Parsed:
@@ -71,9 +71,7 @@ def _parse(quote: Quote, settings: Settings) -> _Parsed:
         book = book_of(quote, settings)
         digests = (_digest(raw.get("bids")), _digest(raw.get("asks")))
         parsed = _Parsed(book, named(ASKS, book.asks), named(BIDS, book.bids), digests)
-        if len(_PARSED) >= _PARSED_KEPT:
-            _PARSED.clear()
-        _PARSED[key] = parsed
+        _PARSED.keep(key, parsed)
     return parsed
 
 

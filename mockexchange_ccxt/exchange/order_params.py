@@ -14,6 +14,8 @@ from typing import Any
 
 from ccxt.base.errors import InvalidOrder, NotSupported
 
+from ..memo import Memo
+
 #: create_order params -> REST body field (``newClientOrderId`` and ``quoteOrderQty`` are Binance's spellings).
 ORDER_PARAMS = {
     "clientOrderId": "clientOrderId",
@@ -99,12 +101,8 @@ def rounded(exchange: Any, method: str, market: dict[str, Any], value: Any) -> A
     key = (method, symbol, type(value), value, precision.get("amount"), precision.get("price"), exchange.precisionMode)
     answer = _ROUNDED.get(key)
     if answer is None:
-        answer = getattr(exchange, method)(symbol, value)
-        if len(_ROUNDED) >= _ROUNDED_KEPT:
-            _ROUNDED.clear()
-        _ROUNDED[key] = answer
+        answer = _ROUNDED.keep(key, getattr(exchange, method)(symbol, value))
     return answer
 
 
-_ROUNDED: dict[tuple[Any, ...], Any] = {}
-_ROUNDED_KEPT = 4096
+_ROUNDED: Memo[tuple[Any, ...], Any] = Memo(4096)
