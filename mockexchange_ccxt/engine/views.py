@@ -16,6 +16,15 @@ from .clock import iso8601
 from .money import DECIMALS
 
 
+def _dec(text: str | None) -> Decimal | None:
+    return None if text is None else DECIMALS[text]
+
+
+def _fee_view(currency: str, cost: Decimal, rate: Decimal) -> dict[str, Any]:
+    """A fee as ccxt shows it; a new dict each time (``fee`` and ``fees`` are separate objects, as in ccxt)."""
+    return {"currency": currency, "cost": cost, "rate": rate}
+
+
 def public_fields(record: dict[str, Any]) -> dict[str, Any]:
     """The record without the engine's private bookkeeping (fields starting with ``_``). Copied whole, then the
     few private fields deleted: several times faster than a comprehension (which grows its dict field by field)."""
@@ -32,11 +41,8 @@ def order_view(record: dict[str, Any]) -> dict[str, Any]:
     currency, fee_cost, rate = fee["currency"], DECIMALS[fee["cost"]], DECIMALS[fee["rate"]]
     info = public_fields(record)
     get = record.get
-    trigger, price, average = get("triggerPrice"), record["price"], record["average"]
-    trigger_price = None if trigger is None else DECIMALS[trigger]
-    take_profit, stop_loss = get("takeProfitPrice"), get("stopLossPrice")
+    trigger_price, average_price = _dec(get("triggerPrice")), _dec(record["average"])
     filled, cost = DECIMALS[record["filled"]], DECIMALS[record["cost"]]
-    average_price = None if average is None else DECIMALS[average]
     if get("_trades") is not None or filled:  # the Decimals made here serve its trade too (they are immutable)
         trades = _trades(record, info, average_price, filled, cost, fee_cost, rate)
     else:
@@ -55,19 +61,19 @@ def order_view(record: dict[str, Any]) -> dict[str, Any]:
         "postOnly": bool(get("postOnly", False)),
         "reduceOnly": None,
         "side": record["side"],
-        "price": None if price is None else DECIMALS[price],
+        "price": _dec(record["price"]),
         "triggerPrice": trigger_price,
         "stopPrice": trigger_price,
-        "takeProfitPrice": None if take_profit is None else DECIMALS[take_profit],
-        "stopLossPrice": None if stop_loss is None else DECIMALS[stop_loss],
+        "takeProfitPrice": _dec(get("takeProfitPrice")),
+        "stopLossPrice": _dec(get("stopLossPrice")),
         "average": average_price,
         "amount": DECIMALS[record["amount"]],
         "filled": filled,
         "remaining": DECIMALS[record["remaining"]],
         "cost": cost,
         "status": record["status"],
-        "fee": {"currency": currency, "cost": fee_cost, "rate": rate},
-        "fees": [{"currency": currency, "cost": fee_cost, "rate": rate}],
+        "fee": _fee_view(currency, fee_cost, rate),
+        "fees": [_fee_view(currency, fee_cost, rate)],
         "trades": trades,
         "info": info,
     }
@@ -78,11 +84,11 @@ def trade_views(record: dict[str, Any], info: dict[str, Any] | None = None) -> l
     filled = DECIMALS[record["filled"]]
     if record.get("_trades") is None and filled == 0:
         return []
-    fee, average = record["fee"], record["average"]
+    fee = record["fee"]
     return _trades(
         record,
         public_fields(record) if info is None else info,
-        None if average is None else DECIMALS[average],
+        _dec(record["average"]),
         filled,
         DECIMALS[record["cost"]],
         DECIMALS[fee["cost"]],
@@ -120,8 +126,8 @@ def _trades(
             "price": price,
             "amount": filled,
             "cost": cost,
-            "fee": {"currency": currency, "cost": fee_cost, "rate": rate},
-            "fees": [{"currency": currency, "cost": fee_cost, "rate": rate}],
+            "fee": _fee_view(currency, fee_cost, rate),
+            "fees": [_fee_view(currency, fee_cost, rate)],
             "info": info,
         }
     ]
