@@ -19,7 +19,7 @@ from ..config import Settings
 from ..engine import Engine
 from ..errors import MockExchangeError
 from ..routes import ACCOUNT_HEADER
-from ..web.auth import key_owner
+from ..web.auth import KeyCheck
 from ..web.body import BodyKeeper
 from . import errors as e
 from .auth import KEY_HEADER, Lookup, authenticate
@@ -39,7 +39,8 @@ class Dialect:
     def __init__(self, engine: Engine, settings: Settings, lookup: Lookup | None = None) -> None:
         self.engine = engine
         self.settings = settings
-        self.lookup = lookup or (lambda api_key: key_owner(engine, api_key, settings))
+        keys = KeyCheck(settings)  # the admin key made ready once, not per signed request
+        self.lookup = lookup or (lambda api_key: keys.owner(engine, api_key))
         self.symbols = SymbolIndex()
 
     def serve(self, endpoint: Endpoint, req: falcon.Request) -> Any:

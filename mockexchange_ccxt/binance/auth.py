@@ -26,7 +26,7 @@ KEY_HEADER = "X-MBX-APIKEY"
 _RECV_WINDOW = re.compile(r"[0-9]{1,20}(\.[0-9]{1,3})?")
 
 
-#: api key -> its holder (``web.auth.key_owner``: the admin key, a trading key, or None for a key nobody holds).
+#: api key -> its holder (``web.auth.KeyCheck.owner``: the admin key, a trading key, or None for a key nobody holds).
 Lookup = Callable[[str], "KeyOwner | None"]
 
 

@@ -8,7 +8,7 @@
   revoked or rotated key stops at once on every worker.
 - ``TEST_ENV=true``: no key needed; ``x-account`` chooses the account (default ``main``).
 
-``key_owner`` is the one lookup "API key -> account and secret" for every face that authenticates (the REST
+``KeyCheck.owner`` is the one lookup "API key -> account and secret" for every face that authenticates (the REST
 API here; a signing dialect checks its signature with the secret it returns).
 """
 
@@ -39,8 +39,7 @@ class KeyOwner:
 
 
 class KeyCheck:
-    """The admin key of ``settings`` made ready once (its bytes, its holder), for the check of every request:
-    ``owner`` is ``key_owner`` without building them again per call."""
+    """The admin key of ``settings`` made ready once (its bytes, its holder), for the check of every request."""
 
     def __init__(self, settings: Settings) -> None:
         admin = settings.api_key
@@ -55,12 +54,6 @@ class KeyCheck:
             return self._admin
         found = engine.accounts.lookup(api_key)  # every time: a revoked or rotated key stops at once
         return None if found is None else KeyOwner(found.account, found.secret, admin=False, number=found.number)
-
-
-def key_owner(engine: Engine, api_key: str, settings: Settings | None = None) -> KeyOwner | None:
-    """The owner of ``api_key``, or None for a missing, wrong, revoked or placeholder key (``settings`` hold
-    the admin key and its secret: the engine's by default)."""
-    return KeyCheck(settings or engine.settings).owner(engine, api_key)
 
 
 class Authentication:
