@@ -274,15 +274,22 @@ class Store:
             return self.call(*self.eval_command(name, keys, args))
 
     def run_pipelined(self, commands: list[tuple[Any, ...]]) -> list[Any]:
-        """A pipeline that may contain script commands; loads the library and sends the whole pipeline again if a
-        server lacked a function. What else it held ran the first time and runs again (as when a server lacked a
-        script): on a single node no script ran; on a cluster where one primary lost its functions (restarted
-        without persistence, a node that joined), the scripts of the others ran and run again."""
-        try:
-            return self.pipeline(commands)
-        except _NoFunction:
+        """A pipeline of script commands and reads (no other writes); when a server lacked the functions, loads
+        the library and sends again what did not run: the scripts it refused, and every read (a read after a
+        script must see what the script did). A script that ran is never sent again: on a cluster where one
+        primary lost its functions (restarted without persistence, a node that joined), the others' scripts ran
+        once, and a second run would apply their moves twice."""
+        replies = self.pipeline(commands, errors_as_values=True)
+        if any(_no_function(reply) for reply in replies):
             self.load_scripts()
-            return self.pipeline(commands)
+            again = [i for i, reply in enumerate(replies) if _no_function(reply) or commands[i][0] != "FCALL"]
+            resent = self.pipeline([commands[i] for i in again], errors_as_values=True)
+            for index, reply in zip(again, resent, strict=True):
+                replies[index] = reply
+        for reply in replies:
+            if isinstance(reply, redis.ResponseError):
+                raise self._translate(reply)
+        return replies
 
     def run_with_reads(self, command: tuple[Any, ...], reads: list[tuple[Any, ...]]) -> tuple[Any, list[Any]]:
         """A script command (from ``eval_command``) and reads that see its effects: the script's reply (its error
@@ -333,6 +340,10 @@ _UNAVAILABLE = (
 
 #: What a server answers (redis-py strips the ERR) to FCALL of a function it does not know.
 _NO_FUNCTION = "Function not found"
+
+
+def _no_function(reply: Any) -> bool:
+    return isinstance(reply, redis.ResponseError) and str(reply) == _NO_FUNCTION
 
 
 class _NoFunction(MockExchangeError):

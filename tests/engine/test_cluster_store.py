@@ -85,3 +85,20 @@ def test_ask_during_a_slot_migration(store: Store, valkey_cluster: LocalCluster)
                 node.execute_command("CLUSTER", "SETSLOT", slot, "STABLE")
     valkey_cluster.wait_healthy()
     assert store.call("SET", key, "home") == "OK" and store.read("GET", key) == "home"
+
+
+def test_a_primary_without_the_functions_reruns_only_its_own_scripts(
+    store: Store, valkey_cluster: LocalCluster
+) -> None:
+    """One primary lost the library (restarted without persistence, FUNCTION FLUSH): a pipeline of scripts on
+    every primary loads it and sends again only that primary's scripts and the reads, so each deposit lands
+    once."""
+    store.load_scripts()
+    balances = [f"{{{name}}}:balances" for name in ("alice", "bob", "main")]
+    with redis.Redis.from_url(valkey_cluster.primary_of(balances[1]).url) as bare:
+        bare.function_flush()
+    deposit = ["free:USDT", "used:USDT", "C", "free:USDT", 5]
+    commands = [store.eval_command("fund", [key], deposit) for key in balances]
+    reads = [("HGET", key, "free:USDT") for key in balances]
+    assert store.run_pipelined([*commands, *reads]) == [["5", None]] * 3 + ["5"] * 3
+    assert [store.read("HGET", key, "free:USDT") for key in balances] == ["5"] * 3
