@@ -1,5 +1,5 @@
-"""The scripts add and compare prices and volumes as text or integers of units (lib.lua's dec_add and units_add,
-candle_lib.lua's dec_cmp), never as inexact doubles: checked against Python's Decimal and int on numbers far
+"""The scripts add and compare prices and volumes as text or integers of units (lib.lua's dec_add, units_add and
+units_sub, candle_lib.lua's dec_cmp), never as inexact doubles: checked against Python's Decimal and int on numbers far
 beyond a double's 15-16 digits."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ LIB = helpers()
 ADD = LIB + "\nreturn dec_add(ARGV[1], ARGV[2])"
 CMP = LIB + "\nreturn dec_cmp(ARGV[1], ARGV[2])"
 UNITS = LIB + "\nreturn units_add(ARGV[1], ARGV[2])"
+UNITS_SUB = LIB + "\nreturn units_sub(ARGV[1], ARGV[2])"
 
 EXACT = Context(prec=100)  # the default 28 digits would round the oracle itself
 numbers = st.one_of(
@@ -45,3 +46,13 @@ def test_add_and_compare_are_exact(engine: Engine, a: Decimal, b: Decimal) -> No
 @given(a=integers, b=integers)
 def test_integers_of_units_add_exactly(engine: Engine, a: int, b: int) -> None:
     assert engine.store.call("EVAL", UNITS, 0, str(a), str(b)) == str(a + b)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(a=integers.filter(lambda n: n < 10**30), b=integers.filter(lambda n: n < 10**30))
+def test_integers_of_units_subtract_exactly(engine: Engine, a: int, b: int) -> None:
+    """What a ledger does to a balance (lib.lua): the larger less the smaller, borrowing across the halves."""
+    big, small = max(a, b), min(a, b)
+    assert engine.store.call("EVAL", UNITS_SUB, 0, str(big), str(small)) == str(big - small)
+    for n in (10**15, 10**15 + 5, 2 * 10**15, 2**63 - 1):
+        assert engine.store.call("EVAL", UNITS_SUB, 0, str(n), "10") == str(n - 10)

@@ -6,6 +6,7 @@ local function settle_orders(KEYS, ARGV)
   local ts, batch = tonumber(ARGV[6]), tonumber(ARGV[7])
   local taken, filled = 0, 0
   local skips = {0, 0}
+  local ledger = new_ledger() -- the orders' fills change a few balance fields many times: written once, at the end
 
   -- ZREM and ZADD in chunks (lib.lua each_chunk): one call per few thousand members instead of one per order.
   local function remove_all(key, ids)
@@ -16,20 +17,34 @@ local function settle_orders(KEYS, ARGV)
     each_chunk(entries, function(...) redis.call('ZADD', key, ...) end)
   end
 
+  -- The records of ``ids``, read in one HMGET per chunk rather than one HGET per order.
+  local function records(ids)
+    local raws = {}
+    for first = 1, #ids, 4000 do
+      local last = math.min(first + 3999, #ids)
+      local got = redis.call('HMGET', orders, unpack(ids, first, last))
+      for i = first, last do
+        raws[i] = got[i - first + 1]
+      end
+    end
+    return raws
+  end
+
   local function fill(side, book, ids)
-    local done, fills = {}, {}
-    for _, id in ipairs(ids) do
-      local raw = redis.call('HGET', orders, id)
+    local done, fills, saved = {}, {}, {}
+    local raws = records(ids)
+    for n, id in ipairs(ids) do
+      local raw = raws[n]
       local order = raw and load_order(raw)
       local keep = false
       if order and order.status == 'open' then
-        local kind, detail = check_moves(balances, order._fill)
+        local kind, detail = check_moves(balances, order._fill, 1, ledger)
         if kind then
           keep = true
           skips[side] = skips[side] + 1
           hold_back(orders, id, order, kind, detail)
         else
-          apply_moves(balances, order._fill)
+          apply_moves(balances, order._fill, 1, ledger)
           local at = math.max(ts, order.timestamp)
           order.status = 'closed' -- filled, remaining, average and the trade's time follow (lib.lua load_order)
           order.filled, order.remaining, order.average, order.lastTradeTimestamp = nil, nil, nil, nil
@@ -38,7 +53,8 @@ local function settle_orders(KEYS, ARGV)
           order.lastUpdateTimestamp = at
           order.reason = nil
           order._fill, order._release, order._cost, order._fee, order._at = nil, nil, nil, nil, nil
-          redis.call('HSET', orders, id, save_order(order))
+          saved[#saved + 1] = id
+          saved[#saved + 1] = save_order(order)
           fills[#fills + 1] = at
           fills[#fills + 1] = id
           filled = filled + 1
@@ -52,6 +68,9 @@ local function settle_orders(KEYS, ARGV)
       remove_all(book, done)
       remove_all(open_ids, done)
     end
+    if #saved > 0 then -- the filled records, in one HSET per chunk (each id once: no write waits on another)
+      each_chunk(saved, function(...) redis.call('HSET', orders, ...) end)
+    end
     if #fills > 0 then
       add_fills(KEYS[9], fills)
       add_fills(KEYS[10], fills)
@@ -63,6 +82,7 @@ local function settle_orders(KEYS, ARGV)
   if taken < batch then
     fill(2, KEYS[6], redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', ARGV[3], 'LIMIT', ARGV[9], batch - taken))
   end
+  write_ledger(balances, ledger)
   local reply = {taken, filled, skips[1], skips[2]}
   local function hand_back(ids)
     taken = taken + #ids
