@@ -46,6 +46,7 @@ class Store:
         self._options: dict[str, Any] = {
             "decode_responses": True,
             "encoding_errors": "replace",  # a feed may write any bytes: they must read as "not a number"
+            "protocol": 3,  # replies in RESP3's types (a hash is a map), which node.py's reader hands on as they are
             "socket_timeout": timeout,
             "socket_connect_timeout": timeout,
         }

@@ -69,6 +69,18 @@ def test_a_fresh_engine_loads_scripts_on_first_use(engine: Engine, make_engine: 
     assert _library_loaded(fresh)
 
 
+def test_replies_are_resp3_whatever_the_clients_default(
+    monkeypatch: pytest.MonkeyPatch, make_engine: EngineFactory
+) -> None:
+    """The engine reads replies as RESP3 gives them (a hash is a map); it asks for RESP3 itself, so a redis-py
+    whose default is RESP2 (before 8.0) serves it the same."""
+    monkeypatch.setattr(redis.connection, "DEFAULT_RESP_VERSION", 2)
+    engine = make_engine()
+    engine.fund("USDT", "5")
+    assert engine.store.read("HGETALL", engine.keys.balances) == {"free:USDT": "500000000"}
+    assert engine.fetch_balance()["USDT"]["free"] == 5
+
+
 def test_one_library_holds_every_script_and_each_helper_once() -> None:
     """Every Lua file but the helpers is a function of the library, named with the library's tag; the helpers
     are in it once each, in the order of HELPERS."""
