@@ -155,3 +155,16 @@ def test_a_reservation_tampered_away_leaves_its_order_resting_and_the_rest_fille
     btc.store.call("HINCRBY", btc.keys.balances, "used:USDT", reserved)
     assert btc.process_price_tick("BTC/USDT") == 1
     assert btc.fetch_order(dearer)["status"] == "closed"
+
+
+def test_a_record_that_does_not_decode_leaves_what_settled_before_it_whole(btc: Engine) -> None:
+    """A sell book holding a member whose record is not JSON (a write straight into Valkey): the settlement stops
+    there with an error, and the buy it filled first is filled whole, its record and its money together."""
+    buy = btc.create_order("BTC/USDT", "buy", "limit", "0.1", "49000")["id"]
+    btc.store.call("ZADD", btc.keys.book("BTC/USDT", "sell"), 1, "999")
+    btc.store.call("HSET", btc.keys.orders, "999", "{not json")
+    with pytest.raises(MockExchangeError):
+        btc.set_price("BTC/USDT", "48000")
+    assert btc.fetch_order(buy)["status"] == "closed"
+    assert btc.balance("BTC")["free"] == Decimal("0.1")
+    assert btc.balance("USDT")["used"] == 0

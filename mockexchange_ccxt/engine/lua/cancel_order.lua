@@ -90,23 +90,22 @@ elseif mode == 'one' then
   apply_moves(KEYS[1], order._release)
   cancel(id, order)
 else
-  local seen, ledger = {}, new_ledger() -- many orders' releases: the balances written once (lib.lua)
+  local seen = {}
   for _, key in ipairs(sets_of[ARGV[4]]) do
     for _, id in ipairs(redis.call('ZRANGE', key, 0, -1)) do
       local raw = not seen[id] and redis.call('HGET', KEYS[2], id)
       seen[id] = true
       local order = raw and load_order(raw)
       if order and order.status == 'open' then
-        if check_moves(KEYS[1], order._release, 1, ledger) then
+        if check_moves(KEYS[1], order._release) then
           skipped[#skipped + 1] = id
         else
-          apply_moves(KEYS[1], order._release, 1, ledger)
+          apply_moves(KEYS[1], order._release)
           cancel(id, order)
         end
       end
     end
   end
-  write_ledger(KEYS[1], ledger)
 end
 for symbol, sets in pairs(sets_of) do
   forget_if_idle(KEYS[4], sets, symbol)

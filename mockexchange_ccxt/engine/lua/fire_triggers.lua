@@ -25,7 +25,6 @@ if number ~= '' then
   end
 end
 local trigger_set = {u = KEYS[7], d = KEYS[8]}
-local ledger = new_ledger() -- many orders' moves: the balances written once (lib.lua)
 local applied, filled, skipped, untaken, taken = 0, 0, {u = 0, d = 0}, {}, {}
 for i = first, #ARGV do
   local fire = cjson.decode(ARGV[i])
@@ -34,13 +33,13 @@ for i = first, #ARGV do
   local chosen = nil
   if order and order.status == 'open' and order._at == fire.at and (fire.at == 'u' or fire.at == 'd') then
     for _, plan in ipairs(fire.plans) do
-      if not check_moves(balances, plan.moves, 1, ledger) then
+      if not check_moves(balances, plan.moves) then
         chosen = plan
         break
       end
     end
     if chosen then
-      apply_moves(balances, chosen.moves, 1, ledger)
+      apply_moves(balances, chosen.moves)
       local record = chosen.record
       if chosen.trades and chosen.trades > 0 then
         local ids = trade_ids(KEYS[12], number, chosen.trades, fire.id)
@@ -74,7 +73,6 @@ for i = first, #ARGV do
     untaken[#untaken + 1] = fire.id
   end
 end
-write_ledger(balances, ledger)
 if spec and KEYS[13] then
   depth_add(KEYS[14], spec, taken, '')
 end

@@ -138,7 +138,9 @@ end
 -- exact text arithmetic above, and write_ledger writes what changed back in one HSET, in the order the fields
 -- first changed (the order HINCRBY would have created new ones in). Checking and applying order after order
 -- this way ends exactly as the commands on the hash would, for two commands instead of several per order.
--- Nothing else may write the hash while its ledger is in use.
+-- Nothing else may write the hash while its ledger is in use, and a script writes the orders' records with
+-- their ledger, after its last step that can fail (a record that does not decode): an error part way must not
+-- leave records filled whose money did not move.
 local function new_ledger()
   return {values = {}, changed = {}, order = {}}
 end
@@ -165,6 +167,7 @@ local function ledger_read(ledger, balances, fields, k)
   return values
 end
 
+-- Write what changed since the last write; the ledger stays in use (what it read is still what the hash holds).
 local function write_ledger(balances, ledger)
   local values, set = ledger.values, {}
   for j, field in ipairs(ledger.order) do
@@ -172,6 +175,7 @@ local function write_ledger(balances, ledger)
   end
   if #set > 0 then -- a few assets' fields: one command
     call('HSET', balances, unpack(set))
+    ledger.changed, ledger.order = {}, {}
   end
 end
 

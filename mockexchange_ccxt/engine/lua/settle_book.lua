@@ -29,7 +29,6 @@ local reply, done, trades = {0}, {buy = {}, sell = {}}, {scored = {}, owners = {
 -- The takes of the orders filled; while every order named fills, what they took is the spec's own total per level,
 -- and they are not read one by one (the common case: a pass rarely meets an order that changed meanwhile).
 local applied, every = {}, true
-local ledger = new_ledger() -- many orders' moves: the balances written once (lib.lua)
 local finished = {} -- score (when it ended), id: what retention trims, oldest first
 
 while i <= #ARGV do
@@ -50,13 +49,13 @@ while i <= #ARGV do
     every = false
   else
     moves = moves or order._fill
-    local problem, detail = check_moves(balances, moves, 1, ledger)
+    local problem, detail = check_moves(balances, moves)
     if problem then
       reply[#reply + 1] = id
       every = false
       hold_back(orders, id, order, problem, detail)
     else
-      apply_moves(balances, moves, 1, ledger)
+      apply_moves(balances, moves)
       local trade_id
       if kind == 'P' then
         local ids = string.find(record, '"#0"', 1, true) and trade_ids(KEYS[12], number, 1) or {id}
@@ -100,7 +99,6 @@ for side, key in pairs({buy = KEYS[5], sell = KEYS[6]}) do
   each_chunk(done[side], function(...) redis.call('ZREM', open_ids, ...) end)
 end
 each_chunk(finished, function(...) redis.call('ZADD', KEYS[10], ...) end)
-write_ledger(balances, ledger)
 write_trades(trades, KEYS[9], KEYS[11])
 if KEYS[13] then
   local taken = {}

@@ -64,12 +64,13 @@ local function settle_orders(KEYS, ARGV)
         done[#done + 1] = id
       end
     end
+    if #saved > 0 then -- the filled records, in one HSET per chunk, with their balances (lib.lua new_ledger)
+      each_chunk(saved, function(...) redis.call('HSET', orders, ...) end)
+      write_ledger(balances, ledger)
+    end
     if #done > 0 then
       remove_all(book, done)
       remove_all(open_ids, done)
-    end
-    if #saved > 0 then -- the filled records, in one HSET per chunk (each id once: no write waits on another)
-      each_chunk(saved, function(...) redis.call('HSET', orders, ...) end)
     end
     if #fills > 0 then
       add_fills(KEYS[9], fills)
@@ -82,7 +83,6 @@ local function settle_orders(KEYS, ARGV)
   if taken < batch then
     fill(2, KEYS[6], redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', ARGV[3], 'LIMIT', ARGV[9], batch - taken))
   end
-  write_ledger(balances, ledger)
   local reply = {taken, filled, skips[1], skips[2]}
   local function hand_back(ids)
     taken = taken + #ids
