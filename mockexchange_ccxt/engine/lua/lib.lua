@@ -84,6 +84,19 @@ local function dec_add(a, b)
   return frac == '' and int or int .. '.' .. frac
 end
 
+-- An integer's text below 10^30 as two exact doubles: the digits above the last 15, and the last 15.
+local function halves(text)
+  return tonumber(sub(text, 1, -16)) or 0, tonumber(sub(text, -15))
+end
+
+-- The text of high * 10^15 + low, for 0 <= low < 10^15.
+local function from_halves(high, low)
+  if high == 0 then
+    return format('%d', low)
+  end
+  return format('%d%015d', high, low)
+end
+
 -- a + b for non-negative integers in decimal text (units, candle volumes, what a book level gave): one double
 -- addition below 10^15, two exact halves (of 15 digits each) below 10^30, else the text adder. ('%d' prints a
 -- double that holds an integer exactly, and costs half of '%.0f'.)
@@ -101,15 +114,13 @@ local function units_add(a, b)
   if na > 30 or nb > 30 then
     return dec_add(a, b)
   end
-  local low = tonumber(sub(a, -15)) + tonumber(sub(b, -15))
-  local high = (tonumber(sub(a, 1, -16)) or 0) + (tonumber(sub(b, 1, -16)) or 0)
+  local high_a, low_a = halves(a)
+  local high_b, low_b = halves(b)
+  local high, low = high_a + high_b, low_a + low_b
   if low >= 1e15 then
     low, high = low - 1e15, high + 1
   end
-  if high == 0 then
-    return format('%d', low)
-  end
-  return format('%d%015d', high, low)
+  return from_halves(high, low)
 end
 
 
@@ -122,15 +133,13 @@ local function units_sub(a, b)
   if #a <= 15 then
     return format('%d', tonumber(a) - tonumber(b))
   end
-  local low = tonumber(sub(a, -15)) - tonumber(sub(b, -15))
-  local high = tonumber(sub(a, 1, -16)) - (tonumber(sub(b, 1, -16)) or 0)
+  local high_a, low_a = halves(a)
+  local high_b, low_b = halves(b)
+  local high, low = high_a - high_b, low_a - low_b
   if low < 0 then
     low, high = low + 1e15, high - 1
   end
-  if high == 0 then
-    return format('%d', low)
-  end
-  return format('%d%015d', high, low)
+  return from_halves(high, low)
 end
 
 -- A ledger: what a script that settles many orders knows of one balances hash, so that check_moves and
