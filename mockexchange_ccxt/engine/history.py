@@ -50,6 +50,14 @@ def fingerprint(quote: Quote) -> str:
     return f"{raw.get('price', '')}|{raw.get('timestamp', '')}|{raw.get('volume', '')}"
 
 
+def written_fields(
+    price: Decimal, timestamp_ms: int, bid: Decimal | None, ask: Decimal | None
+) -> tuple[str, str, str | None, str | None]:
+    """The feed hash's price, timestamp, bid and ask as ``History.publish_commands`` writes them (None: not
+    written, and dropped if the hash held one), so that the writer knows what a read of the hash now gives."""
+    return fmt(price), str(timestamp_ms), None if bid is None else fmt(bid), None if ask is None else fmt(ask)
+
+
 class History(HistoryReads):
     """Candles of every symbol: the commands that record prices, and the reads that serve them."""
 
@@ -80,7 +88,7 @@ class History(HistoryReads):
         or ``{-1, 0, 0, 0}`` for a late price. A list of commands, whose last reply is the one described."""
         # the price's and the volume's texts are made once: the volumes' units come from them (tick_volume_texts)
         minute, offset = divmod(timestamp_ms, MINUTE_MS)
-        price_text = fmt(price)
+        price_text, _, bid_text, ask_text = written_fields(price, timestamp_ms, bid, ask)
         if volume is None:
             args = ["publish", price_text, timestamp_ms, minute, offset, self.days, "", "", ""]
         else:
@@ -97,7 +105,7 @@ class History(HistoryReads):
             ]
         if bid is not None or ask is not None or depth is not None:
             bids, asks = depth or ("", "")
-            args += ["" if bid is None else fmt(bid), "" if ask is None else fmt(ask), bids, asks]
+            args += [bid_text or "", ask_text or "", bids, asks]
         if settle is None:
             return [self.store.eval_command("record_price", self.keys_of(symbol), args)]
         keys, arguments = settle

@@ -13,7 +13,7 @@ from .candles import MINUTE_MS
 from .clock import MAX_TIMESTAMP_MS, ReplayClock
 from .depth import DEPTH_FIELDS, Book, book_of, check_book_limit, depth_fields
 from .every_account import settle_accounts
-from .history import fingerprint, parse_volume
+from .history import fingerprint, parse_volume, written_fields
 from .markets import MAX_PRICE, is_symbol, split_symbol
 from .money import fmt, parse_positive, short
 from .price_batches import set_prices
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ..keys import Keys
     from .clock import Clock
     from .history import History
+    from .placement import QuoteMemory
     from .prices import PriceFeed
     from .store import Store
 
@@ -41,6 +42,7 @@ class MarketData:
     store: Store
     feed: PriceFeed
     history: History
+    quote_memory: QuoteMemory
 
     if TYPE_CHECKING:  # defined by Engine
 
@@ -117,11 +119,13 @@ class MarketData:
             )
             if not published:  # the feed holds a newer price than this late one, which was only recorded
                 return self.process_price_tick(symbol)
+            self.quote_memory.written(symbol, written_fields(last, timestamp, best_bid, best_ask))
             return settle_accounts(self, quote, {self.settings.account, *holders})  # type: ignore[arg-type]
         commands = self.history.publish_commands(*fields, settle=self.settle_arguments(quote))
         *_, reply, holders = self.store.run_pipelined([*commands, holders_command])
         if int(reply[0]) < 0:  # the feed holds a newer price than this late one, which was only recorded
             return self.process_price_tick(symbol)
+        self.quote_memory.written(symbol, written_fields(last, timestamp, best_bid, best_ask))  # no read first
         filled = self.continue_settlement(quote, reply)
         return filled + settle_accounts(self, quote, set(holders) - {self.settings.account})  # type: ignore[arg-type]
 

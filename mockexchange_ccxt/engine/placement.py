@@ -13,13 +13,15 @@ same atomic step as the fill (book_lib.lua ``depth_holds``, the check ``FILL_MOD
   that was already replaced, and never a refusal made at a price that was already replaced either (a plan
   refused from a remembered quote is planned again from a fresh read before the refusal stands).
 
-The first order on a symbol reads the quote first. On Valkey Cluster no script may touch the feed's slot and
+The first order on a symbol reads the quote first, unless this process wrote the symbol's price (``set_price``
+remembers what it wrote, as a read would give it: a back-test that writes a price before each order needs no
+read either). On Valkey Cluster no script may touch the feed's slot and
 the account's, so the engine reads the feed, then runs the script (``TradingMixin``'s two-step path).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from ..errors import MockExchangeError, StoreUnavailable
@@ -91,8 +93,14 @@ class QuoteMemory:
         fields = reply[1:]
         if not fields:
             return self.read(symbol)
-        padded = [*fields, *[None] * (len(FEED_FIELDS) - len(fields))]
-        return self._remember(symbol, lambda: self.feed.required(symbol, padded))
+        return self._remember(symbol, lambda: self.feed.required(symbol, _padded(fields)))
+
+    def written(self, symbol: str, fields: Sequence[str | None]) -> None:
+        """The feed's first fields (price, timestamp, bid, ask) as this process just wrote them (``set_price``),
+        remembered as a read of the hash would give them: the next order on the symbol needs no read first."""
+        quote = Quote.parse(symbol, _padded(fields))
+        if quote is not None:
+            self._quotes[symbol] = quote
 
     def _remember(self, symbol: str, quote_of: Callable[[], Quote]) -> Quote:
         """The quote ``quote_of`` makes, remembered for the symbol; a symbol without a valid quote is forgotten
@@ -107,6 +115,11 @@ class QuoteMemory:
 
     def keep(self, quote: Quote) -> None:
         self._quotes[quote.symbol] = quote
+
+
+def _padded(fields: Sequence[str | None]) -> list[str | None]:
+    """The first fields of a feed hash, in ``FEED_FIELDS`` order, with the rest absent."""
+    return [*fields, *[None] * (len(FEED_FIELDS) - len(fields))]
 
 
 def checked(

@@ -119,6 +119,24 @@ def test_one_round_trip_per_order_cancel_and_deposit_on_a_single_node(btc: Engin
     assert round_trips(btc, outside, after_a_write) == 1 + 2
 
 
+def test_an_order_after_set_price_needs_no_read_first(btc: Engine, outside: redis.Redis) -> None:
+    """set_price remembers the quote it wrote, as a read would give it: a back-test that writes a price before
+    each order pays one round trip for each (a small timestamp, read back as seconds, included)."""
+    if btc.store.cluster:
+        pytest.skip("on Valkey Cluster an order reads the feed first (two steps)")
+    prices = iter(range(50_000, 50_100))
+
+    def tick_then_order() -> None:
+        btc.set_price("BTC/USDT", next(prices), bid="49999", ask="50200")
+        btc.create_order("BTC/USDT", "buy", "market", "0.001")
+
+    assert round_trips(btc, outside, tick_then_order) == 1 + 1
+    btc.set_price("ETH/USDT", "3000", timestamp=7)  # the hash holds "7", which reads as 7 s
+    assert round_trips(btc, outside, lambda: btc.create_order("ETH/USDT", "buy", "market", "0.001")) == 1
+    outside.hset(btc.keys.price("ETH/USDT"), mapping={"price": "3100", "timestamp": "8"})
+    assert btc.create_order("ETH/USDT", "buy", "market", "0.001")["average"] == Decimal(3100)
+
+
 def test_cancel_by_remembered_symbol_refuses_as_the_read_path(btc: Engine, make_engine: Any) -> None:
     resting = btc.create_order("BTC/USDT", "buy", "limit", "0.1", "40000")
     other = make_engine()  # another process: knows nothing of the order, reads it first
