@@ -30,7 +30,7 @@ from ..memo import Memo
 from .candles import tick_volumes
 from .clock import ReplayClock
 from .every_account import settle_accounts
-from .history import parse_volume
+from .history import parse_volume, written_fields
 from .markets import split_symbol
 from .money import UNITS_PER_ONE, fmt
 from .prices import Quote
@@ -55,8 +55,11 @@ def set_prices(engine: Engine, symbol: str, ticks: Iterable[PriceTick]) -> int:
     while done < len(checked):
         part = checked[done : done + BATCH_TICKS]
         applied = _apply(engine, symbol, part)
-        if applied and isinstance(engine.clock, ReplayClock):
-            engine.clock.advance_to(part[applied - 1].timestamp)
+        if applied:
+            last = part[applied - 1]  # what the feed now holds: the next order needs no read first
+            engine.quote_memory.written(symbol, written_fields(last.price, last.timestamp, None, None))
+            if isinstance(engine.clock, ReplayClock):
+                engine.clock.advance_to(last.timestamp)
         done += applied
         if applied < len(part):  # this tick needs settling (or is late): set_price's own path
             tick = part[applied]

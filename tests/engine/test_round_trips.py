@@ -131,6 +131,14 @@ def test_an_order_after_set_price_needs_no_read_first(btc: Engine, outside: redi
         btc.create_order("BTC/USDT", "buy", "market", "0.001")
 
     assert round_trips(btc, outside, tick_then_order) == 1 + 1
+    batches = iter(range(1_800_000_000_000, 1_900_000_000_000, 1000))
+
+    def batch_then_order() -> None:  # set_prices remembers the last tick it wrote, too
+        start = next(batches)
+        btc.set_prices("BTC/USDT", [(start + i, 50_000 + i) for i in range(10)])  # one script, nothing to settle
+        btc.create_order("BTC/USDT", "buy", "market", "0.001")
+
+    assert round_trips(btc, outside, batch_then_order) == 1 + 1
     btc.set_price("ETH/USDT", "3000", timestamp=7)  # the hash holds "7", which reads as 7 s
     assert round_trips(btc, outside, lambda: btc.create_order("ETH/USDT", "buy", "market", "0.001")) == 1
     outside.hset(btc.keys.price("ETH/USDT"), mapping={"price": "3100", "timestamp": "8"})
