@@ -12,6 +12,13 @@ with the snapshot checked in the same atomic step as the fill.
 
 ``STALE`` means the book moved between the read and the script: the order is planned again from what Valkey
 holds then, up to ``snapshot.ATTEMPTS`` times (then 503: nothing was placed).
+
+On a single Valkey the snapshot an order was placed at, with what it took, is remembered
+(``QuoteMemory.snapshots``), and the next order on the symbol is planned from it without a read: one round trip.
+The script's check makes that safe: it holds only when the feed still holds the snapshot and each level still has
+what the plan takes, and then the plan is the one a fresh read would have made (another process's takes that it
+did not see only leave the levels it takes from fuller than they are, which the check refuses). A plan refused at
+a remembered snapshot is made again at a fresh read before the refusal stands.
 """
 
 from __future__ import annotations
@@ -20,8 +27,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import MockExchangeError, StoreUnavailable
 from .balances import explain
+from .markets import Market
 from .money import to_units
-from .order_request import validate_request
+from .order_request import OrderRequest, validate_request
 from .orders import OrderPlan, plan_order
 from .placement import is_stale
 from .snapshot import ATTEMPTS, DepthSpec, Snapshot, parse_snapshot, snapshot_commands
@@ -43,11 +51,13 @@ class BookTrading(TradingMixin):
         replies = self.store.pipeline(snapshot_commands(self.keys, symbol), writes=False, errors_as_values=True)
         return parse_snapshot(symbol, replies, self.settings, self.feed if required else None)
 
-    def _book_plan(self, symbol: str, args: tuple[Any, ...], flags: dict[str, Any]) -> tuple[OrderPlan, DepthSpec]:
-        market = self.market(symbol)
-        request = validate_request(symbol, *args, **flags)
-        snapshot = self.snapshot(symbol, required=True)
-        assert snapshot is not None
+    def _book_plan(
+        self, request: OrderRequest, market: Market, snapshot: Snapshot | None = None
+    ) -> tuple[OrderPlan, DepthSpec]:
+        """The plan of ``request`` against ``snapshot`` (default: one read now) and what it expects of the book."""
+        if snapshot is None:
+            snapshot = self.snapshot(request.symbol, required=True)
+            assert snapshot is not None
         view = snapshot.sides(to_units(market.step))
         plan = plan_order(request, market, snapshot.quote, self.now_ms(), view, self.settings.max_slippage_bps)
         spec = DepthSpec(snapshot)
@@ -59,9 +69,19 @@ class BookTrading(TradingMixin):
 
     def place_on_book(self, symbol: str, args: tuple[Any, ...], flags: dict[str, Any]) -> dict[str, Any]:
         """``create_order`` under the book model (``args``: side, type, amount, price, client_order_id)."""
-        cluster = self.store.cluster
+        market = self.market(symbol)
+        request = validate_request(symbol, *args, **flags)
+        cluster, memory = self.store.cluster, self.quote_memory.snapshots
+        remembered = None if cluster else memory.get(symbol)
         for _ in range(ATTEMPTS):
-            plan, spec = self._book_plan(symbol, args, flags)
+            try:
+                plan, spec = self._book_plan(request, market, remembered)
+            except MockExchangeError:
+                if remembered is None:
+                    raise
+                remembered = None  # judged again at the book as it is now
+                continue
+            remembered = None  # from here on, a plan that did not hold is made again from a fresh read
             taken = cluster and bool(plan.takes)
             if taken and self.store.run("take_depth", self._depth_keys(symbol), ["take", *spec.args()]) == "STALE":
                 continue
@@ -74,6 +94,8 @@ class BookTrading(TradingMixin):
                 raise explain(exc) from None
             if is_stale(order_id):
                 continue
+            if not cluster:  # what Valkey now holds of this book, as far as this process knows
+                memory[symbol] = spec.snapshot.after(spec.units())
             self.join_holders(symbol)
             if after:
                 now = parse_snapshot(symbol, after, self.settings)
@@ -88,7 +110,7 @@ class BookTrading(TradingMixin):
         """``can_execute`` under the book model: the same plan and the same checks, written nowhere."""
         for _ in range(ATTEMPTS):
             try:
-                plan, spec = self._book_plan(symbol, args, flags)
+                plan, spec = self._book_plan(validate_request(symbol, *args, **flags), self.market(symbol))
             except MockExchangeError as exc:
                 return {"ok": False, "code": exc.code, "reason": exc.message}
             verdict = self._dry_run(plan, spec)

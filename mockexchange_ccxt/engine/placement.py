@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 from ..errors import MockExchangeError, StoreUnavailable
 from ..memo import Memo
 from .prices import FEED_FIELDS, PriceFeed, Quote
-from .snapshot import ATTEMPTS, feed_expectation
+from .snapshot import ATTEMPTS, Snapshot, feed_expectation
 
 #: What a placing script answers when the feed no longer holds what the plan was made from.
 STALE = "STALE"
@@ -69,6 +69,7 @@ class QuoteMemory:
         self.feed = feed
         self._quotes: dict[str, Quote] = {}
         self._symbols: Memo[str, str] = Memo(SYMBOLS_KEPT)
+        self.snapshots: dict[str, Snapshot] = {}  # FILL_MODEL=book: the last snapshot, with what this process took
 
     def placed(self, order_id: str, symbol: str) -> None:
         self._symbols.keep(order_id, symbol)

@@ -100,6 +100,13 @@ class Snapshot:
         """The snapshot's name in the consumption hash: the feed's timestamp in ms."""
         return str(self.quote.timestamp)
 
+    def after(self, takes: dict[str, int]) -> Snapshot:
+        """This snapshot once ``takes`` (units per level field) are taken from it as well."""
+        taken = dict(self.taken)
+        for field, units in takes.items():
+            taken[field] = taken.get(field, 0) + units
+        return Snapshot(self.quote, self.parsed, taken)
+
     def sides(self, step: int) -> BookView:
         """A fresh view of both sides for orders trading whole ``step`` units (one per pass or order)."""
         parsed = self.parsed
