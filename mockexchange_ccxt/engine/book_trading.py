@@ -17,8 +17,10 @@ On a single Valkey the snapshot an order was placed at, with what it took, is re
 (``QuoteMemory.snapshots``), and the next order on the symbol is planned from it without a read: one round trip.
 The script's check makes that safe: it holds only when the feed still holds the snapshot and each level still has
 what the plan takes, and then the plan is the one a fresh read would have made (another process's takes that it
-did not see only leave the levels it takes from fuller than they are, which the check refuses). A plan refused at
-a remembered snapshot is made again at a fresh read before the refusal stands.
+did not see only leave the levels it takes from fuller than they are, which the check refuses). When it does not
+hold, the script answers the snapshot it found (the feed's fields, the depth, what was taken), and the order is
+planned again from that: two round trips, as with a read first. A plan refused at a remembered snapshot is made
+again at a fresh read before the refusal stands.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from .money import to_units
 from .order_request import OrderRequest, validate_request
 from .orders import OrderPlan, plan_order
 from .placement import is_stale
-from .snapshot import ATTEMPTS, DepthSpec, Snapshot, parse_snapshot, snapshot_commands
+from .snapshot import ATTEMPTS, DepthSpec, Snapshot, parse_snapshot, snapshot_commands, stale_snapshot
 from .trading import TradingMixin
 from .views import order_view
 
@@ -72,16 +74,17 @@ class BookTrading(TradingMixin):
         market = self.market(symbol)
         request = validate_request(symbol, *args, **flags)
         cluster, memory = self.store.cluster, self.quote_memory.snapshots
-        remembered = None if cluster else memory.get(symbol)
+        snapshot = None if cluster else memory.get(symbol)
+        remembered = snapshot is not None  # else what Valkey held just now (read, or found by the script)
         for _ in range(ATTEMPTS):
             try:
-                plan, spec = self._book_plan(request, market, remembered)
+                plan, spec = self._book_plan(request, market, snapshot)
             except MockExchangeError:
-                if remembered is None:
+                if not remembered:
                     raise
-                remembered = None  # judged again at the book as it is now
+                snapshot, remembered = None, False  # judged again at the book as it is now
                 continue
-            remembered = None  # from here on, a plan that did not hold is made again from a fresh read
+            snapshot, remembered = None, False
             taken = cluster and bool(plan.takes)
             if taken and self.store.run("take_depth", self._depth_keys(symbol), ["take", *spec.args()]) == "STALE":
                 continue
@@ -92,7 +95,8 @@ class BookTrading(TradingMixin):
                 if taken and not isinstance(exc, StoreUnavailable):  # refused: nothing filled, give it back
                     self.store.run("take_depth", self._depth_keys(symbol), ["give", *spec.args()])
                 raise explain(exc) from None
-            if is_stale(order_id):
+            if is_stale(order_id):  # the script answers the snapshot it found: planned again without a read
+                snapshot = stale_snapshot(symbol, order_id, self.settings, self.feed)
                 continue
             if not cluster:  # what Valkey now holds of this book, as far as this process knows
                 memory[symbol] = spec.snapshot.after(spec.units())

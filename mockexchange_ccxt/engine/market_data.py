@@ -18,6 +18,7 @@ from .markets import MAX_PRICE, is_symbol, split_symbol
 from .money import fmt, parse_positive, short
 from .price_batches import set_prices
 from .prices import Quote
+from .snapshot import written_snapshot
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -119,15 +120,24 @@ class MarketData:
             )
             if not published:  # the feed holds a newer price than this late one, which was only recorded
                 return self.process_price_tick(symbol)
-            self.quote_memory.written(symbol, written_fields(last, timestamp, best_bid, best_ask))
+            self.remember_written(symbol, written_fields(last, timestamp, best_bid, best_ask), depth)
             return settle_accounts(self, quote, {self.settings.account, *holders})  # type: ignore[arg-type]
         commands = self.history.publish_commands(*fields, settle=self.settle_arguments(quote))
         *_, reply, holders = self.store.run_pipelined([*commands, holders_command])
         if int(reply[0]) < 0:  # the feed holds a newer price than this late one, which was only recorded
             return self.process_price_tick(symbol)
-        self.quote_memory.written(symbol, written_fields(last, timestamp, best_bid, best_ask))  # no read first
+        self.remember_written(symbol, written_fields(last, timestamp, best_bid, best_ask), depth)  # no read first
         filled = self.continue_settlement(quote, reply)
         return filled + settle_accounts(self, quote, set(holders) - {self.settings.account})  # type: ignore[arg-type]
+
+    def remember_written(self, symbol: str, fields: Sequence[str | None], depth: tuple[str, str] | None) -> None:
+        """What ``set_price`` wrote, remembered as a read of the feed would give it: the next order on the symbol
+        is planned from it without a read (under FILL_MODEL=book from the snapshot, nothing taken from it yet)."""
+        self.quote_memory.written(symbol, fields)
+        if self.settings.book_fills:
+            snapshot = written_snapshot(symbol, fields, depth, self.settings)
+            if snapshot is not None:
+                self.quote_memory.snapshots[symbol] = snapshot
 
     def import_ohlcv(self, symbol: str, timeframe: Any, rows: Iterable[Sequence[Any]]) -> int:
         """Store whole candles ``[timestamp, open, high, low, close, volume]`` (a file, a backfill) in history,

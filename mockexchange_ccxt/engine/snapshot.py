@@ -18,7 +18,7 @@ still have what it takes is exactly the plan the engine would make now.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
@@ -135,6 +135,30 @@ def parse_snapshot(
     if isinstance(taken, dict) and taken.get("ts") == str(quote.timestamp):
         counted = {field: int(units) for field, units in taken.items() if field != "ts" and units.isdigit()}
     return Snapshot(quote, _parse(quote, settings), counted)
+
+
+def written_snapshot(
+    symbol: str, fields: Sequence[str | None], depth: tuple[str, str] | None, settings: Settings
+) -> Snapshot | None:
+    """The snapshot that ``set_price`` just wrote (price, timestamp, bid and ask as written, and the depth's text),
+    with nothing taken from it yet as far as this process knows; None when it is no valid quote."""
+    feed = [*fields, *[None] * (len(FEED_FIELDS) - len(fields)), *(depth or (None, None))]
+    return parse_snapshot(symbol, [feed, {}], settings)
+
+
+#: The fields a placing script's ``STALE`` reply holds when it read a snapshot's depth (place_order.lua).
+_STALE_FIELDS = ("price", "timestamp", "bid", "ask", *DEPTH_FIELDS)
+
+
+def stale_snapshot(symbol: str, reply: list[Any], settings: Settings, feed: PriceFeed) -> Snapshot | None:
+    """The snapshot a placing script found in Valkey (its ``STALE`` reply: the feed's fields and what was taken),
+    as a read would give it; None when the reply holds no depth (then read). Raises as ``require_quote`` when the
+    symbol has no valid price."""
+    if len(reply) != len(_STALE_FIELDS) + 2:
+        return None
+    found = dict(zip(_STALE_FIELDS, reply[1:-1], strict=True))
+    taken = reply[-1] if isinstance(reply[-1], dict) else dict(zip(reply[-1][::2], reply[-1][1::2], strict=True))
+    return parse_snapshot(symbol, [[found.get(name) for name in (*FEED_FIELDS, *DEPTH_FIELDS)], taken], settings, feed)
 
 
 @dataclass

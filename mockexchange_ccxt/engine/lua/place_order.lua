@@ -21,8 +21,9 @@
 -- reservation, or only what it requires
 -- reply: the new order id (string); 'OK' for a dry run that passes; {'STALE', price, timestamp, bid, ask} as
 -- the feed holds them (nothing written) when the feed no longer holds the quote or snapshot, or its levels no
--- longer have what the plan takes: the caller plans again ({'STALE'} alone: the feed key is not a hash). The
--- account's sorted sets of ids are scored by its counter.
+-- longer have what the plan takes: the caller plans again ({'STALE'} alone: the feed key is not a hash); for a
+-- snapshot also its bids and asks, and what was taken from it (KEYS[14] as HGETALL gives it), so that the next
+-- plan needs no read. The account's sorted sets of ids are scored by its counter.
 -- errors: DUPLICATE_CLIENT_ORDER_ID, INSUFFICIENT_FUNDS <field> <needed> <available>,
 -- INVALID_ORDER OVERFLOW <fields> <units> (a balance could pass int64); nothing is written
 local cid, symbol, rests, score, fill_ts = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
@@ -33,6 +34,9 @@ if KEYS[13] then
   if not holds then
     if not held then
       return {'STALE'}
+    end
+    if #held > 4 then -- a snapshot's depth was read with the quote (an absent field is false: a nil reply)
+      return {'STALE', held[1], held[2], held[3], held[4], held[5], held[6], call('HGETALL', KEYS[14])}
     end
     return {'STALE', held[1], held[2], held[3], held[4]}
   end
