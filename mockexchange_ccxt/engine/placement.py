@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 from ..errors import MockExchangeError, StoreUnavailable
 from ..memo import Memo
-from .prices import FEED_FIELDS, PriceFeed, Quote
+from .prices import PriceFeed, Quote, padded
 from .snapshot import ATTEMPTS, Snapshot, feed_expectation
 
 #: What a placing script answers when the feed no longer holds what the plan was made from.
@@ -94,12 +94,12 @@ class QuoteMemory:
         fields = reply[1:]
         if not fields:
             return self.read(symbol)
-        return self._remember(symbol, lambda: self.feed.required(symbol, _padded(fields)))
+        return self._remember(symbol, lambda: self.feed.required(symbol, padded(fields)))
 
     def written(self, symbol: str, fields: Sequence[str | None]) -> None:
         """The feed's first fields (price, timestamp, bid, ask) as this process just wrote them (``set_price``),
         remembered as a read of the hash would give them: the next order on the symbol needs no read first."""
-        quote = Quote.parse(symbol, _padded(fields))
+        quote = Quote.parse(symbol, padded(fields))
         if quote is not None:
             self._quotes[symbol] = quote
 
@@ -116,11 +116,6 @@ class QuoteMemory:
 
     def keep(self, quote: Quote) -> None:
         self._quotes[quote.symbol] = quote
-
-
-def _padded(fields: Sequence[str | None]) -> list[str | None]:
-    """The first fields of a feed hash, in ``FEED_FIELDS`` order, with the rest absent."""
-    return [*fields, *[None] * (len(FEED_FIELDS) - len(fields))]
 
 
 def checked(

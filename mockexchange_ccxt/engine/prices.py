@@ -10,7 +10,7 @@ could buy at the ask and sell higher at the bid at once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -24,6 +24,11 @@ from .store import Store
 
 #: Fields read from a feed hash, in HMGET order.
 FEED_FIELDS = ("price", "timestamp", "bid", "ask", "baseVolume", "quoteVolume", "volume")
+
+
+def padded(fields: Sequence[str | None]) -> list[str | None]:
+    """The first fields of a feed hash (price, timestamp, ...), in ``FEED_FIELDS`` order, with the rest absent."""
+    return [*fields, *[None] * (len(FEED_FIELDS) - len(fields))]
 
 
 def _number(text: str | None) -> Decimal | None:

@@ -28,7 +28,7 @@ from ..keys import Keys
 from ..memo import Memo
 from .depth import DEPTH_FIELDS, Book, book_of
 from .fills import ASKS, BIDS, Side, Take, named
-from .prices import FEED_FIELDS, PriceFeed, Quote, quote_from_reply
+from .prices import FEED_FIELDS, PriceFeed, Quote, padded, quote_from_reply
 
 #: The feed fields a plan's expectation names (besides the SHA-1 of the depth).
 CHECKED_FIELDS = ("price", "timestamp", "bid", "ask")
@@ -142,8 +142,7 @@ def written_snapshot(
 ) -> Snapshot | None:
     """The snapshot that ``set_price`` just wrote (price, timestamp, bid and ask as written, and the depth's text),
     with nothing taken from it yet as far as this process knows; None when it is no valid quote."""
-    feed = [*fields, *[None] * (len(FEED_FIELDS) - len(fields)), *(depth or (None, None))]
-    return parse_snapshot(symbol, [feed, {}], settings)
+    return parse_snapshot(symbol, [[*padded(fields), *(depth or (None, None))], {}], settings)
 
 
 #: The fields a placing script's ``STALE`` reply holds when it read a snapshot's depth (place_order.lua).
