@@ -319,7 +319,7 @@ class Store:
         """A script's error reply ``CODE message`` becomes that engine error; anything else is INTERNAL."""
         text = str(error)
         code, _, message = text.partition(" ")
-        if text == _NO_FUNCTION:
+        if _no_function(error):
             return _NoFunction(text)
         if isinstance(error, _UNAVAILABLE) or code in _SERVER_BUSY:
             return StoreUnavailable(f"Valkey is not ready: {type(error).__name__}: {text}")

@@ -137,7 +137,7 @@ def _listed_trade(
     record: dict[str, Any], entry: list[Any], currency: str, info: dict[str, Any], when: str | None
 ) -> dict[str, Any]:
     trade_id, stamp, price, amount, cost, fee, rate, role = entry
-    fee_view = {"currency": currency, "cost": Decimal(fee), "rate": Decimal(rate)}
+    fee_cost, fee_rate = Decimal(fee), Decimal(rate)
     return {
         "id": str(int(record["id"]) + trade_id)
         if isinstance(trade_id, int)
@@ -152,7 +152,7 @@ def _listed_trade(
         "price": Decimal(price),
         "amount": Decimal(amount),
         "cost": Decimal(cost),
-        "fee": fee_view,
-        "fees": [dict(fee_view)],
+        "fee": _fee_view(currency, fee_cost, fee_rate),
+        "fees": [_fee_view(currency, fee_cost, fee_rate)],
         "info": info,
     }

@@ -66,8 +66,7 @@ class ParsersMixin:
         parsed = dict(order)
         get = order.get
         for key in _ORDER_NUMBERS:
-            value = get(key)
-            parsed[key] = None if value is None else float(value)
+            parsed[key] = num(get(key))
         fee = _fee(get("fee"))
         trades = get("trades")
         parsed["fee"] = fee
@@ -81,8 +80,7 @@ class ParsersMixin:
         """The engine's trade (``engine/views.py``) with its numbers as floats."""
         parsed = dict(trade)
         for key in ("price", "amount", "cost"):
-            value = trade[key]
-            parsed[key] = None if value is None else float(value)
+            parsed[key] = num(trade[key])
         fee = _fee(trade.get("fee"))
         parsed["fee"] = fee
         parsed["fees"] = [] if fee is None else [dict(fee)]

@@ -71,8 +71,8 @@ for at = 9, #ARGV, 7 do
     break
   end
   if open and ms >= open_start and ms < open_start + MINUTE_MS and string.byte(volume) ~= 61 then -- '=': exact
-    local at = ms - open_start
-    fold_open(open, price, at, at, volume, quote)
+    local offset = ms - open_start -- kept as a number: the list's offsets are numbers here
+    fold_open(open, price, offset, offset, volume, quote)
     last_price, last_stamp, last_fed = price, stamp, fed
   else
     write_open()
