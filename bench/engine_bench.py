@@ -50,6 +50,7 @@ QUICK = Sizes(orders=1000, settle=1000, triggers=1000, idle_book=5000, ticks=100
 PING = Metric(Group.FLOOR, "PING round trip (median of 1,000)", "us", None, False)
 EVALSHA = Metric(Group.FLOOR, "EVALSHA of a no-op script, round trip (median of 1,000)", "us", None, False)
 MARKET = Metric(Group.ENGINE, "market orders + fill, one thread (Engine)", "orders/s", 0.6, relative=True)
+SCRIPT = Metric(Group.ENGINE, "the same orders' placing script alone, planned once, sent in turn", "orders/s", None)
 PLACE = Metric(Group.ENGINE, "resting limit placements, one thread", "orders/s", None)
 SETTLE = Metric(
     Group.SETTLEMENT,
@@ -74,7 +75,7 @@ BATCHED = Metric(
     3,
     relative=True,
 )
-METRICS = (PING, EVALSHA, MARKET, PLACE, SETTLE, FIRE, IDLE, TICKS, BATCHED)
+METRICS = (PING, EVALSHA, MARKET, SCRIPT, PLACE, SETTLE, FIRE, IDLE, TICKS, BATCHED)
 
 
 def place_resting(engine: Engine, symbol: str, count: int, low: int, spread: int) -> None:
@@ -97,8 +98,21 @@ def order_rates(engine: Engine, n: int) -> dict[Metric, float]:
     sides = ("buy", "sell")
     return {
         MARKET: rate(n, lambda i: engine.create_order("BTC/USDT", sides[i % 2], "market", "0.001")),
+        SCRIPT: script_rate(engine, n),
         PLACE: rate(n, lambda i: engine.create_order("BTC/USDT", "buy", "limit", "0.001", "40000")),
     }
+
+
+def script_rate(engine: Engine, n: int) -> float:
+    """The placing scripts of the market buy and sell above, planned once and sent in turn through the store's
+    own send and read (the path the PING floor takes): an order's round trip with no validation, planning or
+    view around it, which is as close to the PING floor as the Engine's orders can come."""
+    quote = engine.quote_memory.read("BTC/USDT")
+    commands = []
+    for side in ("buy", "sell"):
+        request, market = engine._request("BTC/USDT", side, "market", "0.001", None, None, {})
+        commands.append(engine._place_command(engine._planner(request, market)(quote), expect=quote))
+    return rate(n, lambda i: engine.store.call(*commands[i % 2]))
 
 
 def settle_seconds(engine: Engine, resting: int, triggers: int) -> float:
@@ -177,6 +191,7 @@ def run(sizes: Sizes, pin: Pin | None) -> list[Figure]:
         values.update(backtest_rates(engine, sizes.ticks, sizes.batch))
     floors = {
         MARKET: trips.rate(),
+        SCRIPT: trips.rate(),
         PLACE: trips.rate(),
         SETTLE: trips.time(1, settle_calls),
         IDLE: trips.time(1e-3),
