@@ -14,6 +14,7 @@ import os
 import select
 import socket
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import hiredis
@@ -102,8 +103,11 @@ class Node:
             replies.append(reply)
         return replies
 
-    def exchange(self, commands: list[tuple[Any, ...]], writes: bool) -> list[Any]:
-        """Send and read, with the retry rules of the module docstring."""
+    def exchange(
+        self, commands: list[tuple[Any, ...]], writes: bool, meanwhile: Callable[[], object] | None = None
+    ) -> list[Any]:
+        """Send and read, with the retry rules of the module docstring; ``meanwhile`` runs once, between the
+        first write that went out and the read of its replies (``Store.pipeline``)."""
         for attempt in (1, 2):
             try:
                 lease = self._lease()
@@ -113,6 +117,9 @@ class Node:
                 if attempt == 2:
                     raise StoreUnavailable(f"Valkey is unreachable: {exc}") from None
                 continue
+            if meanwhile is not None:
+                self._meanwhile(meanwhile)
+                meanwhile = None
             try:
                 return self._read(lease, len(commands))
             except CONNECTION_ERRORS as exc:
@@ -120,6 +127,15 @@ class Node:
                 if writes or attempt == 2:
                     raise StoreUnavailable(f"Valkey connection lost: {exc}") from None
         raise AssertionError("unreachable")
+
+    def _meanwhile(self, work: Callable[[], object]) -> None:
+        """Run ``work`` while replies are pending; if it raises, the connection is dropped, since its replies
+        were not read and the next command would get them."""
+        try:
+            work()
+        except BaseException:
+            self.drop()
+            raise
 
 
 class _Lease:

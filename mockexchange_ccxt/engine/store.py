@@ -22,7 +22,7 @@ refused connection) is ``StoreUnavailable`` too: 503 until the cluster has heale
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -168,7 +168,11 @@ class Store:
         return self.pipeline([args], writes=False)[0]
 
     def pipeline(
-        self, commands: list[tuple[Any, ...]], writes: bool = True, errors_as_values: bool = False
+        self,
+        commands: list[tuple[Any, ...]],
+        writes: bool = True,
+        errors_as_values: bool = False,
+        meanwhile: Callable[[], object] | None = None,
     ) -> list[Any]:
         """Send several commands in one write per server and read every reply (not atomic; in order on each
         server). On a cluster, commands for different primaries run side by side, in no set order.
@@ -176,8 +180,14 @@ class Store:
         An error reply is raised after all replies are read, so the connection stays in step; with
         ``errors_as_values`` it is returned in its place instead (a bad feed hash must not hide the others),
         unless it says that Valkey cannot serve (CLUSTERDOWN, LOADING, ...): that is always raised.
+
+        ``meanwhile`` runs once, after the commands went out and before their replies are read: work that does
+        not need the replies (an order's view but for its id) then overlaps Valkey's, which runs on another core.
         """
-        replies = self._routed(commands, writes) if self.cluster else self._seed.exchange(commands, writes)
+        if self.cluster:
+            replies = self._routed(commands, writes, meanwhile)
+        else:
+            replies = self._seed.exchange(commands, writes, meanwhile)
         for reply in replies:
             if isinstance(reply, redis.ResponseError):
                 error = self._translate(reply)
@@ -185,7 +195,9 @@ class Store:
                     raise error  # is no "malformed value"
         return replies
 
-    def _routed(self, commands: list[tuple[Any, ...]], writes: bool) -> list[Any]:
+    def _routed(
+        self, commands: list[tuple[Any, ...]], writes: bool, meanwhile: Callable[[], object] | None
+    ) -> list[Any]:
         """A pipeline on a cluster: grouped per primary, sent to all, then read; MOVED commands are resent."""
         replies: list[Any] = [None] * len(commands)
         pending = list(range(len(commands)))
@@ -208,6 +220,14 @@ class Store:
                 except CONNECTION_ERRORS as exc:  # nothing reached the node: safe to send again
                     node.drop()
                     problem, pending = exc, pending + indexes
+            if meanwhile is not None and sent:
+                try:
+                    meanwhile()
+                except BaseException:
+                    for node, _, _ in sent:  # their replies unread: out of step
+                        node.drop()
+                    raise
+                meanwhile = None
             lost: Exception | None = None
             for node, indexes, conn in sent:
                 try:
@@ -292,18 +312,21 @@ class Store:
                 raise self._translate(reply)
         return replies
 
-    def run_with_reads(self, command: tuple[Any, ...], reads: list[tuple[Any, ...]]) -> tuple[Any, list[Any]]:
+    def run_with_reads(
+        self, command: tuple[Any, ...], reads: list[tuple[Any, ...]], meanwhile: Callable[[], object] | None = None
+    ) -> tuple[Any, list[Any]]:
         """A script command (from ``eval_command``) and reads that see its effects: the script's reply (its error
         raised) and the reads' replies, errors as values (a bad key read after a script that wrote must not hide
         what the script did). One round trip on a single node; on a cluster the reads follow the script's reply
-        (a pipeline orders commands only within one node)."""
+        (a pipeline orders commands only within one node). ``meanwhile``: as ``pipeline``'s, run once."""
         for attempt in (1, 2):
             if self.cluster:
-                replies = [*self.pipeline([command], errors_as_values=True)]
+                replies = [*self.pipeline([command], errors_as_values=True, meanwhile=meanwhile)]
                 if not isinstance(replies[0], redis.ResponseError):
                     replies += self.pipeline(reads, writes=False, errors_as_values=True)
             else:
-                replies = self.pipeline([command, *reads], errors_as_values=True)
+                replies = self.pipeline([command, *reads], errors_as_values=True, meanwhile=meanwhile)
+            meanwhile = None
             first = replies[0]
             if isinstance(first, redis.ResponseError):
                 error = self._translate(first)

@@ -27,7 +27,7 @@ from .queries import check_id
 from .record_codec import unpack, unpack_pairs
 from .snapshot import DepthSpec
 from .store import Store
-from .views import order_view
+from .views import named, order_view
 
 
 @lru_cache(maxsize=4096)
@@ -147,18 +147,27 @@ class TradingMixin:
         if self.store.cluster:
             quote = self.feed.require_quote(symbol)
             return self._place(plan_at(quote), quote)
-        plan, order_id = checked(self.quote_memory, symbol, plan_at, self._send)
+        plan, placed = checked(self.quote_memory, symbol, plan_at, self._send)
+        order: dict[str, Any] = placed
         self.join_holders(symbol)
         if plan.rests_in:
-            self.quote_memory.placed(order_id, symbol)
-        return order_view({"id": order_id, **plan.record})
+            self.quote_memory.placed(order["id"], symbol)
+        return order
 
     def _send(self, plan: OrderPlan, quote: Quote) -> Any:
-        """Run the placing script for a plan made at ``quote``, which the script checks the feed still holds."""
+        """Run the placing script for a plan made at ``quote``, which the script checks the feed still holds; the
+        order's view, or the script's ``STALE`` reply. The view is made while Valkey runs the script: all of it
+        but the id is the plan's."""
+        made: list[dict[str, Any]] = []
         try:
-            return self.store.run_with_reads(self._place_command(plan, expect=quote), [])[0]
+            reply = self.store.run_with_reads(
+                self._place_command(plan, expect=quote),
+                [],
+                meanwhile=lambda: made.append(order_view({"id": "", **plan.record})),
+            )[0]
         except MockExchangeError as exc:
             raise explain(exc) from None
+        return reply if is_stale(reply) else named(made[0], reply)
 
     def _place(self, plan: OrderPlan, quote: Quote) -> dict[str, Any]:
         """Valkey Cluster: apply a plan made at ``quote``, read before. The feed is read again right after the

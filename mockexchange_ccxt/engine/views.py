@@ -79,6 +79,16 @@ def order_view(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def named(view: dict[str, Any], order_id: str) -> dict[str, Any]:
+    """The view ``order_view`` made of a touch order's record before the script that placed it gave it its id
+    (made while Valkey ran that script), with the id: the order's, its ``info``'s, and its trade's, which shares
+    it. A book walk's trades are numbered from the id, so their views are made after it is known."""
+    view["id"] = view["info"]["id"] = order_id
+    for trade in view["trades"]:
+        trade["id"] = trade["order"] = order_id
+    return view
+
+
 def trade_views(record: dict[str, Any], info: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """The trades of an order: its fills, oldest first, or nothing if nothing has filled."""
     filled = DECIMALS[record["filled"]]

@@ -108,6 +108,29 @@ def test_pipeline_returns_errors_as_values_when_asked(engine: Engine) -> None:
     assert store.pipeline([("INCR", "n"), ("INCR", "n"), ("GET", "n")]) == [1, 2, "2"]
 
 
+def test_meanwhile_runs_once_while_the_replies_are_pending(engine: Engine) -> None:
+    store, ran = engine.store, []
+    assert store.pipeline([("SET", "k", "v"), ("GET", "k")], meanwhile=lambda: ran.append(1)) == ["OK", "v"]
+    assert store.run_with_reads(("INCR", "n"), [("GET", "n")], meanwhile=lambda: ran.append(2)) == (1, ["1"])
+    assert ran == [1, 2]
+
+
+def test_meanwhile_that_raises_leaves_no_reply_behind(engine: Engine) -> None:
+    """Its command went out and ran, but its reply was never read: the connection it came on is not used again,
+    so the next command gets its own reply, not that one (a slow script: its reply is not there yet when the
+    next command is written)."""
+    slow = "local x = 0 for i = 1, 5000000 do x = x + 1 end return x"
+
+    def fail() -> None:
+        raise RuntimeError("while the reply was pending")
+
+    engine.store.call("SET", "k", "v")
+    with pytest.raises(RuntimeError, match="pending"):
+        engine.store.pipeline([("EVAL", slow, 0)], meanwhile=fail)
+    assert engine.store.read("GET", "k") == "v"
+    assert engine.store.pipeline([("INCR", "n"), ("GET", "k")]) == [1, "v"]
+
+
 @pytest.mark.parametrize("code", sorted(ERRORS_BY_CODE))
 def test_script_error_codes_become_engine_errors(engine: Engine, code: str) -> None:
     with pytest.raises(ERRORS_BY_CODE[code]) as caught:
