@@ -117,8 +117,8 @@ def klines(ctx: Context, p: dict[str, Any]) -> list[list[Any]]:
     query: dict[str, Any] = {"timeframe": interval, "limit": limit}
     if start is not None:
         query["since"] = start
-    elif end is not None:  # the newest ``limit`` up to endTime: from the ``limit``-th candle back
-        query["since"] = max(0, shapes.first_open(end, interval, limit))
+    elif end is not None:  # the newest ``limit`` up to endTime (or now, if that is sooner): the ``limit``-th back
+        query["since"] = max(0, shapes.first_open(min(end, ctx.now_ms()), interval, limit))
     rows = ctx.call("ohlcv", path={"symbol": ctx.symbol(p["symbol"])}, query=query)
     if end is not None:
         rows = [row for row in rows if row[0] <= end][-limit:]

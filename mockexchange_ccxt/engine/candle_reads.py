@@ -120,9 +120,9 @@ class HistoryReads:
             return self._from(symbol, frame, since, count, None, floats)  # one round trip
         snapshot = self._snapshots(symbol, [])[0]
         last = self._last(symbol, snapshot, frame.level)
-        start = check_since(since, max(now_ms, (last or 0) * LEVELS[frame.level]))
-        if last is None:
-            return []
+        start = check_since(since)
+        if last is None or (start is not None and start > max(now_ms, last * LEVELS[frame.level])):
+            return []  # no history, or a since after now and after the newest candle: nothing opens there yet
         if start is None:
             return self._newest(symbol, frame, last, count, floats)
         return self._from(symbol, frame, start, count, last, floats)

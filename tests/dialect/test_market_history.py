@@ -64,6 +64,10 @@ def test_klines(history: tuple[str, Engine, int]) -> None:
     assert [row[0] for row in paged] == [first + MINUTE, first + 2 * MINUTE]
     until = public(url, "/api/v3/klines", symbol="BTCUSDT", interval="1m", endTime=first + 2 * MINUTE, limit=2)
     assert [row[0] for row in until] == [first + MINUTE, first + 2 * MINUTE]
+    later = int(time.time() * 1000) + 3 * 3_600_000  # a start after now finds nothing yet; an end after now ends now
+    assert public(url, "/api/v3/klines", symbol="BTCUSDT", interval="1m", startTime=later) == []
+    newest = public(url, "/api/v3/klines", symbol="BTCUSDT", interval="1m", endTime=later, limit=1)
+    assert newest == rows[-1:]
     engine_rows = engine.ohlcv("BTC/USDT", "1m")
     assert [[r[0], *map(float, r[1:])] for r in engine_rows] == [[r[0], *map(float, r[1:6])] for r in rows]
     bad = send(url, "GET", "/api/v3/klines", {"symbol": "BTCUSDT", "interval": "7m"}, signed=False)

@@ -280,7 +280,7 @@ def test_bad_input_is_refused(btc: Engine) -> None:
     for frame in ("7m", "", "1y", None, 5):
         with pytest.raises(BadRequest, match="timeframe"):
             btc.ohlcv("BTC/USDT", frame)
-    for since in (-1, btc.now_ms() + DAY, 10**30, "x", 1.5, True):
+    for since in (-1, 2**63, 10**30, "x", 1.5, True):
         with pytest.raises(BadRequest, match="since"):
             btc.ohlcv("BTC/USDT", "1m", since)
     for limit in (0, -3, 10**30, "10", True):
@@ -293,6 +293,27 @@ def test_bad_input_is_refused(btc: Engine) -> None:
     for volume in ("-1", "nan", "1e31", "x"):
         with pytest.raises(BadRequest, match="volume"):
             btc.set_price("BTC/USDT", "1", volume=volume)
+
+
+def test_a_since_after_now_finds_nothing_yet_so_paging_forward_ends(engine: Engine) -> None:
+    """As on an exchange: the loop that asks from the last open + a period until a page comes back empty ends,
+    also when its last ``since`` is past now (the open minute's successor)."""
+    start = engine.now_ms() // MINUTE * MINUTE - 5 * MINUTE
+    for minute in range(6):
+        engine.set_price("BTC/USDT", str(50_000 + minute), timestamp=start + minute * MINUTE)
+    pages, since = [], start
+    while page := engine.ohlcv("BTC/USDT", "1m", since, 2):
+        pages.append([row[0] for row in page])
+        since = page[-1][0] + MINUTE
+    assert pages == [
+        [start, start + MINUTE],
+        [start + 2 * MINUTE, start + 3 * MINUTE],
+        [start + 4 * MINUTE, start + 5 * MINUTE],
+    ]
+    assert since > engine.now_ms() - MINUTE
+    assert engine.ohlcv("BTC/USDT", "1h", engine.now_ms() + DAY) == []
+    with pytest.raises(BadSymbol):
+        engine.ohlcv("DOGE/USDT", "1m", engine.now_ms() + DAY)
 
 
 def test_a_priced_symbol_without_history_has_no_candles(engine: Engine) -> None:
