@@ -35,6 +35,7 @@ def order_read_routes() -> tuple[Route, ...]:
     from .routes import INTEGER, STRING, Field, Route
 
     symbol = Field("symbol", STRING, False, "only this symbol")
+    only_of = Field("symbol", STRING, False, "only if it is an order of this symbol")
     return (
         Route(
             "orders",
@@ -50,14 +51,21 @@ def order_read_routes() -> tuple[Route, ...]:
                 Field("limit", INTEGER, False, "at most N: the first after since, else the newest"),
             ),
         ),
-        Route("order", "GET", "/orders/{oid}", lambda e, c: e.fetch_order(c.path["oid"]), "One order"),
+        Route(
+            "order",
+            "GET",
+            "/orders/{oid}",
+            lambda e, c: e.fetch_order(c.path["oid"], c.query.get("symbol")),
+            "One order",
+            (only_of,),
+        ),
         Route(
             "order_by_client_id",
             "GET",
             "/orders/by_client_id",
-            lambda e, c: e.fetch_order_by_client_id(c.query.get("clientOrderId")),
+            lambda e, c: e.fetch_order_by_client_id(c.query.get("clientOrderId"), c.query.get("symbol")),
             "The order placed with a clientOrderId (unique per account)",
-            (Field("clientOrderId", STRING, True, "the clientOrderId the order was placed with"),),
+            (Field("clientOrderId", STRING, True, "the clientOrderId the order was placed with"), only_of),
         ),
         Route(
             "order_trades",

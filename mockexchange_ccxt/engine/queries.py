@@ -38,6 +38,15 @@ def check_id(order_id: Any) -> str:
     return order_id
 
 
+def of_symbol(record: dict[str, Any], symbol: str | None) -> dict[str, Any]:
+    """``record``, when no symbol was named or it is of the one named; else OrderNotFound, as an exchange answers
+    an id looked up under another symbol (an id is the account's, whatever the symbol)."""
+    if symbol is not None and record["symbol"] != symbol:
+        split_symbol(symbol)  # a malformed one is BadSymbol
+        raise OrderNotFound(f"order {record['id']} is not an order of {symbol}"[:200])
+    return record
+
+
 def check_count(value: Any, name: str) -> None:
     """``tail`` and ``limit``: None, or a positive integer."""
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
@@ -73,10 +82,11 @@ class QueriesMixin:
             raise self.missing_order(order_id)
         return unpack(order_id, raw)
 
-    def fetch_order(self, order_id: Any) -> dict[str, Any]:
-        return order_view(self._record(order_id))
+    def fetch_order(self, order_id: Any, symbol: str | None = None) -> dict[str, Any]:
+        """One order; with ``symbol``, only if it is of that symbol."""
+        return order_view(of_symbol(self._record(order_id), symbol))
 
-    def fetch_order_by_client_id(self, client_order_id: Any) -> dict[str, Any]:
+    def fetch_order_by_client_id(self, client_order_id: Any, symbol: str | None = None) -> dict[str, Any]:
         """The order placed with this ``clientOrderId``. The account's index of them names it: a client id is
         unique per account (so a retried request cannot fill twice; retention frees a trimmed order's), and the
         placing script writes the index and the record together."""
@@ -85,7 +95,7 @@ class QueriesMixin:
         order_id = self.store.read("HGET", self.keys.client_ids, client_order_id)
         if order_id is None:
             raise OrderNotFound(f"no order has clientOrderId {client_order_id[:64]!r}")
-        return order_view(self._record(order_id))
+        return order_view(of_symbol(self._record(order_id), symbol))
 
     def fetch_orders(
         self,

@@ -23,7 +23,7 @@ from .order_request import OrderRequest, validate_request
 from .orders import IN_DOWN, IN_UP, OrderPlan, plan_order
 from .placement import QuoteMemory, checked, is_stale, quote_spec
 from .prices import PriceFeed, Quote, quote_from_reply
-from .queries import check_id
+from .queries import check_id, of_symbol
 from .record_codec import unpack, unpack_pairs
 from .snapshot import DepthSpec
 from .store import Store
@@ -73,7 +73,7 @@ class TradingMixin:
         def now_ms(self) -> int: ...
         def market(self, symbol: str) -> Market: ...
         def settle_quote(self, quote: Quote) -> int: ...
-        def fetch_order(self, order_id: Any) -> dict[str, Any]: ...
+        def fetch_order(self, order_id: Any, symbol: str | None = None) -> dict[str, Any]: ...
         def join_holders(self, symbol: str) -> None: ...
         def place_on_book(self, symbol: str, args: tuple[Any, ...], flags: dict[str, Any]) -> dict[str, Any]: ...
         def can_execute_on_book(self, symbol: str, args: tuple[Any, ...], flags: dict[str, Any]) -> dict[str, Any]: ...
@@ -256,17 +256,21 @@ class TradingMixin:
             key for symbol in symbols for key in keys.symbol_sets(symbol)
         ]
 
-    def cancel_order(self, order_id: Any) -> dict[str, Any]:
-        """Cancel an open order, releasing exactly what it reserved; ORDER_NOT_OPEN if it already ended.
+    def cancel_order(self, order_id: Any, symbol: str | None = None) -> dict[str, Any]:
+        """Cancel an open order, releasing exactly what it reserved; ORDER_NOT_OPEN if it already ended. With
+        ``symbol``, only if it is an order of that symbol (OrderNotFound otherwise, nothing canceled).
 
-        An order this engine placed is canceled in one round trip: the engine remembers its symbol (the keys
-        the script touches), and the script releases what the record says it holds. Any other is read first."""
+        An order this engine placed, or one named with its symbol, is canceled in one round trip: the symbol
+        says which keys the script touches (the script answers STALE if the order is of another), and the
+        script releases what the record says it holds. Any other is read first."""
         order_id = check_id(order_id)
-        symbol = self.quote_memory.symbol_of(order_id)
         if symbol is not None:
+            split_symbol(symbol)
+        known = symbol or self.quote_memory.symbol_of(order_id)
+        if known is not None:
             try:
-                args = ["one", self.now_ms(), 1, symbol, order_id]
-                reply = self.store.run("cancel_order", self._cancel_keys([symbol]), args)
+                args = ["one", self.now_ms(), 1, known, order_id]
+                reply = self.store.run("cancel_order", self._cancel_keys([known]), args)
             except OrderNotFound:
                 raise self.missing_order(order_id) from None
             except InsufficientFunds as exc:
@@ -274,11 +278,11 @@ class TradingMixin:
             if not is_stale(reply):
                 self.quote_memory.forget_order(order_id)
                 return order_view(unpack_pairs(reply[0])[0])
-        return self.cancel_orders([order_id])[0]
+        return self.cancel_orders([order_id], symbol)[0]
 
-    def cancel_orders(self, order_ids: list[Any]) -> list[dict[str, Any]]:
-        """Cancel several open orders at once, all or nothing: if one is unknown or no longer open, nothing is
-        canceled and the error names it."""
+    def cancel_orders(self, order_ids: list[Any], symbol: str | None = None) -> list[dict[str, Any]]:
+        """Cancel several open orders at once, all or nothing: if one is unknown or no longer open (or, with
+        ``symbol``, of another symbol), nothing is canceled and the error names it."""
         if not isinstance(order_ids, list | tuple):
             raise BadRequest(f"order ids must be a list, got {type(order_ids).__name__}")
         if not order_ids:
@@ -289,7 +293,7 @@ class TradingMixin:
             for order_id, raw in zip(ids, raws, strict=True):
                 if raw is None:
                     raise self.missing_order(order_id)
-            records = [unpack(order_id, raw) for order_id, raw in zip(ids, raws, strict=True)]
+            records = [of_symbol(unpack(order_id, raw), symbol) for order_id, raw in zip(ids, raws, strict=True)]
             release = Moves()
             for record in records:
                 release.extend(Moves.parse(record.get("_release", [])))

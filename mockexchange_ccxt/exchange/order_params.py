@@ -47,6 +47,16 @@ def refuse_unknown(params: dict[str, Any], allowed: tuple[str, ...] | dict[str, 
     raise NotSupported(f"mockexchange {method}() does not implement the param(s) {', '.join(unknown)}")
 
 
+def spot_only(params: dict[str, Any], method: str) -> None:
+    """The params of a read: none, or ccxt's ``type`` naming the spot market (what freqtrade sends with a spot
+    bot's tickers); any other is NotSupported, since this venue is spot only and never drops what it does not do."""
+    if params:
+        kind = params.get("type", "spot")
+        if kind != "spot":
+            raise NotSupported(f"mockexchange {method}() is spot only, got type {str(kind)[:40]!r}")
+        refuse_unknown(params, ("type",), method)
+
+
 def finite(value: Any, name: str) -> Any:
     """``value`` if it is a finite number (int, float, Decimal or numeric text), else InvalidOrder."""
     kind = type(value)

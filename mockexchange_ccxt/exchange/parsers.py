@@ -6,6 +6,7 @@ become floats only here, at the edge; ``info`` keeps the exact raw values.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -103,7 +104,8 @@ class ParsersMixin:
             "info": book.get("info", {}),
         }
 
-    def parse_balance(self, response: dict[str, Any]) -> dict[str, Any]:
+    def parse_balance(self, response: dict[str, Any], listed: Iterable[str] = ()) -> dict[str, Any]:
+        """The balances of the response, then a zero row for each ``listed`` currency it does not hold."""
         result: dict[str, Any] = {
             "info": response.get("info", {}),
             "timestamp": response.get("timestamp"),
@@ -115,6 +117,9 @@ class ParsersMixin:
                 "used": num(response["used"][asset]),
                 "total": num(total),
             }
+        for asset in listed:
+            if asset not in result:
+                result[asset] = {"free": 0.0, "used": 0.0, "total": 0.0}
         return self.safe_balance(result)  # type: ignore[attr-defined,no-any-return]
 
     def parse_trading_fee(self, market: dict[str, Any], info: Any = None) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 from ccxt.base.errors import NotSupported, OrderNotFound
 
 from ..routes import Call
-from .order_params import order_body, refuse_unknown
+from .order_params import order_body, refuse_unknown, spot_only
 from .parsers import ParsersMixin, num
 
 Steps = Generator[Call, Any, Any]
@@ -65,11 +65,13 @@ class UnifiedMixin(ParsersMixin):
     # -- markets ---------------------------------------------------------------------------------------------
 
     def _g_fetch_markets(self, params: dict[str, Any] = {}) -> Steps:
+        spot_only(params, "fetchMarkets")
         raw = yield Call("markets")
         return [self.parse_market(market) for market in raw]
 
     def _g_load_markets(self, reload: bool = False, params: dict[str, Any] = {}) -> Steps:
         """Markets, and ``fees['trading']`` as the venue charges them (over HTTP, the server's rates)."""
+        spot_only(params, "loadMarkets")
         if self.markets and not reload:
             return self.markets
         markets = yield from self._g_fetch_markets(params)
@@ -84,9 +86,15 @@ class UnifiedMixin(ParsersMixin):
         return self.market(symbol)  # type: ignore[attr-defined]
 
     def _g_fetch_ticker(self, symbol: str, params: dict[str, Any] = {}) -> Steps:
+        spot_only(params, "fetchTicker")
         return self.parse_ticker((yield Call("ticker", path={"symbol": symbol})))
 
     def _g_fetch_tickers(self, symbols: list[str] | None = None, params: dict[str, Any] = {}) -> Steps:
+        """Tickers of ``symbols`` (BadSymbol for one not among the markets, as ccxt's exchanges say), or of every
+        priced symbol."""
+        spot_only(params, "fetchTickers")
+        for symbol in symbols or ():
+            yield from self._g_market(symbol)
         query = {"symbols": ",".join(symbols)} if symbols else {}
         raw = yield Call("tickers", query=query)
         return {symbol: self.parse_ticker(ticker) for symbol, ticker in raw.items()}
@@ -118,13 +126,20 @@ class UnifiedMixin(ParsersMixin):
     # -- balance and fees ------------------------------------------------------------------------------------
 
     def _g_fetch_balance(self, params: dict[str, Any] = {}) -> Steps:
-        return self.parse_balance((yield Call("balance")))
+        """Every funded asset, and a zero row for each other currency of the markets: Binance's account lists
+        every asset, so a bot may read ``balance[base]['free']`` before it ever held any."""
+        spot_only(params, "fetchBalance")
+        markets = yield from self._g_load_markets()
+        listed = {market[side] for market in markets.values() for side in ("base", "quote")}
+        return self.parse_balance((yield Call("balance")), sorted(listed))
 
     def _g_fetch_trading_fee(self, symbol: str, params: dict[str, Any] = {}) -> Steps:
+        spot_only(params, "fetchTradingFee")
         market = yield from self._g_market(symbol)
         return self.parse_trading_fee(market)
 
     def _g_fetch_trading_fees(self, params: dict[str, Any] = {}) -> Steps:
+        spot_only(params, "fetchTradingFees")
         markets = yield from self._g_load_markets(True)
         return {symbol: self.parse_trading_fee(market) for symbol, market in markets.items()}
 
@@ -179,19 +194,31 @@ class UnifiedMixin(ParsersMixin):
         yield  # a generator like the others
 
     def _g_cancel_order(self, id: str, symbol: str | None = None, params: dict[str, Any] = {}) -> Steps:
+        """With ``symbol``, only an order of that symbol (OrderNotFound for another's, as on an exchange)."""
         refuse_unknown(params, (), "cancelOrder")
-        return self.parse_order((yield Call("cancel_order", path={"oid": id}, body={})))
+        body = yield from self._g_only_of(symbol)
+        return self.parse_order((yield Call("cancel_order", path={"oid": id}, body=body)))
 
     def _g_cancel_orders(self, ids: list[str], symbol: str | None = None, params: dict[str, Any] = {}) -> Steps:
-        """All or nothing: if one order is unknown or no longer open, none is canceled."""
+        """All or nothing: if one order is unknown or no longer open (or not of ``symbol``), none is canceled."""
         refuse_unknown(params, (), "cancelOrders")
-        raw = yield Call("cancel_orders", body={"ids": [str(order_id) for order_id in ids]})
+        body = yield from self._g_only_of(symbol)
+        raw = yield Call("cancel_orders", body={"ids": [str(order_id) for order_id in ids], **body})
         return [self.parse_order(order) for order in raw]
+
+    def _g_only_of(self, symbol: str | None) -> Steps:
+        """The ``symbol`` field of a call about orders: none, or a symbol among the markets (BadSymbol
+        otherwise, as ccxt's exchanges check it with ``market()`` before they ask)."""
+        if symbol is None:
+            return {}
+        yield from self._g_market(symbol)
+        return {"symbol": symbol}
 
     def _g_cancel_all_orders(self, symbol: str | None = None, params: dict[str, Any] = {}) -> Steps:
         """Every open order (of ``symbol``), each symbol's canceled at once; orders that ended meanwhile are
         not among them."""
         refuse_unknown(params, (), "cancelAllOrders")
+        yield from self._g_only_of(symbol)
         raw = yield Call("cancel_all_orders", body={} if symbol is None else {"symbol": symbol})
         return [self.parse_order(order) for order in raw]
 
@@ -200,9 +227,10 @@ class UnifiedMixin(ParsersMixin):
         they must name the same order."""
         refuse_unknown(params, ("clientOrderId",), "fetchOrder")
         client_order_id = params.get("clientOrderId")
+        query = yield from self._g_only_of(symbol)
         if client_order_id is None:
-            return self.parse_order((yield Call("order", path={"oid": id})))
-        raw = yield Call("order_by_client_id", query={"clientOrderId": client_order_id})
+            return self.parse_order((yield Call("order", path={"oid": id}, query=query)))
+        raw = yield Call("order_by_client_id", query={"clientOrderId": client_order_id, **query})
         if id and str(id) != raw["id"]:
             raise OrderNotFound(f"mockexchange order {id} does not have clientOrderId {client_order_id}"[:200])
         return self.parse_order(raw)
@@ -217,6 +245,7 @@ class UnifiedMixin(ParsersMixin):
         """Orders oldest first: with ``since`` the first ``limit`` placed at or after it, else the newest
         ``limit``; ``params['status']`` filters (open, closed, canceled)."""
         refuse_unknown(params, ("status",), "fetchOrders")
+        yield from self._g_only_of(symbol)
         query = {"symbol": symbol, "status": params.get("status"), "since": since, "limit": limit}
         raw = yield Call("orders", query={k: v for k, v in query.items() if v is not None})
         return [self.parse_order(order) for order in raw]
@@ -249,6 +278,7 @@ class UnifiedMixin(ParsersMixin):
     ) -> Steps:
         """Trades oldest first: with ``since`` the first ``limit`` at or after it, else the newest ``limit``."""
         refuse_unknown(params, (), "fetchMyTrades")
+        yield from self._g_only_of(symbol)
         query = {"symbol": symbol, "since": since, "limit": limit}
         raw = yield Call("trades", query={k: v for k, v in query.items() if v is not None})
         return [self.parse_trade(trade) for trade in raw]
@@ -268,9 +298,11 @@ class UnifiedMixin(ParsersMixin):
     # -- venue -----------------------------------------------------------------------------------------------
 
     def _g_fetch_time(self, params: dict[str, Any] = {}) -> Steps:
+        spot_only(params, "fetchTime")
         return int((yield Call("time"))["serverTime"])
 
     def _g_fetch_status(self, params: dict[str, Any] = {}) -> Steps:
+        spot_only(params, "fetchStatus")
         raw = yield Call("status")
         return {"status": raw["status"], "updated": raw["updated"], "eta": None, "url": None, "info": raw}
 

@@ -145,6 +145,29 @@ def test_an_order_after_set_price_needs_no_read_first(btc: Engine, outside: redi
     assert btc.create_order("ETH/USDT", "buy", "market", "0.001")["average"] == Decimal(3100)
 
 
+def test_a_cancel_that_names_the_symbol_needs_no_read_and_only_cancels_an_order_of_it(
+    btc: Engine, make_engine: Any, outside: redis.Redis
+) -> None:
+    """Another process (nothing remembered) that names the order's symbol cancels in one round trip; one that
+    names another symbol finds no such order there and changes nothing, in either path."""
+    other = make_engine()
+    first = btc.create_order("BTC/USDT", "buy", "limit", "0.1", "40000")
+    second = btc.create_order("BTC/USDT", "buy", "limit", "0.1", "40000")
+    btc.set_price("ETH/USDT", "3000")
+    for engine in (btc, other):
+        with pytest.raises(OrderNotFound, match="not an order of ETH/USDT"):
+            engine.cancel_order(first["id"], "ETH/USDT")
+        with pytest.raises(OrderNotFound, match="not an order of ETH/USDT"):
+            engine.cancel_orders([first["id"], second["id"]], "ETH/USDT")
+    assert [order["status"] for order in btc.fetch_orders(symbol="BTC/USDT")] == ["open", "open"]
+    assert other.cancel_order(first["id"], "BTC/USDT")["status"] == "canceled"
+    assert btc.fetch_order(first["id"], "BTC/USDT")["status"] == "canceled"
+    assert other.cancel_orders([second["id"]], "BTC/USDT")[0]["status"] == "canceled"
+    if not btc.store.cluster:
+        ids = [btc.create_order("BTC/USDT", "buy", "limit", "0.1", "40000")["id"] for _ in range(6)]
+        assert round_trips(other, outside, lambda: other.cancel_order(ids.pop(), "BTC/USDT")) == 1
+
+
 def test_cancel_by_remembered_symbol_refuses_as_the_read_path(btc: Engine, make_engine: Any) -> None:
     resting = btc.create_order("BTC/USDT", "buy", "limit", "0.1", "40000")
     other = make_engine()  # another process: knows nothing of the order, reads it first

@@ -46,6 +46,20 @@ CASES: list[tuple[str, Callable[[MockExchange], Any], type[Exception], str]] = [
     ("price volume", lambda ex: ex.set_price("BTC/USDT", 1, volume=-1), ccxt.BadRequest, "volume"),
     ("price depth", lambda ex: ex.set_price("BTC/USDT", 1, bids=[[2, 1]], asks=[[1, 1]]), ccxt.BadRequest, "crossed"),
     ("price half depth", lambda ex: ex.set_price("BTC/USDT", 1, bids=[[2, 1]]), ccxt.BadRequest, "missing"),
+    ("ticker params", lambda ex: ex.fetch_ticker("BTC/USDT", {"foo": 1}), ccxt.NotSupported, "foo"),
+    ("tickers params", lambda ex: ex.fetch_tickers(None, {"type": "spot", "foo": 1}), ccxt.NotSupported, "foo"),
+    ("margin balance", lambda ex: ex.fetch_balance({"type": "margin"}), ccxt.NotSupported, "spot only"),
+    ("markets params", lambda ex: ex.load_markets(True, {"foo": 1}), ccxt.NotSupported, "foo"),
+    ("fees params", lambda ex: ex.fetch_trading_fees({"foo": 1}), ccxt.NotSupported, "foo"),
+    ("fee params", lambda ex: ex.fetch_trading_fee("BTC/USDT", {"foo": 1}), ccxt.NotSupported, "foo"),
+    ("time params", lambda ex: ex.fetch_time({"foo": 1}), ccxt.NotSupported, "foo"),
+    ("status params", lambda ex: ex.fetch_status({"foo": 1}), ccxt.NotSupported, "foo"),
+    ("tickers symbol", lambda ex: ex.fetch_tickers(["BTC/USDT", "DOGE/USDT"]), ccxt.BadSymbol, "DOGE/USDT"),
+    ("open orders symbol", lambda ex: ex.fetch_open_orders("DOGE/USDT"), ccxt.BadSymbol, "DOGE/USDT"),
+    ("orders symbol", lambda ex: ex.fetch_orders("DOGE/USDT"), ccxt.BadSymbol, "DOGE/USDT"),
+    ("my trades symbol", lambda ex: ex.fetch_my_trades("DOGE/USDT"), ccxt.BadSymbol, "DOGE/USDT"),
+    ("cancel all symbol", lambda ex: ex.cancel_all_orders("DOGE/USDT"), ccxt.BadSymbol, "DOGE/USDT"),
+    ("order symbol", lambda ex: ex.fetch_order("1", "DOGE/USDT"), ccxt.BadSymbol, "DOGE/USDT"),
 ]
 
 
@@ -103,7 +117,23 @@ def test_http_auth_failure(engine: Engine, http_url: str, key: str | None) -> No
 
 @pytest.fixture
 def offline() -> MockExchange:
-    return MockExchange({"apiKey": API_KEY, "options": {"serverUrl": "http://mock.invalid"}})
+    """A class whose server is replayed; its markets are set, so a call makes only the request it is about."""
+    exchange = MockExchange({"apiKey": API_KEY, "options": {"serverUrl": "http://mock.invalid"}})
+    exchange.set_markets(
+        [
+            {
+                "id": "BTC/USDT",
+                "symbol": "BTC/USDT",
+                "base": "BTC",
+                "quote": "USDT",
+                "type": "spot",
+                "spot": True,
+                "precision": {"amount": 1e-8, "price": 1e-8},
+                "limits": {"amount": {"min": 1e-8}},
+            }
+        ]
+    )
+    return exchange
 
 
 @responses.activate
@@ -131,20 +161,29 @@ def test_timeout(offline: MockExchange) -> None:
 def test_error_body_maps_exactly(offline: MockExchange) -> None:
     body = {"error": {"code": "INSUFFICIENT_FUNDS", "message": "insufficient USDT"}}
     responses.post("http://mock.invalid/orders", json=body, status=400)
-    offline.markets = {}
-    offline.set_markets(
-        [
-            {
-                "id": "BTC/USDT",
-                "symbol": "BTC/USDT",
-                "base": "BTC",
-                "quote": "USDT",
-                "type": "spot",
-                "spot": True,
-                "precision": {"amount": 1e-8, "price": 1e-8},
-                "limits": {"amount": {"min": 1e-8}},
-            }
-        ]
-    )
     with pytest.raises(ccxt.InsufficientFunds, match="insufficient USDT"):
         offline.create_order("BTC/USDT", "market", "buy", 1)
+
+
+def test_an_order_named_under_another_symbol_is_not_found(funded: MockExchange, engine: Engine) -> None:
+    """As on an exchange: an id looked up or canceled under another symbol is not found, and nothing changes."""
+    order = funded.create_order("BTC/USDT", "limit", "buy", 0.001, 40000, {"clientOrderId": "grid-1"})
+    before = keyspace(engine)
+    for action in (
+        lambda: funded.fetch_order(order["id"], "ETH/USDT"),
+        lambda: funded.fetch_order("", "ETH/USDT", {"clientOrderId": "grid-1"}),
+        lambda: funded.cancel_order(order["id"], "ETH/USDT"),
+        lambda: funded.cancel_orders([order["id"]], "ETH/USDT"),
+    ):
+        with pytest.raises(ccxt.OrderNotFound, match="ETH/USDT"):
+            action()
+    assert keyspace(engine) == before
+    assert funded.fetch_order(order["id"], "BTC/USDT") == funded.fetch_order(order["id"])
+    assert funded.cancel_order(order["id"], "BTC/USDT")["status"] == "canceled"
+
+
+def test_reads_take_the_spot_type_that_spot_bots_send(funded: MockExchange) -> None:
+    spot = {"type": "spot"}
+    assert funded.fetch_tickers(["BTC/USDT"], spot)["BTC/USDT"]["last"] == 50000
+    assert funded.fetch_balance(spot)["USDT"]["free"] == 100000
+    assert funded.fetch_ticker("ETH/USDT", spot)["last"] == 2500

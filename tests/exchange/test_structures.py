@@ -94,3 +94,12 @@ def test_fees_book_status(funded: MockExchange) -> None:
     check_status(funded, {}, "fetchStatus", status, now)
     assert status["status"] == "ok"
     assert abs(funded.fetch_time() - now) < 60_000
+
+
+def test_the_balance_lists_every_currency_of_the_markets(funded: MockExchange) -> None:
+    """As Binance's account lists every asset: ``balance[base]['free']`` works before the account ever held any."""
+    balance = funded.fetch_balance()
+    check_balance(funded, {}, "fetchBalance", balance)
+    assert balance["BTC"] == balance["ETH"] == {"free": 0.0, "used": 0.0, "total": 0.0}
+    assert balance["USDT"] == {"free": 100000.0, "used": 0.0, "total": 100000.0}
+    assert balance["free"]["ETH"] == 0.0
