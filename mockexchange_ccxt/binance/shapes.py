@@ -115,36 +115,38 @@ def symbol_info(market: dict[str, Any], order_types: list[str], permission_sets:
 # -- tickers -------------------------------------------------------------------------------------------------
 
 
-def _percent(value: Decimal | None) -> str | None:
-    return None if value is None else format(value.quantize(_THREE, ROUND_HALF_EVEN, _WIDE), "f")
+def _percent(value: Decimal | None) -> str:
+    return "0.000" if value is None else format(value.quantize(_THREE, ROUND_HALF_EVEN, _WIDE), "f")
 
 
 def ticker_24hr(ticker: dict[str, Any], full: bool = True) -> dict[str, Any]:
-    """``GET /api/v3/ticker/24hr`` of one symbol, FULL or MINI."""
+    """``GET /api/v3/ticker/24hr`` of one symbol, FULL or MINI. Every number is a string, as Binance writes it:
+    zero for what the engine does not know (a statistic before any history, the quantities at the touch, which
+    ``/depth`` has), as Binance answers for a symbol nobody traded."""
     close_time = ticker["timestamp"]
     answer: dict[str, Any] = {"symbol": market_id(ticker["symbol"])}
     if full:
         answer.update(
-            priceChange=b8(ticker.get("change")),
+            priceChange=n8(ticker.get("change")),
             priceChangePercent=_percent(ticker.get("percentage")),
-            weightedAvgPrice=b8(ticker.get("vwap")),
-            prevClosePrice=b8(ticker.get("previousClose")),
+            weightedAvgPrice=n8(ticker.get("vwap")),
+            prevClosePrice=n8(ticker.get("previousClose")),
         )
     answer.update(lastPrice=b8(ticker["last"]))
     if full:
         answer.update(
-            lastQty=None,
+            lastQty=ZERO,
             bidPrice=b8(ticker["bid"]),
-            bidQty=b8(ticker.get("bidVolume")),
+            bidQty=n8(ticker.get("bidVolume")),
             askPrice=b8(ticker["ask"]),
-            askQty=b8(ticker.get("askVolume")),
+            askQty=n8(ticker.get("askVolume")),
         )
     answer.update(
-        openPrice=b8(ticker.get("open")),
-        highPrice=b8(ticker.get("high")),
-        lowPrice=b8(ticker.get("low")),
-        volume=b8(ticker.get("baseVolume")),
-        quoteVolume=b8(ticker.get("quoteVolume")),
+        openPrice=n8(ticker.get("open")),
+        highPrice=n8(ticker.get("high")),
+        lowPrice=n8(ticker.get("low")),
+        volume=n8(ticker.get("baseVolume")),
+        quoteVolume=n8(ticker.get("quoteVolume")),
         openTime=close_time - DAY_MS,
         closeTime=close_time,
         firstId=-1,
@@ -162,9 +164,9 @@ def book_ticker(ticker: dict[str, Any]) -> dict[str, Any]:
     return {
         "symbol": market_id(ticker["symbol"]),
         "bidPrice": b8(ticker["bid"]),
-        "bidQty": b8(ticker.get("bidVolume")),
+        "bidQty": n8(ticker.get("bidVolume")),
         "askPrice": b8(ticker["ask"]),
-        "askQty": b8(ticker.get("askVolume")),
+        "askQty": n8(ticker.get("askVolume")),
     }
 
 

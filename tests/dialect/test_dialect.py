@@ -64,6 +64,10 @@ def test_exchange_info(facade: tuple[str, Engine]) -> None:
     assert error_of(both)[:2] == (400, -1128)
 
 
+#: The integer fields of a 24 h ticker; every other field but the symbol is a decimal string.
+INTEGERS = ("openTime", "closeTime", "firstId", "lastId", "count")
+
+
 def test_tickers(facade: tuple[str, Engine]) -> None:
     url, _ = facade
     eth = get(url, "/api/v3/ticker/24hr", symbol="ETHUSDT")
@@ -74,7 +78,8 @@ def test_tickers(facade: tuple[str, Engine]) -> None:
         "askPrice": "2500.50000000",
     }
     assert eth["closeTime"] - eth["openTime"] == 86_400_000
-    assert "bidQty" in eth and "priceChangePercent" in eth  # null until the engine knows them
+    assert all(isinstance(value, str) for name, value in eth.items() if name not in INTEGERS), eth  # never null
+    assert (eth["bidQty"], eth["lastQty"], eth["priceChangePercent"]) == ("0.00000000", "0.00000000", "0.000")
     assert [t["symbol"] for t in get(url, "/api/v3/ticker/24hr")] == ["BTCUSDT", "ETHUSDT"]
     mini = get(url, "/api/v3/ticker/24hr", symbol="BTCUSDT", type="MINI")
     assert "bidPrice" not in mini and mini["lastPrice"] == "50000.00000000"
