@@ -252,7 +252,9 @@ def _fill_at_once(
         moves.credit(texts.free_quote, cost - fee).debit(texts.free_base, spend)
     price_text = fmt(price)
     record["lastTradeTimestamp"] = record["lastUpdateTimestamp"] = ts
-    record["price"] = record["average"] = price_text
+    record["average"] = price_text
+    if record["price"] is None:  # a market order's price is its fill's; a limit keeps its own, as on an exchange
+        record["price"] = price_text
     record["filled"], record["remaining"], record["cost"] = record["amount"], "0", fmt_units(cost)
     record["status"] = CLOSED
     record["fee"] = {"currency": market.quote, "cost": fmt_units(fee), "rate": texts.taker}

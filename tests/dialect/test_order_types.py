@@ -64,6 +64,7 @@ def test_limit_maker_and_time_in_force(facade: tuple[str, Engine]) -> None:
     assert (fok["status"], fok["timeInForce"]) == ("EXPIRED", "FOK")
     filled = place(url, side="BUY", type="LIMIT", timeInForce="FOK", price="51000")
     assert (filled["status"], filled["executedQty"]) == ("FILLED", "0.10000000")
+    assert (filled["price"], filled["cummulativeQuoteQty"]) == ("51000.00000000", "5000.00000000")  # limit; at 50,000
     with_tif = send(
         url,
         "POST",

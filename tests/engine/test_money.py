@@ -84,7 +84,8 @@ def test_maker_and_taker_rates_apply_to_the_right_fills(make_engine: EngineFacto
     market = tiered.create_order("BTC/USDT", "buy", "market", "0.1")
     assert market["fee"] == {"currency": "USDT", "cost": Decimal(20), "rate": Decimal("0.004")}
     marketable = tiered.create_order("BTC/USDT", "buy", "limit", "0.1", "55000")
-    assert marketable["fee"]["cost"] == Decimal(20) and marketable["price"] == Decimal(50000)
+    assert marketable["fee"]["cost"] == Decimal(20) and marketable["average"] == Decimal(50000)
+    assert marketable["price"] == Decimal(55000)  # a limit keeps its own price, as on an exchange
     resting = tiered.create_order("BTC/USDT", "buy", "limit", "0.1", "40000")
     assert resting["fee"] == {"currency": "USDT", "cost": 0, "rate": Decimal("0.0002")}
     assert tiered.balance("USDT")["used"] == Decimal("4000.8")

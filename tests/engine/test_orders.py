@@ -49,7 +49,7 @@ def test_marketable_limit_fills_at_the_touch_as_taker(btc: Engine, side: str, li
     btc.fund("BTC", "1")
     order = btc.create_order("BTC/USDT", side, "limit", "0.1", limit)
     assert order["status"] == "closed"
-    assert order["price"] == order["average"] == Decimal(50000)
+    assert (order["price"], order["average"]) == (Decimal(limit), Decimal(50000))  # its limit, and the fill
     assert order["info"]["takerOrMaker"] == "taker"
     assert order["timeInForce"] == "GTC"
     assert btc.fetch_balance()["used"] == {"BTC": 0, "USDT": 0}

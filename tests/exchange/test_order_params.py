@@ -53,6 +53,14 @@ def test_time_in_force_and_post_only(funded: MockExchange) -> None:
     assert (maker["status"], maker["postOnly"], maker["timeInForce"]) == ("open", True, "PO")
 
 
+def test_a_limit_that_fills_on_arrival_keeps_its_price(funded: MockExchange) -> None:
+    """As ccxt's exchanges answer: ``price`` is the limit, ``average`` (and the trade's price) the fill."""
+    order = funded.create_order("BTC/USDT", "limit", "buy", 0.01, 51000)
+    assert (order["status"], order["price"], order["average"]) == ("closed", 51000, 50000)
+    assert order["trades"][0]["price"] == 50000 and order["cost"] == 500
+    assert funded.fetch_order(order["id"])["price"] == 51000
+
+
 def test_ccxt_trigger_helpers(funded: MockExchange) -> None:
     funded.fund("BTC", 1)
     made = {
