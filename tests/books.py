@@ -120,8 +120,8 @@ def check_orders_consistent(engine: Engine) -> None:
 def check_fills(engine: Engine) -> None:
     """Every trade's cost is its amount times its price, rounded up for a buy and down for a sell, its fee that
     cost times its rate rounded up, in the quote asset; a resting order's (maker) trades are at its limit price.
-    Under the touch model a filled order has exactly one trade, for its whole amount at its price, with the same
-    fee as the order."""
+    Under the touch model a filled order has exactly one trade, for its whole amount at its average (a limit
+    that filled on arrival keeps its limit as its price), with the same fee as the order."""
     orders = {order["id"]: order for order in engine.fetch_orders()}
     for trade in engine.fetch_my_trades():
         order = orders[trade["order"]]
@@ -136,6 +136,6 @@ def check_fills(engine: Engine) -> None:
     trades = {trade["order"]: trade for trade in engine.fetch_my_trades()}
     for order in engine.fetch_orders(status="closed"):
         trade = trades.pop(order["id"])
-        assert (trade["amount"], trade["price"], trade["cost"]) == (order["amount"], order["price"], order["cost"])
+        assert (trade["amount"], trade["price"], trade["cost"]) == (order["amount"], order["average"], order["cost"])
         assert trade["fee"] == order["fee"]
     assert trades == {}, f"trades of orders that are not filled: {sorted(trades)}"
