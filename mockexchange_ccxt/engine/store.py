@@ -94,7 +94,23 @@ class Store:
         return replies
 
     def scan_iter(self, match: str, count: int = 1000) -> Iterator[str]:
-        """Every key matching ``match``, by SCAN (never KEYS) on every primary, so no call blocks Valkey."""
+        """Every key matching ``match``, by SCAN (never KEYS) on every primary, so no call blocks Valkey. On a
+        cluster whose primary died since the slot map was read, the map is read again and the scan starts over
+        on the primaries it names now, without giving a key twice."""
+        seen: set[str] = set()
+        for attempt in (1, 2):
+            try:
+                for name in self._scan(match, count):
+                    if name not in seen:
+                        seen.add(name)
+                        yield name
+                return
+            except StoreUnavailable:
+                if attempt == 2 or not self.cluster:
+                    raise
+                self._slots = None
+
+    def _scan(self, match: str, count: int) -> Iterator[str]:
         nodes = [self._node(address) for address in self._slot_map().primaries] if self.cluster else [self._seed]
         for node in nodes:
             cursor = "0"
