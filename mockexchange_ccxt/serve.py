@@ -12,7 +12,10 @@ import errno
 import ipaddress
 import os
 import secrets
+import signal
 import socket
+import threading
+import time
 
 from .config import PLACEHOLDER_API_KEY, Settings
 from .engine import EmbeddedValkey
@@ -21,6 +24,10 @@ from .engine import EmbeddedValkey
 WSGI_TARGET = "mockexchange_ccxt.web.wsgi:app"
 #: Seconds granian waits before it replaces a worker that died.
 WORKER_RESPAWN_SEC = 1.0
+#: The environment variable that gives the workers the PID of the ``serve`` process that started them.
+SERVE_PID = "MOCKEXCHANGE_SERVE_PID"
+#: How often a worker looks whether its ``serve`` process is still there (seconds).
+PARENT_POLL_SEC = 0.5
 
 
 class ServeError(RuntimeError):
@@ -116,6 +123,7 @@ def serve(host: str, port: int, workers: int, settings: Settings) -> int:
             redis_url = embedded.start()
             print(f"Embedded Valkey: {redis_url} (data in {settings.data_dir})", flush=True)
         os.environ["REDIS_URL"] = redis_url
+        os.environ[SERVE_PID] = str(os.getpid())
         if needs_generated_key(settings):
             api_key = secrets.token_urlsafe(24)
             os.environ["API_KEY"] = api_key
@@ -154,3 +162,20 @@ def serve(host: str, port: int, workers: int, settings: Settings) -> int:
         if guard is not None:
             with contextlib.suppress(OSError):
                 guard.close()
+
+
+def exit_with_serve() -> None:
+    """In a worker that ``serve`` started: end the worker when ``serve`` is gone, even after a ``kill -9`` of it,
+    so no orphan keeps the port and answers 503 from a Valkey that went with it. A thread polls the parent PID
+    (a death signal set by prctl would fire when the thread that forked the worker ends, which in granian need
+    not be the main one). Under any other server (the variable unset) it does nothing."""
+    expected = os.environ.get(SERVE_PID)
+    if not expected or not expected.isdigit():
+        return
+
+    def watch() -> None:
+        while os.getppid() == int(expected):
+            time.sleep(PARENT_POLL_SEC)
+        os.kill(os.getpid(), signal.SIGTERM)  # as a stop of serve would: the tick loop and requests end
+
+    threading.Thread(target=watch, name="mockexchange-serve-watch", daemon=True).start()

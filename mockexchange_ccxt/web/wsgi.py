@@ -7,8 +7,10 @@ each runs its own tick loop, which is safe because settlement is idempotent.
 from __future__ import annotations
 
 from ..engine import Engine
+from ..serve import exit_with_serve
 from .app import create_app
 
+exit_with_serve()  # a worker of ``mockexchange serve`` ends with it
 engine = Engine.from_env()
 engine.start_tick_loop()
 app = create_app(engine)

@@ -3,9 +3,11 @@ the CLI with ``--url``, and a generated API key with the embedded Valkey."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -239,3 +241,31 @@ def test_a_second_server_on_a_port_in_use_refuses_to_start(server: Server, valke
     assert "Serving mockexchange" not in result.stdout  # refused before starting any worker
     for _ in range(20):  # the first server still answers every request
         assert get(server, "/status").status_code == 200
+
+
+def test_workers_end_with_a_killed_serve_and_free_the_port(tmp_path: Path) -> None:
+    """``kill -9`` of serve: its embedded Valkey goes with it, and so do its workers (no orphan keeps the port and
+    answers 503 from a Valkey that is gone), so serve can start again on that port."""
+    data_dir = tmp_path / "data"
+    env = {"MOCKX_DATA_DIR": str(data_dir), "API_KEY": API_KEY}
+    running = start_server(tmp_path / "serve.log", env, API_KEY, workers=2)
+    workers: list[int] = []
+    try:
+        workers = running.worker_pids()
+        assert len(workers) >= 2
+        assert requests.post(
+            running.url + "/admin/fund",
+            json={"asset": "USDT", "amount": "5"},
+            headers={"x-api-key": API_KEY},
+            timeout=10,
+        ).ok
+        os.kill(running.process.pid, signal.SIGKILL)
+        running.process.wait()
+        assert wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in workers), 30), "orphaned workers"
+        port = int(running.url.rsplit(":", 1)[1])
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", port)) != 0  # nothing listens there any more
+    finally:
+        for pid in [running.process.pid, *workers]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
