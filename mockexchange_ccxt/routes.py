@@ -104,8 +104,8 @@ class Route:
 def _int(value: Any, name: str) -> int | None:
     if value is None or value == "":
         return None
-    if isinstance(value, bool):
-        raise BadRequest(f"{name} must be an integer")
+    if isinstance(value, bool) or (isinstance(value, str) and (not value.isascii() or "_" in value)):
+        raise BadRequest(f"{name} must be an integer, got {str(value)[:40]!r}")  # int() takes '1_0' and '٥'
     try:
         number = int(value)
     except (TypeError, ValueError):

@@ -68,7 +68,7 @@ def parse_decimal(value: Any, what: str, error: type[MockExchangeError]) -> Deci
         number = Decimal(repr(value))
     elif isinstance(value, str):
         text = value.strip()
-        if not text or len(text) > 64:
+        if not text or len(text) > 64 or not text.isascii() or "_" in text:  # Decimal() takes '1_0' and '١٢'
             raise error(f"{what} must be a number, got {short(value)}")
         try:
             number = Decimal(text)

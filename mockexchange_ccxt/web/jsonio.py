@@ -49,10 +49,23 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number")
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object whose keys are all different: with a key given twice, a proxy that reads the first and the
+    engine that would read the last could see two different requests."""
+    made = dict(pairs)
+    if len(made) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"the key {key[:40]!r} is given twice")
+            seen.add(key)
+    return made
+
+
 # Built once, not per request as json.dumps/json.loads with options do (json's own default coders are shared
 # the same way). Answers are trees of fresh dicts and lists, never circular: the circular check is skipped.
 _ENCODER = json.JSONEncoder(default=_encode, separators=(",", ":"), check_circular=False)
-_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
 
 
 def to_json(payload: Any) -> bytes:

@@ -97,6 +97,11 @@ BAD = [
     ("POST", "/admin/reset", b'{"now": true}', 501, "NOT_SUPPORTED"),
     ("GET", "/orders?status=maybe", b"", 400, "BAD_REQUEST"),
     ("GET", "/orders?tail=-1", b"", 400, "BAD_REQUEST"),
+    ("GET", "/orders?tail=1_0", b"", 400, "BAD_REQUEST"),  # int() would read 10
+    ("GET", "/orders?tail=%D9%A5", b"", 400, "BAD_REQUEST"),  # an Arabic-Indic 5
+    ("POST", "/admin/fund", b'{"asset": "USDT", "amount": "1_000"}', 400, "BAD_REQUEST"),  # Decimal() would read 1000
+    ("POST", "/admin/fund", b'{"asset": "USDT", "amount": "1", "amount": "1000"}', 400, "BAD_REQUEST"),
+    ("POST", "/admin/fund", '{"asset": "USDT", "amount": "١٢٣"}'.encode(), 400, "BAD_REQUEST"),
     ("GET", "/orders?color=red", b"", 400, "BAD_REQUEST"),
     ("GET", "/orders/999999", b"", 404, "ORDER_NOT_FOUND"),
     ("GET", "/tickers/NOPE%2FUSDT", b"", 400, "BAD_SYMBOL"),
