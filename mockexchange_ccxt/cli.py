@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn, Protocol
+from urllib.parse import urlsplit
 
 from . import __version__
 from .cli_accounts import ACCOUNT_ROUTES, accounts_call, add_accounts_command, render_accounts
@@ -340,6 +341,9 @@ def _run(args: argparse.Namespace) -> int:
         except ServeError as exc:
             raise CliError("SERVE", str(exc), EXIT_UNAVAILABLE) from None
     url = args.url or os.environ.get(ENV_URL) or None
+    parts = urlsplit(url or "http://-")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise CliError("CONFIG", f"--url ({ENV_URL}) must be an http:// or https:// URL, got {url!r}", EXIT_USAGE)
     api_key = args.api_key if args.api_key is not None else os.environ.get(ENV_API_KEY)
     transport: Transport = HttpTransport(url, api_key) if url else DirectTransport()
     if feed_commands.ran(args, transport):

@@ -229,6 +229,12 @@ def test_server_unreachable(capsys: pytest.CaptureFixture[str]) -> None:
     assert (code, out) == (5, "") and err.startswith("error SERVER_UNAVAILABLE: ")
 
 
+@pytest.mark.parametrize("url", ["ftp://x", "127.0.0.1:18471", "http://", "localhost"])
+def test_a_server_url_that_is_no_http_url_is_a_config_error(capsys: pytest.CaptureFixture[str], url: str) -> None:
+    code, out, err = run(capsys, "--url", url, "balance")
+    assert (code, out) == (2, "") and err.startswith("error CONFIG: --url (MOCKX_URL) must be an http"), err
+
+
 def test_bad_configuration(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COMMISSION", "lots")
     code, out, err = run(capsys, "balance")
