@@ -118,7 +118,7 @@ class Node:
                     raise StoreUnavailable(f"Valkey is unreachable: {exc}") from None
                 continue
             if meanwhile is not None:
-                self._meanwhile(meanwhile)
+                run_meanwhile(meanwhile, [self])
                 meanwhile = None
             try:
                 return self._read(lease, len(commands))
@@ -128,14 +128,16 @@ class Node:
                     raise StoreUnavailable(f"Valkey connection lost: {exc}") from None
         raise AssertionError("unreachable")
 
-    def _meanwhile(self, work: Callable[[], object]) -> None:
-        """Run ``work`` while replies are pending; if it raises, the connection is dropped, since its replies
-        were not read and the next command would get them."""
-        try:
-            work()
-        except BaseException:
-            self.drop()
-            raise
+
+def run_meanwhile(work: Callable[[], object], waiting: list[Node]) -> None:
+    """Run ``work`` while the ``waiting`` nodes owe replies; if it raises, their connections are dropped, since
+    those replies were not read and the next command on them would get them."""
+    try:
+        work()
+    except BaseException:
+        for node in waiting:
+            node.drop()
+        raise
 
 
 class _Lease:

@@ -31,7 +31,7 @@ from redis.connection import AbstractConnection, UnixDomainSocketConnection, par
 
 from ..errors import ERRORS_BY_CODE, InternalError, MockExchangeError, StoreUnavailable
 from .cluster import BROADCAST, SlotMap, cluster_enabled, command_key, command_name
-from .node import CONNECTION_ERRORS, Node
+from .node import CONNECTION_ERRORS, Node, run_meanwhile
 from .scripts import library
 
 #: How many times one pipeline follows MOVED answers or a lost node before it gives up (503).
@@ -237,12 +237,7 @@ class Store:
                     node.drop()
                     problem, pending = exc, pending + indexes
             if meanwhile is not None and sent:
-                try:
-                    meanwhile()
-                except BaseException:
-                    for node, _, _ in sent:  # their replies unread: out of step
-                        node.drop()
-                    raise
+                run_meanwhile(meanwhile, [node for node, _, _ in sent])
                 meanwhile = None
             lost: Exception | None = None
             for node, indexes, conn in sent:
