@@ -18,6 +18,7 @@ from urllib.parse import quote, urlencode
 
 from .engine import Engine
 from .engine.every_account import delete_account, reset_all, target
+from .engine.money import loose_digits
 from .errors import BadRequest, NotFound
 from .fields import BOOLEAN, EXACT_TYPES, INTEGER, LEVELS, NUMBER, STRING, STRINGS, Field, check_body
 from .market_routes import market_routes
@@ -104,8 +105,8 @@ class Route:
 def _int(value: Any, name: str) -> int | None:
     if value is None or value == "":
         return None
-    if isinstance(value, bool) or (isinstance(value, str) and (not value.isascii() or "_" in value)):
-        raise BadRequest(f"{name} must be an integer, got {str(value)[:40]!r}")  # int() takes '1_0' and '٥'
+    if isinstance(value, bool) or (isinstance(value, str) and loose_digits(value)):
+        raise BadRequest(f"{name} must be an integer, got {str(value)[:40]!r}")
     try:
         number = int(value)
     except (TypeError, ValueError):

@@ -50,6 +50,12 @@ def short(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def loose_digits(text: str) -> bool:
+    """Whether ``text`` is what Python's ``int()`` and ``Decimal()`` read as a number but no number format does:
+    digits grouped with ``_`` ('1_000') or digits other than ASCII's ('١٢٣')."""
+    return not text.isascii() or "_" in text
+
+
 def parse_decimal(value: Any, what: str, error: type[MockExchangeError]) -> Decimal:
     """Turn a user-supplied number (str, int, float or Decimal) into a finite Decimal, or raise ``error``.
 
@@ -68,7 +74,7 @@ def parse_decimal(value: Any, what: str, error: type[MockExchangeError]) -> Deci
         number = Decimal(repr(value))
     elif isinstance(value, str):
         text = value.strip()
-        if not text or len(text) > 64 or not text.isascii() or "_" in text:  # Decimal() takes '1_0' and '١٢'
+        if not text or len(text) > 64 or loose_digits(text):
             raise error(f"{what} must be a number, got {short(value)}")
         try:
             number = Decimal(text)
