@@ -218,8 +218,8 @@ class UnifiedMixin(ParsersMixin):
         """Every open order (of ``symbol``), each symbol's canceled at once; orders that ended meanwhile are
         not among them."""
         refuse_unknown(params, (), "cancelAllOrders")
-        yield from self._g_only_of(symbol)
-        raw = yield Call("cancel_all_orders", body={} if symbol is None else {"symbol": symbol})
+        body = yield from self._g_only_of(symbol)
+        raw = yield Call("cancel_all_orders", body=body)
         return [self.parse_order(order) for order in raw]
 
     def _g_fetch_order(self, id: str, symbol: str | None = None, params: dict[str, Any] = {}) -> Steps:
